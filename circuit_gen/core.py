@@ -48,6 +48,11 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(int(seed))
 
 # %% ../nbs/00_core.ipynb #c0011
+def _umask_mode() -> int:
+    "File mode an ordinary `open()` would give (0o666 less the umask): mkstemp's 0o600 is too private for package data."
+    mask = os.umask(0); os.umask(mask)
+    return 0o666 & ~mask
+
 @contextlib.contextmanager
 def atomic_write(path, mode: str = "w", **kwargs):
     "Open a temp file next to `path` for writing; rename it over `path` only if the block succeeds."
@@ -58,6 +63,7 @@ def atomic_write(path, mode: str = "w", **kwargs):
         with os.fdopen(fd, mode, **kwargs) as f:
             yield f
             f.flush(); os.fsync(f.fileno())
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
@@ -110,6 +116,7 @@ def save_tensors(tensors: Mapping[str, torch.Tensor], path, metadata: Mapping | 
     os.close(fd)
     try:
         _st_save_file(out, tmp, metadata=meta)
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)

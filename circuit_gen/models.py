@@ -22,7 +22,8 @@ from .core import load_state, load_tensors, read_json, resolve_device, save_stat
 __all__ = ['BOS', 'TOY_WORDS', 'WEIGHTS_PACKAGE_DIR', 'MAX_SHIPPED_BYTES', 'HUB_HOST', 'build_bpe_tokenizer', 'toy_corpus',
            'weights_dir', 'toy_model_dir', 'save_model_folder', 'list_toy_models', 'ModelUnavailableError',
            'hub_reachable', 'load_model', 'lm_loss', 'latest_checkpoint', 'train_language_model',
-           'repeated_segment_batch', 'repeated_tokens', 'non_special_token_ids']
+           'repeated_segment_batch', 'repeated_tokens', 'non_special_token_ids', 'planted_repeats_batch',
+           'induction_training_batch']
 
 # %% ../nbs/01_models.ipynb #c0004
 # HookedTransformer's constructor warns that it is deprecated in favour of TransformerBridge;
@@ -42,7 +43,10 @@ def build_bpe_tokenizer(corpus: Iterable[str], vocab_size: int = 1024, special_t
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(special_tokens), show_progress=False,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tok.train_from_iterator(corpus, trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=special_tokens[0], eos_token=special_tokens[0])
+    # add_bos_token: like TransformerLens's own tokenizers, encoding prepends BOS (prepend_bos=False strips it);
+    # name_or_path: TransformerLens reads it when it attaches the tokenizer.
+    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=special_tokens[0], eos_token=special_tokens[0],
+                                   add_bos_token=True, name_or_path="circuit_gen-byte-bpe")
 
 # %% ../nbs/01_models.ipynb #c0008
 TOY_WORDS = {
@@ -299,3 +303,25 @@ def non_special_token_ids(model: HookedTransformer) -> Int[Tensor, "n_tokens"]:
     "Ids of the ordinary (non-special) tokens of the model's tokenizer."
     special = set(model.tokenizer.all_special_ids)
     return torch.tensor([i for i in range(model.cfg.d_vocab) if i not in special])
+
+
+def planted_repeats_batch(batch_size: int, seq_len: int, vocab: Int[Tensor, "n_tokens"], bos_id: int,
+                          generator: torch.Generator, n_plants: int = 6, min_len: int = 2, max_len: int = 4) -> Int[Tensor, "batch pos"]:
+    "Random tokens in which several short segments (`min_len`..`max_len` tokens) each occur twice (associative recall)."
+    x = vocab[torch.randint(len(vocab), (batch_size, seq_len), generator=generator)]
+    x[:, 0] = bos_id
+    for i in range(batch_size):
+        for _ in range(n_plants):
+            n = int(torch.randint(min_len, max_len + 1, (1,), generator=generator))
+            a = int(torch.randint(1, seq_len - n + 1, (1,), generator=generator))
+            b = int(torch.randint(1, seq_len - n + 1, (1,), generator=generator))
+            if abs(a - b) >= n: x[i, max(a, b):max(a, b) + n] = x[i, min(a, b):min(a, b) + n]
+    return x
+
+def induction_training_batch(batch_size: int, seq_len: int, vocab: Int[Tensor, "n_tokens"], bos_id: int,
+                             generator: torch.Generator) -> Int[Tensor, "batch pos"]:
+    "The toy-induction training mix: half repeated segments of 2 to 25 tokens, half short planted repeats."
+    x = repeated_segment_batch(batch_size, seq_len, vocab, bos_id, generator, min_seg=2, max_seg=25)
+    half = batch_size // 2
+    x[half:] = planted_repeats_batch(batch_size - half, seq_len, vocab, bos_id, generator)
+    return x

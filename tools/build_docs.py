@@ -75,7 +75,7 @@ def api_doc(src: str) -> str:
                 if init: sig += "(" + ast.unparse(init.args).replace("self, ", "").replace("self", "") + ")"
             else:
                 sig = f"{node.name}({ast.unparse(node.args)})" + (f" -> {ast.unparse(node.returns)}" if node.returns else "")
-            doc = re.sub(r"`([^`]+)`", r"<code>\\1</code>", html.escape(ast.get_docstring(node) or ""))
+            doc = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(ast.get_docstring(node) or ""))
             parts.append(f"<div class='api'><code class='sig'>{html.escape(sig)}</code><p>{doc}</p></div>")
     return "\n".join(parts)
 

@@ -48,9 +48,9 @@ def main(parts_dir="/work/drafts/plots", out="nbs/19_plots.ipynb"):
     parts = sorted(Path(parts_dir).glob("*.py"))
     text = HEADER + "\n".join(p.read_text() for p in parts) + FOOTER
     nb = to_notebook(parse(text))
-    tmp = Path(out).with_suffix(".tmp")
-    tmp.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
-    tmp.replace(out)
+    Path(out).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    import subprocess
+    subprocess.run(["nbdev_clean", "--fname", str(out)], check=True)  # write exactly what nbdev_clean would
     print(f"wrote {out} from {[p.name for p in parts]}")
 
 if __name__ == "__main__":

@@ -49,4 +49,6 @@ if __name__ == "__main__":
     src, dst = Path(sys.argv[1]), Path(sys.argv[2])
     nb = to_notebook(parse(src.read_text()))
     dst.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    import subprocess
+    subprocess.run(["nbdev_clean", "--fname", str(dst)], check=True)  # write exactly what nbdev_clean would
     print(f"wrote {dst} ({len(nb['cells'])} cells)")

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Set up the environment (idempotent), then run the main job: `circuit-gen tour`, which executes the
+# experiment notebooks of all five research lines with their CPU defaults into runs/tour/<run_id>/
+# and writes report.html there. Extra arguments go to `circuit-gen tour` (see `circuit-gen tour --help`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup_env.sh
+. "${CIRCUIT_GEN_VENV:-.venv}/bin/activate"
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}" MPLBACKEND=Agg
+exec circuit-gen tour "$@"
