@@ -20,6 +20,8 @@ for nb in sorted((root/"nbs").glob("*.ipynb")):
     cells = json.loads(nb.read_text())["cells"]
     n = sum(bool(c.get("outputs")) for c in cells if c["cell_type"] == "code")
     if n: problems.append(f"{nb.relative_to(root)} has {n} cells with outputs: clear them (Jupyter: Clear All Outputs) before committing")
+readme = subprocess.run([sys.executable, "tools/build_readme.py", "--check"], cwd=root, capture_output=True, text=True)
+if readme.returncode: problems.append(readme.stdout.strip())
 if problems:
     print("\n".join(problems)); sys.exit(1)
 print("notebooks clean, library in sync")
