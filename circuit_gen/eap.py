@@ -679,7 +679,7 @@ def circuit_scores(model: HookedTransformer, graph: Graph, *args, **kwargs) -> d
     absolute = faithfulness_curve(model, graph, *args, absolute=True, **kwargs)
     return {"CPR": signed["area"], "CMD": absolute["area_abs_gap"], "signed": signed, "absolute": absolute}
 
-# %% ../nbs/15_eap.ipynb #c0059
+# %% ../nbs/15_eap.ipynb #c0061
 def _to_json(self, path) -> Path:
     "Write the graph as MIB/EAP-IG JSON."
     nodes = {}

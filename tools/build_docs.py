@@ -12,7 +12,7 @@ gets a sidebar of all notebooks.
 """
 from __future__ import annotations
 import argparse, ast, html, os, re, sys, time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -149,9 +149,25 @@ def render(nb, stem, pages, err=None) -> str:
     return body.replace("</body>", "</div></body>", 1)
 
 def _work(args):
+    "Execute one notebook in its own Python process (a crash or a kill there costs only that page)."
+    import json, subprocess, tempfile
     path, do_exec = args
-    if do_exec: return (path,) + execute(path)
-    return path, nbformat.read(path, as_version=4), 0.0, None
+    if not do_exec: return path, nbformat.read(path, as_version=4), 0.0, None
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)/"executed.ipynb"
+        t0 = time.time()
+        r = subprocess.run([sys.executable, __file__, "--exec-one", str(path), str(out)], capture_output=True, text=True)
+        secs = time.time() - t0
+        if not out.exists():
+            tail = (r.stderr or r.stdout or "").strip().splitlines()[-3:]
+            return path, nbformat.read(path, as_version=4), secs, f"the executing process died (exit {r.returncode}): {' | '.join(tail)}"
+        meta = json.loads((Path(tmp)/"executed.json").read_text())
+        return path, nbformat.read(out, as_version=4), secs, meta["error"]
+
+def _exec_one(src, dst):
+    nb, secs, err = execute(Path(src))
+    nbformat.write(nb, dst)
+    Path(dst).with_suffix(".json").write_text(__import__("json").dumps({"error": err, "seconds": secs}))
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -169,7 +185,7 @@ def main(argv=None):
         pages.append((p.stem, title_of(nb)[0] or p.stem, group_of(p.stem, nb)))
     todo = [p for p in paths if not a.only or p.stem in a.only]
     failed = []
-    with ProcessPoolExecutor(a.workers) as ex:
+    with ThreadPoolExecutor(a.workers) as ex:
         for path, nb, secs, err in ex.map(_work, [(p, not a.no_exec) for p in todo]):
             (out/f"{path.stem}.html").write_text(render(nb, path.stem, pages, err))
             print(f"[docs] {path.stem:32s} {secs:6.1f}s {'ERROR ' + err if err else 'ok'}", flush=True)
@@ -178,4 +194,5 @@ def main(argv=None):
     return 1 if failed else 0
 
 if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--exec-one": _exec_one(sys.argv[2], sys.argv[3]); sys.exit(0)
     sys.exit(main())
