@@ -14,9 +14,10 @@ import yaml
 from safetensors.torch import load_file as _st_load_file, save_file as _st_save_file
 
 # %% auto #0
-__all__ = ['DEVICE_ENV', 'RUNS_ENV', 'default_device', 'resolve_device', 'seed_everything', 'atomic_write', 'write_json',
-           'read_json', 'write_yaml', 'read_yaml', 'save_tensors', 'load_tensors', 'torch_load', 'flatten_state',
-           'unflatten_state', 'save_state', 'load_state', 'project_root', 'runs_root', 'new_run_id', 'Run']
+__all__ = ['DEVICE_ENV', 'RUNS_ENV', 'default_device', 'resolve_device', 'seed_everything', 'atomic_path', 'atomic_write',
+           'write_json', 'read_json', 'write_yaml', 'read_yaml', 'save_tensors', 'load_tensors', 'torch_load',
+           'flatten_state', 'unflatten_state', 'save_state', 'load_state', 'project_root', 'runs_root', 'new_run_id',
+           'Run']
 
 # %% ../nbs/00_core.ipynb #c0005
 DEVICE_ENV = "CIRCUIT_GEN_DEVICE"
@@ -54,20 +55,26 @@ def _umask_mode() -> int:
     return 0o666 & ~mask
 
 @contextlib.contextmanager
-def atomic_write(path, mode: str = "w", **kwargs):
-    "Open a temp file next to `path` for writing; rename it over `path` only if the block succeeds."
+def atomic_path(path):
+    "Yield a temp path next to `path` for a writer to fill; rename it over `path` only if the block succeeds."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, mode, **kwargs) as f:
-            yield f
-            f.flush(); os.fsync(f.fileno())
+        yield Path(tmp)
         os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
         raise
+
+@contextlib.contextmanager
+def atomic_write(path, mode: str = "w", **kwargs):
+    "Open a temp file next to `path` for writing; rename it over `path` only if the block succeeds."
+    with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as f:
+        yield f
+        f.flush(); os.fsync(f.fileno())
 
 def _jsonable(o):
     "Convert numpy/torch scalars and paths so `json`/`yaml` can write them."
@@ -110,18 +117,8 @@ def save_tensors(tensors: Mapping[str, torch.Tensor], path, metadata: Mapping | 
         out[k] = v.clone() if ptr in seen else v
         if ptr is not None: seen.add(ptr)
     meta = {"circuit_gen": json.dumps(_jsonable(dict(metadata or {})))}
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        _st_save_file(out, tmp, metadata=meta)
-        os.chmod(tmp, _umask_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
-        raise
-    return path
+    with atomic_path(path) as tmp: _st_save_file(out, str(tmp), metadata=meta)
+    return Path(path)
 
 def load_tensors(path, device=None) -> tuple[dict[str, torch.Tensor], dict]:
     "Load a safetensors file written by `save_tensors`: (`name -> tensor`, metadata)."
