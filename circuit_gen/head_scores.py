@@ -12,13 +12,14 @@ from torch import Tensor
 from transformer_lens import HookedTransformer
 
 from .core import resolve_device
+from .models import non_special_token_ids
 
 # %% auto #0
-__all__ = ['ORDINAL_SEQUENCES', 'HEAD_SCORE_KINDS', 'PATTERN_KINDS', 'bos_token_id', 'ordinary_token_ids', 'random_tokens',
-           'pattern_chance_level', 'pattern_score', 'successor_tokens', 'effective_embedding', 'succession_score',
-           'succession_chance_level', 'cspa_projection', 'default_text_tokens', 'copy_suppression_score',
-           'direct_logit_attribution', 'name_mover_score', 's_inhibition_score', 'name_mover_logit_score',
-           'head_scores', 'chance_level', 'composition_scores']
+__all__ = ['ORDINAL_SEQUENCES', 'HEAD_SCORE_KINDS', 'PATTERN_KINDS', 'bos_token_id', 'random_tokens', 'pattern_chance_level',
+           'pattern_score', 'successor_tokens', 'effective_embedding', 'succession_score', 'succession_chance_level',
+           'cspa_projection', 'default_text_tokens', 'copy_suppression_score', 'direct_logit_attribution',
+           'name_mover_score', 's_inhibition_score', 'name_mover_logit_score', 'head_scores', 'chance_level',
+           'composition_scores']
 
 # %% ../nbs/16_head_scores.ipynb #c0005
 def bos_token_id(model: HookedTransformer) -> int:
@@ -26,18 +27,11 @@ def bos_token_id(model: HookedTransformer) -> int:
     tok = model.tokenizer
     return 0 if tok is None or tok.bos_token_id is None else int(tok.bos_token_id)
 
-def ordinary_token_ids(model: HookedTransformer) -> Int[Tensor, "n_tokens"]:
-    "Token ids the tokenizer can produce, minus special tokens (every id but BOS=0 without a tokenizer)."
-    if model.tokenizer is None: return torch.arange(1, model.cfg.d_vocab)
-    special = set(model.tokenizer.all_special_ids)
-    n = min(model.cfg.d_vocab, len(model.tokenizer))  # Pythia pads d_vocab past the tokenizer with unused rows
-    return torch.tensor([i for i in range(n) if i not in special])
-
 def random_tokens(model: HookedTransformer, seq_len: int, batch_size: int = 8, seed: int = 0,
                   repeat: bool = False, device=None) -> Int[Tensor, "batch pos"]:
     "BOS then `seq_len` random ordinary tokens (twice over when `repeat`, the induction probe)."
     g = torch.Generator().manual_seed(seed)
-    vocab = ordinary_token_ids(model)
+    vocab = non_special_token_ids(model)
     seq = vocab[torch.randint(len(vocab), (batch_size, seq_len), generator=g)]
     parts = [torch.full((batch_size, 1), bos_token_id(model)), seq] + ([seq] if repeat else [])
     return torch.cat(parts, dim=1).to(resolve_device(device or model.cfg.device))

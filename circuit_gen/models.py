@@ -193,10 +193,10 @@ def load_model(name_or_path, checkpoint=None, device=None, dtype=None, use_attn_
     "A HookedTransformer for a toy-model name, a local folder, or a TransformerLens/hub name, ready for circuit work."
     device = resolve_device(device)
     name = str(name_or_path)
-    toys = list_toy_models()
+    shipped = bool(name) and "/" not in name and (toy_model_dir(name)/"config.json").exists()
     path = Path(name).expanduser()
-    if name in toys or (path.is_dir() and _is_model_folder(path)):
-        model = _load_model_folder(toy_model_dir(name) if name in toys else path, device, dtype)
+    if shipped or (path.is_dir() and _is_model_folder(path)):
+        model = _load_model_folder(toy_model_dir(name) if shipped else path, device, dtype)
         if checkpoint is not None: _apply_checkpoint_file(model, checkpoint)
     elif path.is_dir():
         if not (path/"config.json").exists():
@@ -206,19 +206,19 @@ def load_model(name_or_path, checkpoint=None, device=None, dtype=None, use_attn_
     else:
         official = _official_name(name)
         if official is None:
-            raise ValueError(f"unknown model {name!r}: not a shipped toy model ({', '.join(toys) or 'none'}), not a local "
+            raise ValueError(f"unknown model {name!r}: not a shipped toy model ({', '.join(list_toy_models()) or 'none'}), not a local "
                              "folder, and not a name TransformerLens knows (e.g. 'gpt2', 'pythia-160m', 'Qwen/Qwen2.5-0.5B')")
         if isinstance(checkpoint, (str, Path)):
             raise ValueError(f"checkpoint={checkpoint!r}: for hub model {name!r} give the training step as an int "
                              "(Pythia: checkpoint=1000) or checkpoint_index=...")
         if checkpoint is not None: kwargs["checkpoint_value"] = int(checkpoint)
-        cached = _cached_locally(official)
-        if not cached and not hub_reachable():
+        cached, reachable = _cached_locally(official), hub_reachable()
+        if not cached and not reachable:
             raise ModelUnavailableError(
                 f"cannot load {name!r} ({official}): it is not in the local Hugging Face cache and the hub is unreachable. "
                 f"Either download it where there is network (`huggingface-cli download {official}`) and copy the cache "
                 f"(HF_HOME), or save its weights and tokenizer to a folder and call load_model('/path/to/folder').")
-        ctx = _hub_offline() if cached and not hub_reachable() else contextlib.nullcontext()
+        ctx = _hub_offline() if cached and not reachable else contextlib.nullcontext()
         with ctx:
             model = HookedTransformer.from_pretrained(name, device=str(device), **({"dtype": dtype} if dtype else {}), **kwargs)
     model.set_use_attn_result(use_attn_result)
@@ -300,9 +300,11 @@ def repeated_tokens(model: HookedTransformer, seq_len: int, batch_size: int = 1,
     return torch.cat([bos, seq, seq], dim=1).to(model.cfg.device)
 
 def non_special_token_ids(model: HookedTransformer) -> Int[Tensor, "n_tokens"]:
-    "Ids of the ordinary (non-special) tokens of the model's tokenizer."
+    "Token ids the tokenizer can produce, minus special tokens (every id but BOS=0 without a tokenizer)."
+    if model.tokenizer is None: return torch.arange(1, model.cfg.d_vocab)
     special = set(model.tokenizer.all_special_ids)
-    return torch.tensor([i for i in range(model.cfg.d_vocab) if i not in special])
+    n = min(model.cfg.d_vocab, len(model.tokenizer))  # Pythia pads d_vocab past the tokenizer with unused rows
+    return torch.tensor([i for i in range(n) if i not in special])
 
 
 def planted_repeats_batch(batch_size: int, seq_len: int, vocab: Int[Tensor, "n_tokens"], bos_id: int,

@@ -17,8 +17,8 @@ from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer, HookedTransformerConfig
 
 from .core import load_state, load_tensors, resolve_device, save_tensors
-from .models import load_model, train_language_model
-from .head_scores import head_scores, random_tokens, ordinary_token_ids, bos_token_id
+from .models import load_model, non_special_token_ids, train_language_model
+from .head_scores import head_scores, random_tokens, bos_token_id
 
 # %% auto #0
 __all__ = ['PYTHIA_STEPS', 'TASKS', 'TASK_ROLES', 'CheckpointError', 'CheckpointSeries', 'tiny_attn_only_model', 'periodic_batch',
@@ -174,7 +174,7 @@ def tiny_attn_only_model(d_vocab: int = 64, d_model: int = 32, n_heads: int = 2,
 def periodic_batch(model: HookedTransformer, batch_size: int, seq_len: int, generator: torch.Generator,
                    min_period: int = 4) -> Int[Tensor, "batch pos"]:
     "BOS + random tokens repeating with a random period per row: only in-context copying predicts them."
-    vocab = ordinary_token_ids(model)
+    vocab = non_special_token_ids(model)
     x = vocab[torch.randint(len(vocab), (batch_size, seq_len - 1), generator=generator)]
     period = torch.randint(min_period, (seq_len - 1) // 2 + 1, (batch_size,), generator=generator)
     x = x.gather(1, torch.arange(seq_len - 1)[None] % period[:, None])
