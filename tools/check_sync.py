@@ -4,11 +4,13 @@ Runs `nbdev_clean` and `nbdev_export` in place and asks git whether anything cha
 appeared; also refuses committed cell outputs (docs are built by executing the notebooks).
 Used by .ci/run on a fresh clone; run it locally before committing.
 """
-import json, subprocess, sys
+import json, os, subprocess, sys
 from pathlib import Path
 
 root = Path(__file__).resolve().parent.parent
-def sh(*cmd): return subprocess.run(cmd, cwd=root, check=True, capture_output=True, text=True).stdout
+# the nbdev commands installed next to the interpreter running this check (works without activating the venv)
+env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+def sh(*cmd): return subprocess.run(cmd, cwd=root, check=True, capture_output=True, text=True, env=env).stdout
 
 sh("nbdev_clean")
 sh("nbdev_export")
