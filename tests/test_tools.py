@@ -56,7 +56,7 @@ def test_check_sync_fails_on_committed_outputs(tmp_path):
     code = next(c for c in nb["cells"] if c["cell_type"] == "code")
     code["outputs"] = [{"name": "stdout", "output_type": "stream", "text": ["hi\n"]}]
     nb_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
-    subprocess.run(["nbdev_clean", "--fname", str(nb_path)], cwd=clone, check=True)
+    subprocess.run([str(Path(sys.executable).parent/"nbdev_clean"), "--fname", str(nb_path)], cwd=clone, check=True)
     subprocess.run(["git", "commit", "-qam", "outputs"], cwd=clone, check=True)
     r = _check(clone)
     assert r.returncode == 1 and "with outputs" in r.stdout, r.stdout + r.stderr
