@@ -105,10 +105,7 @@ class HessianOperator:
         if v.ndim == 1: out = self._hvp_reverse(v) if self.method == "reverse" else self._hvp1(v)
         else: out = vmap(self._hvp1)(v)
         self.n_hvp += 1 if v.ndim == 1 else v.shape[0]
-        if not torch.isfinite(out).all():
-            bad = int((~torch.isfinite(out)).sum())
-            raise FloatingPointError(f"Hessian-vector product has {bad} non-finite entries (loss = {self.loss()}): "
-                                     "check the checkpoint and the batch for inf/nan, or use dtype=torch.float64")
+        self._check_finite(out)
         return out
 
     def batch_fingerprint(self) -> str:
@@ -120,20 +117,51 @@ class HessianOperator:
         "Bytes a dense Hessian over the selected parameters would take."
         return self.n * self.n * torch.empty((), dtype=self.dtype).element_size()
 
-    def dense(self, max_gb: float = 4.0, chunk_size: int = 128, progress: bool = False) -> Float[Tensor, "n_params n_params"]:
-        "The dense Hessian, by HVPs on chunks of basis vectors; refuses when it would exceed `max_gb`."
+    def _check_finite(self, out):
+        if not torch.isfinite(out).all():
+            bad = int((~torch.isfinite(out)).sum())
+            raise FloatingPointError(f"Hessian-vector product has {bad} non-finite entries (loss = {self.loss()}): "
+                                     "check the checkpoint and the batch for inf/nan, or use dtype=torch.float64")
+
+    def _tail_hvp(self, start: int) -> Callable:
+        "Vmapped HVPs of the loss as a function of `theta[start:]` alone (earlier tensors held constant): gives `H[start:, k]`."
+        head = {n: self.theta[a:b].view(s) for (n, (a, b)), s in zip(self.blocks.items(), self.shapes) if b <= start}
+        tail = [(n, a - start, b - start, s) for (n, (a, b)), s in zip(self.blocks.items(), self.shapes) if a >= start]
+        def loss_tail(t):  # earlier tensors enter as constants, so autograd never differentiates the layers before `start`
+            params = {**self.frozen, **head, **{n: t[a:b].view(s) for n, a, b, s in tail}}
+            return self.loss_fn(functional_call(self.model, params, (self.inputs,)), *self.targets)
+        g, t0 = grad(loss_tail), self.theta[start:]
+        return vmap(lambda v: jvp(g, (t0,), (v,))[1])
+
+    def dense(self, max_gb: float = 4.0, chunk_size: int = 128, progress: bool = False,
+              scheme: str = "triangle") -> Float[Tensor, "n_params n_params"]:
+        "The dense Hessian from HVPs on basis vectors (`scheme`: 'triangle' or 'columns'); refuses when it would exceed `max_gb`."
+        if scheme not in ("triangle", "columns"): raise ValueError(f"scheme={scheme!r}: use 'triangle' (block lower triangle, then symmetry) or 'columns' (all columns)")
         gb = self.dense_bytes() / 1e9
         if gb > max_gb:
             raise MemoryError(f"a dense Hessian over {self.n:,} parameters needs {gb:.2f} GB in {self.dtype} "
                               f"(max_gb={max_gb}): use lanczos_eigs(op, k) for the top/bottom eigenpairs, "
                               "or pass a smaller parameter subset (params=[...])")
         H = torch.empty(self.n, self.n, dtype=self.dtype, device=self.device)
-        for a in tqdm(range(0, self.n, chunk_size), desc="dense Hessian", disable=not progress):
-            b = min(a + chunk_size, self.n)
-            basis = torch.zeros(b - a, self.n, dtype=self.dtype, device=self.device)
-            basis[torch.arange(b - a), torch.arange(a, b)] = 1
-            H[a:b] = self.hvp(basis)
-        return (H + H.T) / 2  # exact arithmetic gives a symmetric H; this removes rounding asymmetry
+        if scheme == "columns":
+            for a in tqdm(range(0, self.n, chunk_size), desc="dense Hessian", disable=not progress):
+                b = min(a + chunk_size, self.n)
+                basis = torch.zeros(b - a, self.n, dtype=self.dtype, device=self.device)
+                basis[torch.arange(b - a), torch.arange(a, b)] = 1
+                H[a:b] = self.hvp(basis)
+            return (H + H.T) / 2  # exact arithmetic gives a symmetric H; this removes rounding asymmetry
+        for name in tqdm(self.names, desc="dense Hessian", disable=not progress):
+            start, stop = self.blocks[name]
+            hv = self._tail_hvp(start)
+            for a in range(start, stop, chunk_size):
+                b = min(a + chunk_size, stop)
+                basis = torch.zeros(b - a, self.n - start, dtype=self.dtype, device=self.device)
+                basis[torch.arange(b - a), torch.arange(a - start, b - start)] = 1
+                cols = hv(basis)  # rows a:b of H, from column `start` on
+                self._check_finite(cols); self.n_hvp += b - a
+                H[a:b, start:] = cols; H[start:, a:b] = cols.T  # the upper part by symmetry
+                sq = cols[:, a - start:b - start]; H[a:b, a:b] = (sq + sq.T) / 2  # so H is exactly symmetric
+        return H
 
     def linear_operator(self) -> scipy.sparse.linalg.LinearOperator:
         "The Hessian as a scipy `LinearOperator` (float64 in and out) for ARPACK and friends."
