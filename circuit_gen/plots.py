@@ -255,7 +255,7 @@ def plot_gap_barcode(steps, barcode: dict, title: str = "spectral-gap barcode"):
     ax.set_yscale("symlog", linthresh=1e-3)
     ax.set_xticks(pos); ax.set_xticklabels([str(int(s)) for s in steps], rotation=90, fontsize=7)
     ax.set_xlabel("checkpoint step"); ax.set_ylabel("eigenvalue (gap interval)"); ax.set_title(title)
-    ax.legend(fontsize=7, ncol=2, title="eigenvalues above gap", title_fontsize=7)
+    ax.legend(fontsize=7, title="eigenvalues above gap", title_fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: bars fill the axes
     fig.tight_layout()
     return fig
 
