@@ -13,8 +13,9 @@ relative to its largest entry, and the time ratio to the triangle scheme.
 
     python bench/bench_dense_hessian.py [--batch 64] [--chunk 128] [--threads 2] [--repeats 3] [--out FILE.json]
 
-Measured 2026-11-22 on the 2-core dev machine, batch 64, 2 threads: see the closing note of
-issue 6 and `nbs/09_hessian.ipynb`.
+Measured 2026-11-22 on the 2-core dev machine (batch 64, chunk 128, 2 threads, best of 2):
+triangle 3.79 s; columns 23.86 s (6.3x), max rel diff 1.7e-7; torch.func jacrev(grad) 23.38 s
+(6.2x), max rel diff 3.4e-7. All three make 5,994 (partial or full) HVPs.
 """
 import argparse, json, sys, time
 from pathlib import Path
