@@ -172,9 +172,10 @@ def copy_suppression_score(model: HookedTransformer, tokens: Int[Tensor, "batch 
                 def replace_hook(attn_out, hook, new):
                     return attn_out - result[:, :, h] + new
                 mean = result[:, :, h].mean((0, 1), keepdim=True).expand_as(result[:, :, h])
+                rest = mean - proj[:, :, h].mean((0, 1), keepdim=True)    # the mean of what the projection leaves out
                 hook = f"blocks.{l}.hook_attn_out"
                 lm = model.run_with_hooks(tokens, return_type="loss", fwd_hooks=[(hook, lambda a, hook: replace_hook(a, hook, mean))])
-                lc = model.run_with_hooks(tokens, return_type="loss", fwd_hooks=[(hook, lambda a, hook: replace_hook(a, hook, mean + proj[:, :, h]))])
+                lc = model.run_with_hooks(tokens, return_type="loss", fwd_hooks=[(hook, lambda a, hook: replace_hook(a, hook, rest + proj[:, :, h]))])
                 effect = (lm - clean).item()
                 scores[l, h] = 0.0 if abs(effect) < min_effect else (lm - lc).item() / effect
     return scores
