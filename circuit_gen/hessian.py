@@ -68,10 +68,13 @@ class HessianOperator:
         "Split a flat parameter vector into named tensors."
         return {n: theta[a:b].view(s) for (n, (a, b)), s in zip(self.blocks.items(), self.shapes)}
 
+    def _loss_with(self, named: dict[str, Tensor]) -> Tensor:
+        "The loss with the parameters in `named` set as given, every other one frozen."
+        return self.loss_fn(functional_call(self.model, {**self.frozen, **named}, (self.inputs,)), *self.targets)
+
     def loss_at(self, theta: Float[Tensor, "n_params"]) -> Tensor:
         "The loss with the selected parameters set to `theta`."
-        out = functional_call(self.model, {**self.frozen, **self.unflatten(theta)}, (self.inputs,))
-        return self.loss_fn(out, *self.targets)
+        return self._loss_with(self.unflatten(theta))
 
     def loss(self) -> float:
         "The loss at the operator's parameters."
@@ -128,8 +131,7 @@ class HessianOperator:
         head = {n: self.theta[a:b].view(s) for (n, (a, b)), s in zip(self.blocks.items(), self.shapes) if b <= start}
         tail = [(n, a - start, b - start, s) for (n, (a, b)), s in zip(self.blocks.items(), self.shapes) if a >= start]
         def loss_tail(t):  # earlier tensors enter as constants, so autograd never differentiates the layers before `start`
-            params = {**self.frozen, **head, **{n: t[a:b].view(s) for n, a, b, s in tail}}
-            return self.loss_fn(functional_call(self.model, params, (self.inputs,)), *self.targets)
+            return self._loss_with({**head, **{n: t[a:b].view(s) for n, a, b, s in tail}})
         g, t0 = grad(loss_tail), self.theta[start:]
         return vmap(lambda v: jvp(g, (t0,), (v,))[1])
 
@@ -143,24 +145,20 @@ class HessianOperator:
                               f"(max_gb={max_gb}): use lanczos_eigs(op, k) for the top/bottom eigenpairs, "
                               "or pass a smaller parameter subset (params=[...])")
         H = torch.empty(self.n, self.n, dtype=self.dtype, device=self.device)
-        if scheme == "columns":
-            for a in tqdm(range(0, self.n, chunk_size), desc="dense Hessian", disable=not progress):
-                b = min(a + chunk_size, self.n)
-                basis = torch.zeros(b - a, self.n, dtype=self.dtype, device=self.device)
-                basis[torch.arange(b - a), torch.arange(a, b)] = 1
-                H[a:b] = self.hvp(basis)
-            return (H + H.T) / 2  # exact arithmetic gives a symmetric H; this removes rounding asymmetry
-        for name in tqdm(self.names, desc="dense Hessian", disable=not progress):
-            start, stop = self.blocks[name]
+        # triangle: each tensor's columns over that tensor and the later ones; columns: every column over all of theta
+        spans = [self.blocks[n] for n in self.names] if scheme == "triangle" else [(0, self.n)]
+        bar = tqdm(total=self.n, desc="dense Hessian", disable=not progress)
+        for start, stop in spans:
             hv = self._tail_hvp(start)
             for a in range(start, stop, chunk_size):
                 b = min(a + chunk_size, stop)
                 basis = torch.zeros(b - a, self.n - start, dtype=self.dtype, device=self.device)
                 basis[torch.arange(b - a), torch.arange(a - start, b - start)] = 1
                 cols = hv(basis)  # rows a:b of H, from column `start` on
-                self._check_finite(cols); self.n_hvp += b - a
+                self._check_finite(cols); self.n_hvp += b - a; bar.update(b - a)
                 H[a:b, start:] = cols; H[start:, a:b] = cols.T  # the upper part by symmetry
                 sq = cols[:, a - start:b - start]; H[a:b, a:b] = (sq + sq.T) / 2  # so H is exactly symmetric
+        bar.close()
         return H
 
     def linear_operator(self) -> scipy.sparse.linalg.LinearOperator:
