@@ -21,9 +21,9 @@ from .core import load_state, load_tensors, read_json, resolve_device, save_stat
 # %% auto #0
 __all__ = ['BOS', 'TOY_WORDS', 'WEIGHTS_PACKAGE_DIR', 'MAX_SHIPPED_BYTES', 'HUB_HOST', 'build_bpe_tokenizer', 'toy_corpus',
            'weights_dir', 'toy_model_dir', 'save_model_folder', 'list_toy_models', 'ModelUnavailableError',
-           'hub_reachable', 'load_model', 'lm_loss', 'latest_checkpoint', 'train_language_model',
-           'repeated_segment_batch', 'repeated_tokens', 'non_special_token_ids', 'planted_repeats_batch',
-           'induction_training_batch']
+           'hub_reachable', 'supported_architectures', 'load_model', 'lm_loss', 'latest_checkpoint',
+           'train_language_model', 'repeated_segment_batch', 'repeated_tokens', 'non_special_token_ids',
+           'planted_repeats_batch', 'induction_training_batch']
 
 # %% ../nbs/01_models.ipynb #c0004
 # HookedTransformer's constructor warns that it is deprecated in favour of TransformerBridge;
@@ -112,7 +112,10 @@ def list_toy_models() -> dict[str, str]:
             for p in sorted(d.iterdir()) if (p/"config.json").exists()}
 
 def _is_model_folder(folder: Path) -> bool:
-    return (folder/"config.json").exists() and "hooked_transformer_config" in read_json(folder/"config.json")
+    if not (folder/"config.json").exists(): return False
+    try: return "hooked_transformer_config" in read_json(folder/"config.json")
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{folder/'config.json'} is not valid JSON ({e.msg} at line {e.lineno}): truncated or hand-edited?") from None
 
 def _load_model_folder(folder: Path, device, dtype) -> HookedTransformer:
     "Build a HookedTransformer from a folder written by `save_model_folder`."
@@ -165,19 +168,83 @@ def _official_name(name: str) -> str | None:
     try: return loading.get_official_model_name(name)
     except ValueError: return None
 
+def supported_architectures() -> list[str]:
+    "Hugging Face architectures whose weights the installed TransformerLens converts (read from its own loader)."
+    import inspect, re
+    import transformer_lens.loading_from_pretrained as loading
+    return sorted(set(re.findall(r'original_architecture == "(\w+)"', inspect.getsource(loading.get_pretrained_state_dict))))
+
+def _rope_theta(hf_cfg, default: float = 10000.0) -> float:
+    rope = getattr(hf_cfg, "rope_parameters", None) or {}
+    return float(rope.get("rope_theta", getattr(hf_cfg, "rope_theta", None) or default))
+
+def _gemma2_config_dict(hf_cfg) -> dict:
+    "TransformerLens config fields of a Gemma-2 model, read from its Hugging Face config (TransformerLens knows Gemma-2 by name only)."
+    n = hf_cfg.num_hidden_layers
+    layer_types = getattr(hf_cfg, "layer_types", None) or ["sliding_attention" if i % 2 == 0 else "full_attention" for i in range(n)]
+    return {"d_model": hf_cfg.hidden_size, "d_head": hf_cfg.head_dim, "n_heads": hf_cfg.num_attention_heads,
+            "d_mlp": hf_cfg.intermediate_size, "n_layers": n, "n_ctx": hf_cfg.max_position_embeddings,
+            "eps": hf_cfg.rms_norm_eps, "d_vocab": hf_cfg.vocab_size, "act_fn": hf_cfg.hidden_activation,
+            "initializer_range": hf_cfg.initializer_range, "normalization_type": "RMS", "rotary_base": _rope_theta(hf_cfg),
+            "positional_embedding_type": "rotary", "use_attn_scale": True,
+            "attn_scale": float(hf_cfg.query_pre_attn_scalar) ** 0.5,
+            "n_key_value_heads": (hf_cfg.num_key_value_heads if hf_cfg.num_key_value_heads != hf_cfg.num_attention_heads else None),
+            "window_size": hf_cfg.sliding_window, "use_local_attn": True,
+            "attn_types": ["local" if t == "sliding_attention" else "global" for t in layer_types],
+            "attn_scores_soft_cap": float(hf_cfg.attn_logit_softcapping or -1.0),
+            "output_logits_soft_cap": float(hf_cfg.final_logit_softcapping or -1.0),
+            "gated_mlp": True, "final_rms": True, "use_normalization_before_and_after": True}
+
+def _hf_folder_architecture(folder: Path) -> str:
+    "The architecture a Hugging Face folder's config.json names; a clear error when TransformerLens cannot convert it."
+    try: raw = json.loads((folder/"config.json").read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{folder/'config.json'} is not valid JSON ({e.msg} at line {e.lineno}): truncated or hand-edited?") from None
+    arch = (raw.get("architectures") or [None])[0]
+    supported = supported_architectures()
+    if arch not in supported:
+        raise ValueError(f"{folder}: architecture {arch!r} (config.json 'architectures') cannot be converted by the installed "
+                         f"TransformerLens; supported: {', '.join(supported)}")
+    return arch
+
+def _tl_config_dict(folder: Path, hf_cfg, arch: str) -> dict:
+    "TransformerLens config fields for a local folder, from its config alone, whatever the folder is called."
+    import tempfile
+    import transformer_lens.loading_from_pretrained as loading
+    if arch == "Gemma2ForCausalLM": return {**_gemma2_config_dict(hf_cfg), "original_architecture": arch}
+    raw = json.loads((folder/"config.json").read_text())
+    if arch == "GPT2LMHeadModel" and raw.get("n_ctx") is None: raw["n_ctx"] = raw.get("n_positions", 1024)  # current transformers omits n_ctx
+    # TransformerLens picks some architectures by substrings of the name ('llama', 'gemma'): hand it a neutral one
+    with tempfile.TemporaryDirectory() as tmp:
+        neutral = Path(tmp)/"model"; neutral.mkdir()
+        (neutral/"config.json").write_text(json.dumps(raw))
+        try: return loading.convert_hf_model_config(str(neutral))
+        except NotImplementedError as e:
+            raise ValueError(f"{folder}: {e} (TransformerLens builds this architecture's config by model name only; "
+                             f"load it by its hub name instead)") from None
+
 def _load_hf_folder(folder: Path, device, dtype, **kwargs) -> HookedTransformer:
-    "Load a local Hugging Face model folder through TransformerLens's own weight conversion."
+    "Load a local Hugging Face model folder through TransformerLens's own weight conversion and processing."
     import transformer_lens.loading_from_pretrained as loading
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformer_lens.utilities.activation_functions import softcap_enabled
     dtype = dtype or torch.float32
+    arch = _hf_folder_architecture(folder)
     with _hub_offline():
         hf = AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype)
         tok = AutoTokenizer.from_pretrained(str(folder))
-        cfg = loading.get_pretrained_model_config(str(folder), hf_cfg=hf.config.to_dict(), fold_ln=True,
-                                                  device=str(device), dtype=dtype)
+        d = _tl_config_dict(folder, hf.config, arch)
+        post_norm = arch in getattr(loading, "POST_NORM_ARCHITECTURES", ())
+        d.update(model_name=folder.name, tokenizer_name=str(folder), init_weights=False, dtype=dtype, device=str(device),
+                 n_devices=1, d_vocab=hf.config.vocab_size, original_architecture=arch)
+        d.setdefault("default_prepend_bos", True)
+        if not post_norm: d["normalization_type"] = {"LN": "LNPre", "RMS": "RMSPre"}.get(d["normalization_type"], d["normalization_type"])
+        cfg = HookedTransformerConfig.from_dict(d)
         state = loading.get_pretrained_state_dict(str(folder), cfg, hf_model=hf, dtype=dtype)
         model = HookedTransformer(cfg, tokenizer=tok, move_to_device=False)
-        model.load_and_process_state_dict(state, fold_ln=True, center_writing_weights=True, center_unembed=True,
+        # as HookedTransformer.from_pretrained does: no folding into post-norm blocks, no centring under a logit soft-cap
+        model.load_and_process_state_dict(state, fold_ln=not post_norm, center_writing_weights=not post_norm,
+                                          center_unembed=not softcap_enabled(cfg.output_logits_soft_cap),
                                           fold_value_biases=True, refactor_factored_attn_matrices=False)
     return model.to(device)
 
@@ -221,6 +288,9 @@ def load_model(name_or_path, checkpoint=None, device=None, dtype=None, use_attn_
         ctx = _hub_offline() if cached and not reachable else contextlib.nullcontext()
         with ctx:
             model = HookedTransformer.from_pretrained(name, device=str(device), **({"dtype": dtype} if dtype else {}), **kwargs)
+    if model.cfg.n_key_value_heads is not None:
+        # grouped-query attention: one k/v input per query head, the convention of MIB and the EAP-IG reference
+        model.set_ungroup_grouped_query_attention(True)
     model.set_use_attn_result(use_attn_result)
     model.set_use_split_qkv_input(use_split_qkv_input)
     if not model.cfg.attn_only: model.set_use_hook_mlp_in(use_hook_mlp_in)
