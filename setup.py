@@ -26,6 +26,7 @@ min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 dev_requirements = (cfg.get('dev_requirements') or '').split()
 bench_requirements = (cfg.get('bench_requirements') or '').split()
+docs_requirements = (cfg.get('docs_requirements') or '').split()
 
 setuptools.setup(
     name=cfg['lib_name'],
@@ -42,7 +43,7 @@ setuptools.setup(
     # shipped toy models (safetensors weights + tokenizer) and sweep tables are package data
     package_data={cfg['lib_name']: ['weights/*/*', 'hparams/*']},
     install_requires=requirements,
-    extras_require={'dev': dev_requirements, 'bench': bench_requirements},
+    extras_require={'dev': dev_requirements, 'bench': bench_requirements, 'docs': docs_requirements},
     dependency_links=cfg.get('dep_links', '').split(),
     python_requires='>=' + cfg['min_python'],
     long_description=open('README.md', encoding='utf-8').read(),

@@ -58,7 +58,9 @@ def token_batches(model: HookedTransformer, lines: Iterable[str], seq_len: int, 
     if seq_len < 2 or seq_len > model.cfg.n_ctx:
         raise ValueError(f"seq_len={seq_len}: must be in 2..{model.cfg.n_ctx} (the model's context)")
     device = resolve_device(device)
-    tok, bos = model.tokenizer, model.tokenizer.bos_token_id
+    tok = model.tokenizer
+    # a tokenizer without BOS (Qwen2.5's) separates documents with EOS, as in its training
+    bos = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
     lines = list(lines)
     ids = []
     for line in lines: ids += [bos] + tok.encode(line, add_special_tokens=False)

@@ -17,31 +17,33 @@ from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer
 
 from .core import atomic_write, read_json, resolve_device, write_json
-from .activations import mlp_hook_names
-from .crosscoder import CrossLayerTranscoder, check_clt_model
+from .activations import collect_mlp_activations, mlp_hook_names, model_fingerprint
+from .crosscoder import CLTConfig, CrossLayerTranscoder, check_clt_model, run_with_clt
 
 # %% auto #0
 __all__ = ['FEATURE_TYPES', 'PromptState', 'prompt_state', 'decoder_rows', 'frozen_forward', 'AttributionGraph', 'attribute',
-           'normalize_matrix', 'compute_influence', 'logit_weights', 'PrunedGraph', 'prune_graph', 'graph_scores',
-           'supernode_adjacency', 'to_neuronpedia_json', 'read_neuronpedia_json', 'graph_to_networkx']
+           'check_attribution_graph', 'normalize_matrix', 'compute_influence', 'logit_weights', 'PrunedGraph',
+           'prune_graph', 'graph_scores', 'supernode_adjacency', 'to_neuronpedia_json', 'read_neuronpedia_json',
+           'graph_to_networkx']
 
 # %% ../nbs/13_attribution_graph.ipynb #c0005
 @dataclass
 class PromptState:
     "What the clean forward pass fixes for one prompt: frozen patterns and scales, features, errors, embeddings."
     tokens: Int[Tensor, "pos"]
-    frozen: dict                                      # hook name -> clean activation (patterns, LN scales)
+    frozen: dict                                      # hook name -> clean activation (patterns, normalisation scales)
     embeddings: Float[Tensor, "pos d_model"]
     features: Int[Tensor, "n_features 3"]             # (layer, pos, feature index), sorted
     activations: Float[Tensor, "n_features"]
     pre_activations: Float[Tensor, "n_features"]
     errors: Float[Tensor, "layer pos d_model"]
-    logits: Float[Tensor, "pos d_vocab"]
+    logits: Float[Tensor, "pos d_vocab"]              # the model's output (after any logit soft-cap)
 
 def _check_prompt(model: HookedTransformer, prompt) -> Int[Tensor, "pos"]:
     if isinstance(prompt, str):
         if not prompt.strip(): raise ValueError("empty prompt: give at least one token of text")
-        tokens = model.to_tokens(prompt, prepend_bos=True, truncate=False)[0]
+        # the model's own BOS convention: Pythia and Qwen2.5 prompts start without one
+        tokens = model.to_tokens(prompt, truncate=False)[0]
     else:
         tokens = torch.as_tensor(prompt).flatten()
         if len(tokens) == 0: raise ValueError("empty prompt: give at least one token")
@@ -50,11 +52,8 @@ def _check_prompt(model: HookedTransformer, prompt) -> Int[Tensor, "pos"]:
     return tokens.to(model.cfg.device)
 
 def _frozen_hook_names(model: HookedTransformer) -> list[str]:
-    names = [f"blocks.{l}.attn.hook_pattern" for l in range(model.cfg.n_layers)]
-    if model.cfg.normalization_type is not None:
-        names += [f"blocks.{l}.{ln}.hook_scale" for l in range(model.cfg.n_layers) for ln in ("ln1", "ln2")]
-        names += ["ln_final.hook_scale"]
-    return names
+    "Every attention pattern and every normalisation scale of `model` (ln1, ln2, Gemma-2's ln*_post, ln_final)."
+    return [n for n in model.hook_dict if n.endswith("attn.hook_pattern") or n.endswith("hook_scale")]
 
 @torch.no_grad()
 def prompt_state(model: HookedTransformer, clt: CrossLayerTranscoder, prompt, max_features: int | None = None) -> PromptState:
@@ -93,8 +92,8 @@ def decoder_rows(clt: CrossLayerTranscoder, layers: Int[Tensor, "n"], features: 
 
 def frozen_forward(model: HookedTransformer, clt: CrossLayerTranscoder, state: PromptState,
                    embeddings: Float[Tensor, "batch pos d_model"], activations: Float[Tensor, "batch n_features"],
-                   errors: Float[Tensor, "batch layer pos d_model"]) -> tuple[Tensor, Tensor]:
-    "Pre-activations of the state's features and logits of the local replacement model at the given inputs."
+                   errors: Float[Tensor, "batch layer pos d_model"], demean_logits: bool = False) -> tuple[Tensor, Tensor]:
+    "Feature pre-activations and logit-node values (pre-soft-cap logits) of the local replacement model at the given inputs."
     B, n_pos = embeddings.shape[0], len(state.tokens)
     ins, outs = mlp_hook_names(model, clt.cfg.layers)
     lay, pos, feat = state.features.unbind(1)
@@ -113,7 +112,11 @@ def frozen_forward(model: HookedTransformer, clt: CrossLayerTranscoder, state: P
     hooks = [("blocks.0.hook_resid_pre", input_hook)] + [(n, frozen_hook) for n in state.frozen]
     hooks += [(n, lambda r, hook, l=l: capture_hook(r, hook, l)) for l, n in enumerate(ins)]
     hooks += [(n, lambda o, hook, l=l: mlp_hook(o, hook, l)) for l, n in enumerate(outs)]
-    logits = model.run_with_hooks(state.tokens[None].expand(B, -1), fwd_hooks=hooks)
+    with model.hooks(fwd_hooks=hooks):
+        final = model(state.tokens[None].expand(B, -1), stop_at_layer=model.cfg.n_layers)
+        # the unembedding of the frozen final norm, without the logit soft-cap: logit nodes must be affine in the sources
+        logits = model.unembed(model.ln_final(final))
+    if demean_logits: logits = logits - logits.mean(-1, keepdim=True)
     R = torch.stack([resid[l] for l in range(len(ins))], 1)                 # batch layer pos d_model
     xk = R[:, lay, pos]                                                       # batch n_features d_model: each feature's own read
     pre = (xk * clt.input_scale[lay][None, :, None] * clt.W_enc[lay, :, feat][None]).sum(-1) + clt.b_enc[lay, feat]
@@ -133,11 +136,12 @@ class AttributionGraph:
     logit_strings: list[str]
     adjacency: Float[Tensor, "n_nodes n_nodes"]
     bias: Float[Tensor, "n_nodes"]                   # constant term of each target (0 for sources)
-    target_values: Float[Tensor, "n_nodes"]          # pre-activation / logit in the clean run
+    target_values: Float[Tensor, "n_nodes"]          # pre-activation / logit-node value (pre-soft-cap) in the clean run
     n_layers: int
     d_features: int
     model_name: str = ""
     clt_name: str = ""
+    demean_logits: bool = False                      # logit nodes minus the mean logit (circuit-tracer's convention)
 
     @property
     def n_pos(self) -> int: return len(self.tokens)
@@ -176,7 +180,8 @@ def _select_logits(logits: Float[Tensor, "d_vocab"], max_n_logits: int, desired_
 
 def attribute(model: HookedTransformer, clt: CrossLayerTranscoder, prompt, max_n_logits: int = 10,
               desired_logit_prob: float = 0.95, batch_size: int = 32, max_features: int | None = None,
-              logit_tokens: Sequence[int] | None = None, progress: bool = True, clt_name: str = "") -> AttributionGraph:
+              logit_tokens: Sequence[int] | None = None, progress: bool = True, clt_name: str = "",
+              demean_logits: bool = False) -> AttributionGraph:
     "The attribution graph of `prompt`: exact direct effects in the local replacement model, by batched backward passes."
     state = prompt_state(model, clt, prompt, max_features=max_features)
     dtype = state.embeddings.dtype
@@ -196,14 +201,14 @@ def attribute(model: HookedTransformer, clt: CrossLayerTranscoder, prompt, max_n
         return torch.stack([pre[b, k] if kind == "f" else logits[b, -1, ltok[k]] for b, (kind, k) in enumerate(chunk)])
     with torch.no_grad():   # constant terms: every target at all-zero inputs, in one pass
         pre0, logits0 = frozen_forward(model, clt, state, torch.zeros_like(state.embeddings[None]),
-                                       torch.zeros_like(state.activations[None]), torch.zeros_like(state.errors[None]))
+                                       torch.zeros_like(state.activations[None]), torch.zeros_like(state.errors[None]), demean_logits)
         bias[:n_f] = pre0[0]; bias[n - n_l:] = logits0[0, -1, ltok]
     # one forward pass with batch_size copies of the inputs; each backward pass reads one target per copy
     B = min(batch_size, len(targets))
     emb = state.embeddings[None].expand(B, -1, -1).clone().requires_grad_(True)
     act = state.activations[None].expand(B, -1).clone().requires_grad_(True)
     err = state.errors[None].expand(B, -1, -1, -1).clone().requires_grad_(True)
-    pre, logits = frozen_forward(model, clt, state, emb, act, err)
+    pre, logits = frozen_forward(model, clt, state, emb, act, err, demean_logits)
     bar = tqdm(range(0, len(targets), B), desc="attribution", disable=not progress, mininterval=5)
     for i in bar:
         chunk = targets[i:i + B]; r = rows[i:i + B]; nb = len(chunk)
@@ -221,7 +226,95 @@ def attribute(model: HookedTransformer, clt: CrossLayerTranscoder, prompt, max_n
                             logit_tokens=ltok.cpu(), logit_probabilities=lprob.detach().cpu(),
                             logit_strings=[tok.decode([t]) for t in ltok.tolist()], adjacency=A.detach().cpu(),
                             bias=bias.cpu(), target_values=values.cpu(), n_layers=L, d_features=clt.cfg.d_features,
-                            model_name=model.cfg.model_name, clt_name=clt_name)
+                            model_name=model.cfg.model_name, clt_name=clt_name, demean_logits=demean_logits)
+
+# %% ../nbs/13_attribution_graph.ipynb #f13g02
+def _random_clt(model: HookedTransformer, tokens: Int[Tensor, "pos"], d_features: int = 16, seed: int = 0) -> CrossLayerTranscoder:
+    "A random CLT over every layer of `model`, normalised on `tokens` so that a few features fire at each position."
+    cfg = CLTConfig(d_model=model.cfg.d_model, layers=list(range(model.cfg.n_layers)), d_features=d_features,
+                    model=model_fingerprint(model))
+    clt = CrossLayerTranscoder(cfg, seed=seed, device=model.cfg.device).to(model.cfg.dtype)
+    return clt.fit_normalisation(*collect_mlp_activations(model, tokens[None]))
+
+@torch.no_grad()
+def _pre_softcap_logits(model: HookedTransformer, tokens: Int[Tensor, "pos"]) -> Float[Tensor, "pos d_vocab"]:
+    "The model's logits with its logit soft-cap switched off for one ordinary forward pass."
+    cap = model.cfg.output_logits_soft_cap
+    try:
+        model.cfg.output_logits_soft_cap = 0.0
+        return model(tokens[None])[0]
+    finally: model.cfg.output_logits_soft_cap = cap
+
+@torch.no_grad()
+def _intervention_errors(model: HookedTransformer, clt: CrossLayerTranscoder, state: PromptState, graph: AttributionGraph,
+                         sources: list[int], chunk: int = 64) -> float:
+    "Largest |change of a target when a source is zeroed + A[t, s]| over `sources` and every target."
+    n_f, n_pos, ltok = graph.n_features, graph.n_pos, graph.logit_tokens.to(state.tokens.device)
+    rows = list(range(n_f)) + list(range(graph.logit_slice.start, graph.n_nodes))
+    A = graph.adjacency.to(state.embeddings.device)
+    def targets(emb, act, err):
+        pre, logits = frozen_forward(model, clt, state, emb, act, err, graph.demean_logits)
+        return torch.cat([pre, logits[:, -1, ltok]], 1)
+    base = targets(state.embeddings[None], state.activations[None], state.errors[None])
+    worst = 0.0
+    for i in range(0, len(sources), chunk):
+        batch = sources[i:i + chunk]; B = len(batch)
+        emb = state.embeddings[None].repeat(B, 1, 1)
+        act = state.activations[None].repeat(B, 1)
+        err = state.errors[None].repeat(B, 1, 1, 1)
+        for b, s in enumerate(batch):
+            if s < n_f: act[b, s] = 0
+            elif s < graph.token_slice.start: err[b, (s - n_f) // n_pos, (s - n_f) % n_pos] = 0
+            else: emb[b, s - graph.token_slice.start] = 0
+        change = targets(emb, act, err) - base                                  # batch target
+        expected = -A[rows][:, batch].T.to(change.dtype)
+        worst = max(worst, (change - expected).abs().max().item())
+    return worst
+
+def check_attribution_graph(model: HookedTransformer, clt: CrossLayerTranscoder | None = None, prompt=None,
+                            demean_logits: bool = False, max_sources: int = 256, rel_tol: float | None = None,
+                            seed: int = 0) -> dict:
+    "Build an attribution graph on `model` and check edges = interventions, completeness and exact replacement; return the figures."
+    arch = model.cfg.original_architecture or model.cfg.model_name
+    if prompt is None: prompt = "When Mary and John went to the store, John gave a drink to"
+    tokens = _check_prompt(model, prompt)
+    clt = clt if clt is not None else _random_clt(model, tokens, seed=seed)
+    rel_tol = rel_tol if rel_tol is not None else (1e-9 if model.cfg.dtype == torch.float64 else 1e-4)
+    graph = attribute(model, clt, tokens, progress=False, demean_logits=demean_logits)
+    state = prompt_state(model, clt, tokens)
+    def require(ok: bool, what: str):
+        if not ok: raise AssertionError(f"{arch}: {what}")
+    require(graph.n_features > 0, "no CLT feature is active on the prompt: the checks would be vacuous")
+    scale = max(1.0, graph.adjacency.abs().max().item(), graph.target_values.abs().max().item())
+    tol = rel_tol * scale
+    # 1: edges are interventions
+    g = torch.Generator().manual_seed(seed)
+    n_sources = graph.token_slice.stop
+    sources = torch.randperm(n_sources, generator=g)[:max_sources].sort().values.tolist()
+    edge_err = _intervention_errors(model, clt, state, graph, sources)
+    require(edge_err <= tol, f"max |edge - intervention| = {edge_err:.3g} > {tol:.3g}")
+    # 2: completeness, and the targets are the CLT's pre-activations and the model's pre-soft-cap logits
+    completeness = (graph.bias + graph.adjacency.sum(1) - graph.target_values).abs().max().item()
+    require(completeness <= tol, f"max |bias + incoming edges - target| = {completeness:.3g} > {tol:.3g}")
+    z = _pre_softcap_logits(model, tokens)[-1]
+    if demean_logits: z = z - z.mean()
+    logit_err = (graph.target_values[graph.logit_slice] - z[graph.logit_tokens.to(z.device)].cpu().to(graph.bias.dtype)).abs().max().item()
+    require(logit_err <= tol, f"max |logit node - model's pre-soft-cap logit| = {logit_err:.3g} > {tol:.3g}")
+    pre_err = (graph.target_values[:graph.n_features] - state.pre_activations.cpu()).abs().max().item()
+    require(pre_err <= tol, f"max |feature node - CLT pre-activation| = {pre_err:.3g} > {tol:.3g}")
+    # 3: the CLT with the clean run's errors is the model
+    with torch.no_grad():
+        clean = model(tokens[None])
+        with_errors = (run_with_clt(model, clt, tokens[None], error_terms=True) - clean).abs().max().item()
+        without_errors = (run_with_clt(model, clt, tokens[None]) - clean).abs().max().item()
+    ltol = rel_tol * max(1.0, clean.abs().max().item())
+    require(with_errors <= ltol, f"max |replacement with errors - model logits| = {with_errors:.3g} > {ltol:.3g}")
+    require(without_errors > 100 * ltol, f"the CLT alone reproduces the logits ({without_errors:.3g}): the check is vacuous")
+    ff = graph.adjacency[:graph.n_features, :graph.n_features]
+    require(ff.abs().max().item() > 0, "no feature-to-feature edge: the checks would be vacuous")
+    return {"n_features": graph.n_features, "n_sources_checked": len(sources), "max_abs_edge": graph.adjacency.abs().max().item(),
+            "edge_vs_intervention": edge_err, "completeness": completeness, "logit_node_vs_model": logit_err,
+            "feature_node_vs_clt": pre_err, "replacement_with_errors": with_errors, "replacement_without_errors": without_errors}
 
 # %% ../nbs/13_attribution_graph.ipynb #c0016
 def normalize_matrix(A: Float[Tensor, "n n"]) -> Float[Tensor, "n n"]:

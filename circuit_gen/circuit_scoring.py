@@ -18,13 +18,13 @@ from transformer_lens import HookedTransformer
 from transformer_lens.utils import get_act_name
 
 from .core import atomic_write, resolve_device
-from .ioi import PromptSet, logit_diff_metric, accuracy_metric
+from .ioi import PromptSet, logit_diff_metric, accuracy_metric, make_ioi_prompts
 from .patching import check_component
 
 # %% auto #0
 __all__ = ['GPT2_IOI_CIRCUIT', 'TOY_IOI_CIRCUIT', 'CIRCUITS', 'resolve_positions', 'Circuit', 'position_classes',
-           'run_with_heads_kept', 'score_circuit', 'write_rows_csv', 'read_rows_csv', 'generalisation_report',
-           'load_circuit', 'grow_circuit']
+           'run_with_heads_kept', 'score_circuit', 'check_circuit_scorer', 'write_rows_csv', 'read_rows_csv',
+           'generalisation_report', 'load_circuit', 'grow_circuit']
 
 # %% ../nbs/05_circuit_scoring.ipynb #c0006
 _POS = re.compile(r"^(IO|S1|S2|END)([+-]\d+)?$")
@@ -185,6 +185,38 @@ def score_circuit(circuit, model: HookedTransformer, prompts: PromptSet, interve
             row.update({k: v[i].item() for k, v in roles.items()})
             rows.append(row)
     return rows
+
+# %% ../nbs/05_circuit_scoring.ipynb #f13c02
+def check_circuit_scorer(model: HookedTransformer, n: int = 8, seed: int = 0, tol: float = 1e-4) -> dict:
+    "Check that the full circuit scores 1 and the empty one 0 on `model`'s IOI prompts, with exact logits; return the figures."
+    arch = getattr(model.cfg, "original_architecture", None) or "model"
+    device = next(model.parameters()).device
+    prompts = make_ioi_prompts(model, n, seed=seed).to(device)
+    L, H = model.cfg.n_layers, model.cfg.n_heads
+    full = Circuit({"all": {"heads": [f"a{l}.h{h}" for l in range(L) for h in range(H)], "positions": ["all"]}}, name="full")
+    with torch.no_grad():
+        clean = model(prompts.clean_tokens)
+        _, corrupted = model.run_with_cache(prompts.corrupted_tokens, names_filter=lambda name: name.endswith("hook_z"))
+        manual = model.run_with_hooks(prompts.clean_tokens, fwd_hooks=[
+            (get_act_name("z", l), lambda act, hook: corrupted[hook.name]) for l in range(L)])
+    scale = clean.abs().max().item()
+    err = {iv: (full.ablated_logits(model, prompts, iv) - clean).abs().max().item() / scale
+           for iv in ("mean", "patching", "zero")}
+    err_empty = (full.empty().ablated_logits(model, prompts, "patching") - manual).abs().max().item() / scale
+    rows = score_circuit(full, model, prompts, min_gap=-math.inf)
+    rows0 = score_circuit(full.empty(), model, prompts, min_gap=-math.inf)
+    gaps = [abs(r["logit_diff"] - r["logit_diff_empty"]) for r in rows]
+    faith, faith0 = [r["faithfulness"] for r in rows], [r["faithfulness"] for r in rows0]
+    figures = {"n_prompts": len(rows), "max_err_full": max(err.values()), "max_err_empty_patching": err_empty,
+               "mean_gap": float(np.mean(gaps)), "faithfulness_full": float(np.mean(faith)),
+               "faithfulness_empty": float(np.mean(faith0))}
+    for iv, e in err.items():
+        assert e < tol, f"{arch}: the full circuit under {iv!r} ablation changes the logits by {e:.2e} (relative)"
+    assert err_empty < tol, f"{arch}: the empty circuit under patching differs from the hooked counterfactual run by {err_empty:.2e}"
+    assert min(gaps) > 0, f"{arch}: ablating every head left a logit difference unchanged (gap {min(gaps)}): are the z hooks firing?"
+    assert all(abs(f - 1) < 1e-3 for f in faith), f"{arch}: full-circuit faithfulness {faith}, expected 1"
+    assert all(abs(f) < 1e-3 for f in faith0), f"{arch}: empty-circuit faithfulness {faith0}, expected 0"
+    return figures
 
 # %% ../nbs/05_circuit_scoring.ipynb #c0024
 def write_rows_csv(rows: list[dict], path) -> Path:

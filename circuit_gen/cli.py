@@ -11,16 +11,18 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
-from .core import atomic_write, new_run_id, project_root, read_json, read_yaml, runs_root, write_json, write_yaml
+from .core import (ConfigError, RUN_DIR_ENV, _jsonable, atomic_write, file_lock, new_run_id, project_root,
+                              read_json, read_yaml, replace_folder, runs_root, write_json, write_yaml, yaml_lines)
 
 # %% auto #0
-__all__ = ['STATUS_FILE', 'LOG_FILE', 'LOCK_FILE', 'FLAG_RE', 'SWEEP_FILE', 'TABLE_FILE', 'SCRIPT_FILE', 'SUBMISSIONS_FILE',
-           'SLURM_DEFAULTS', 'TOUR_PATTERN', 'notebook_parameters', 'coerce_parameter', 'describe_parameters',
-           'check_parameters', 'notebook_experiment', 'run_lock', 'run_state', 'render_html', 'unavailable_flags',
-           'without_flagged_cells', 'run_notebook', 'expand_grid', 'parse_grid', 'hparams_dir', 'load_preset',
+__all__ = ['STATUS_FILE', 'LOG_FILE', 'LOCK_FILE', 'FLAG_RE', 'PREFLIGHT_CHECKS', 'SWEEP_FILE', 'TABLE_FILE', 'SCRIPT_FILE',
+           'SUBMISSIONS_FILE', 'SLURM_DEFAULTS', 'TOUR_PATTERN', 'SWEEP_KEYS', 'notebook_parameters', 'literal_choices',
+           'coerce_parameter', 'check_value', 'describe_parameters', 'check_parameters', 'default_parameters',
+           'notebook_experiment', 'run_lock', 'run_state', 'render_html', 'unavailable_flags', 'without_flagged_cells',
+           'parameter_changes', 'run_notebook', 'preflight', 'expand_grid', 'parse_grid', 'hparams_dir', 'load_preset',
            'sweeps_root', 'render_sbatch', 'find_template', 'create_sweep', 'sweep_status', 'submit_sweep',
            'collect_sweep', 'run_row', 'nbs_dir', 'list_notebooks', 'tour_notebooks', 'run_tour', 'notebook_title',
-           'write_tour_report', 'build_parser', 'main']
+           'write_tour_report', 'read_sweep_file', 'build_parser', 'main']
 
 # %% ../nbs/18_cli.ipynb #c0005
 def _literal_type(node) -> str:
@@ -33,7 +35,8 @@ def notebook_parameters(notebook) -> dict[str, dict]:
     import nbformat
     notebook = Path(notebook)
     if not notebook.exists(): raise FileNotFoundError(f"no notebook at {notebook}")
-    nb = nbformat.read(str(notebook), as_version=4)
+    try: nb = nbformat.read(str(notebook), as_version=4)
+    except Exception as e: raise ConfigError(f"{notebook} is not a readable notebook ({type(e).__name__}: {e})") from None
     cell = next((c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])), None)
     if cell is None: return {}
     src = cell.source
@@ -45,7 +48,8 @@ def notebook_parameters(notebook) -> dict[str, dict]:
     for node in tree.body:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             name, value = node.target.id, node.value
-            kind = ast.get_source_segment(src, node.annotation).strip("'\"")
+            kind = ast.get_source_segment(src, node.annotation)
+            if isinstance(node.annotation, ast.Constant) and isinstance(node.annotation.value, str): kind = node.annotation.value
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name, value = node.targets[0].id, node.value
             kind = _literal_type(value)
@@ -54,12 +58,28 @@ def notebook_parameters(notebook) -> dict[str, dict]:
                      "help": comments.get(node.end_lineno, comments.get(node.lineno, ""))}
     return out
 
+_LITERAL_RE = re.compile(r"^\s*(?:typing\.)?Literal\[(.*)\]\s*$", re.S)
+
+def literal_choices(type_name) -> list | None:
+    "The values a `Literal[...]` annotation allows; None for any other type."
+    m = _LITERAL_RE.match(str(type_name or ""))
+    if not m: return None
+    try: return list(ast.literal_eval(f"({m.group(1)},)"))
+    except (ValueError, SyntaxError): return None
+
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
+_EXAMPLES = {"int": "an int such as 3", "float": "a float such as 0.001", "bool": "a bool such as true", "str": "text",
+             "list": "a list such as [1, 2]", "dict": "a mapping such as {a: 1}"}
 
 def coerce_parameter(name: str, text: str, type_name: str | None = None) -> Any:
     "Turn the command-line string `text` into the type the notebook declares for `name`."
     t = (type_name or "None").strip()
     if not isinstance(text, str): return text
+    choices = literal_choices(t)
+    if choices is not None:
+        for c in choices:
+            if text == str(c): return c
+        raise ConfigError(f"parameter {name} takes one of {', '.join(map(repr, choices))}; got {text!r}")
     if t == "str": return text
     try:
         if t == "int": return int(text)
@@ -69,10 +89,26 @@ def coerce_parameter(name: str, text: str, type_name: str | None = None) -> Any:
             if text.lower() in _FALSE: return False
             raise ValueError(text)
     except ValueError:
-        raise ValueError(f"parameter {name} is declared {t}, got {text!r}: give a {t} such as "
-                         f"{ {'int': '3', 'float': '0.001', 'bool': 'true'}[t]}") from None
+        raise ConfigError(f"parameter {name} is declared {t}, got {text!r}: give {_EXAMPLES[t]}") from None
     try: return yaml.safe_load(text)  # lists, dicts, None and untyped literals
     except yaml.YAMLError: return text
+
+def check_value(name: str, value: Any, type_name: str | None) -> Any:
+    "`value` for parameter `name` if it fits the declared type (text such as '1e-3' converted), else a `ConfigError`."
+    t = (type_name or "None").strip()
+    choices = literal_choices(t)
+    if choices is not None:
+        if value in choices and type(value) in {type(c) for c in choices}: return value
+        if isinstance(value, str): return coerce_parameter(name, value, t)
+        raise ConfigError(f"parameter {name} takes one of {', '.join(map(repr, choices))}; got {value!r}")
+    if isinstance(value, str) and t in ("int", "float", "bool"): return coerce_parameter(name, value, t)
+    ok = {"int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+          "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+          "bool": lambda v: isinstance(v, bool), "str": lambda v: isinstance(v, str),
+          "list": lambda v: isinstance(v, (list, tuple)), "dict": lambda v: isinstance(v, Mapping)}.get(t)
+    if ok is not None and not ok(value):
+        raise ConfigError(f"parameter {name} is declared {t}, got {value!r} ({type(value).__name__}): give {_EXAMPLES[t]}")
+    return value
 
 def describe_parameters(declared: Mapping[str, dict]) -> str:
     "One line per parameter: `name: type = default  # help`."
@@ -80,12 +116,24 @@ def describe_parameters(declared: Mapping[str, dict]) -> str:
     return "\n".join(f"  {k}: {v['type']} = {v['default']}" + (f"  # {v['help']}" if v["help"] else "")
                      for k, v in declared.items())
 
-def check_parameters(params: Mapping, declared: Mapping[str, dict], notebook) -> None:
-    "Raise if `params` names a parameter the notebook does not declare, listing the ones it does."
-    unknown = [k for k in params if k not in declared]
-    if unknown:
-        raise ValueError(f"{Path(notebook).name} has no parameter {', '.join(map(repr, unknown))}; "
-                         f"its parameters are:\n{describe_parameters(declared)}")
+def check_parameters(params: Mapping, declared: Mapping[str, dict], notebook, where=None) -> dict:
+    "Raise if `params` names a parameter the notebook does not declare or a value its type refuses; return them typed."
+    out = {}
+    for k, v in params.items():
+        at = f"{where(k)}: " if where else ""
+        if k not in declared:
+            raise ConfigError(f"{at}{Path(notebook).name} has no parameter {k!r}; its parameters are:\n{describe_parameters(declared)}")
+        try: out[k] = check_value(k, v, declared[k]["type"])
+        except ConfigError as e: raise ConfigError(f"{at}{e}") from None
+    return out
+
+def default_parameters(declared: Mapping[str, dict]) -> dict:
+    "The defaults of a parameters cell as values (a default that is not a literal stays its source text)."
+    out = {}
+    for k, d in declared.items():
+        try: out[k] = ast.literal_eval(d["default"]) if d["default"] is not None else None
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError): out[k] = d["default"]
+    return out
 
 # %% ../nbs/18_cli.ipynb #c0010
 STATUS_FILE, LOG_FILE, LOCK_FILE = "status.json", "log.txt", ".lock"
@@ -109,22 +157,11 @@ def notebook_experiment(notebook) -> str:
         if m: return m.group(1)
     return re.sub(r"^\d+[_-]", "", Path(notebook).stem) or Path(notebook).stem
 
-@contextlib.contextmanager
 def run_lock(run_dir, wait: float = 10.0):
     "Hold the exclusive lock of a run folder (waits up to `wait` seconds, then raises)."
-    run_dir = Path(run_dir); run_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(run_dir/LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        deadline = time.monotonic() + wait
-        while True:
-            try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); break
-            except OSError as e:
-                if e.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
-                    raise RuntimeError(f"run {run_dir} is being executed by another process; "
-                                       "wait for it, or stop it (scancel / kill) first") from e
-                time.sleep(0.2)
-        yield
-    finally: os.close(fd)
+    run_dir = Path(run_dir)
+    return file_lock(run_dir/LOCK_FILE, wait, busy=f"run {run_dir} is being executed by another process; "
+                                                    "wait for it, or stop it (scancel / kill) first")
 
 def _lock_held(run_dir) -> bool:
     "Whether some live process holds the run folder's lock."
@@ -149,14 +186,6 @@ def run_state(run_dir, locked: bool = False) -> dict:
     return st
 
 # %% ../nbs/18_cli.ipynb #c0011
-def _find_outputs(run_dir: Path, out_dir, run_id) -> Path:
-    "Where the notebook's own Run folder (metrics.json, figs/) ended up: normally `run_dir` itself."
-    if (run_dir/"metrics.json").exists(): return run_dir
-    for m in sorted(run_dir.glob("*/*/metrics.json")): return m.parent
-    if out_dir and run_id:
-        for m in sorted(Path(out_dir).glob(f"*/{run_id}/metrics.json")): return m.parent
-    return run_dir
-
 def _slurm_env() -> dict:
     keys = ("SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID", "SLURMD_NODENAME")
     return {k.lower(): os.environ[k] for k in keys if k in os.environ}
@@ -196,48 +225,116 @@ def without_flagged_cells(notebook, flags: Sequence[str], dest) -> Path:
     with atomic_write(dest) as f: nbformat.write(nb, f)
     return Path(dest)
 
+def parameter_changes(notebook, old: Mapping, new: Mapping, declared: Mapping | None = None) -> dict[str, tuple]:
+    "The parameters whose value differs between two requests (each over the notebook's defaults): name -> (old, new)."
+    declared = notebook_parameters(notebook) if declared is None else declared
+    base = default_parameters(declared)
+    norm = lambda d: json.loads(json.dumps(_jsonable({**base, **dict(d)}), default=str))
+    o, n = norm(old), norm(new)
+    skip = {"out_dir", "run_id"}  # where the folder is, not what runs in it
+    return {k: (o.get(k), n.get(k)) for k in sorted(set(o) | set(n)) if k not in skip and o.get(k) != n.get(k)}
+
+@contextlib.contextmanager
+def _environ(name: str, value: str):
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try: yield
+    finally:
+        if old is None: os.environ.pop(name, None)
+        else: os.environ[name] = old
+
+def _attempt_folder(run_dir: Path) -> Path: return run_dir.parent/f".{run_dir.name}.attempt"
+
+def _start_attempt_beside(run_dir: Path) -> tuple[Path, int]:
+    "A fresh folder beside a completed run for a forced attempt, its log carried over; (folder, attempts so far)."
+    work = _attempt_folder(run_dir)
+    prev = run_state(work) if work.exists() else {}
+    log = work/LOG_FILE if (work/LOG_FILE).exists() else run_dir/LOG_FILE  # a failed earlier attempt's log has it all
+    text = log.read_text() if log.exists() else ""
+    shutil.rmtree(work, ignore_errors=True); work.mkdir(parents=True)
+    (work/LOG_FILE).write_text(text)
+    return work, int(prev.get("attempts", 0))
+
 def run_notebook(notebook, run_dir, parameters: Mapping | None = None, force: bool = False, html: bool = False,
                  timeout: float | None = None, quiet: bool = False, extra: Mapping | None = None, lock_wait: float = 10.0,
                  skip_flags: Sequence[str] | None = None) -> dict:
     "Execute `notebook` with `parameters` into `run_dir` (cells flagged `skip_flags` left out; default: `unavailable_flags()`); return the final status."
     import papermill
     notebook, run_dir = Path(notebook).resolve(), Path(run_dir).resolve()
-    parameters = dict(parameters or {})
+    parameters = preflight(notebook, dict(parameters or {}))  # before anything is written
     skip_flags = unavailable_flags() if skip_flags is None else list(skip_flags)
     with run_lock(run_dir, wait=lock_wait):
         old = run_state(run_dir, locked=True)
+        if "parameters" in old:  # a run folder answers for one set of parameters, whatever became of it
+            changed = parameter_changes(notebook, old["parameters"], parameters)
+            if changed:
+                raise ConfigError(f"run {run_dir} ({old['state']}) was made with other parameters: "
+                                  + ", ".join(f"{k} {o!r} -> {n!r}" for k, (o, n) in changed.items())
+                                  + "; give this run another --run-id, or delete that folder yourself")
         if old["state"] == "completed" and not force:
-            if not quiet: print(f"{run_dir}: already completed, not run again (use --force to rerun)")
+            if not quiet: print(f"{run_dir}: already completed with these parameters, not run again (use --force to rerun)")
             return old
-        final, partial = run_dir/f"{notebook.stem}.ipynb", run_dir/f".{notebook.stem}.partial.ipynb"
+        # a completed result is never overwritten by a failed attempt: the attempt runs beside it and replaces it on success
+        beside = old["state"] == "completed"
+        work, tried = _start_attempt_beside(run_dir) if beside else (run_dir, 0)
+        final, partial = work/f"{notebook.stem}.ipynb", work/f".{notebook.stem}.partial.ipynb"
         partial.unlink(missing_ok=True)
-        st = {"state": "running", "notebook": str(notebook), "parameters": parameters, "run_dir": str(run_dir), "skipped_flags": skip_flags,
-              "attempts": int(old.get("attempts", 0)) + 1, "started": _now(), "host": socket.gethostname(),
-              "pid": os.getpid(), **_slurm_env(), **dict(extra or {})}
-        write_json(run_dir/STATUS_FILE, st)
+        st = {"state": "running", "notebook": str(notebook), "parameters": parameters, "run_dir": str(run_dir),
+              "skipped_flags": skip_flags, "attempts": max(int(old.get("attempts", 0)), tried) + 1, "started": _now(),
+              "host": socket.gethostname(), "pid": os.getpid(), **_slurm_env(), **dict(extra or {})}
+        if beside: st["attempt_dir"] = str(work)
+        write_json(work/STATUS_FILE, st)
         t0, err = time.monotonic(), None
-        with open(run_dir/LOG_FILE, "a") as log:
+        with open(work/LOG_FILE, "a") as log:
             if str(old.get("error", "")).startswith("killed"): log.write(f"=== attempt {old.get('attempts', '?')} failed: {old.get('error', '')} ===\n")
             log.write(f"=== attempt {st['attempts']} of {notebook.name} on {st['host']} at {st['started']} ===\n"); log.flush()
             try:
-                source = without_flagged_cells(notebook, skip_flags, run_dir/f".{notebook.stem}.input.ipynb") if skip_flags else notebook
-                papermill.execute_notebook(str(source), str(partial), parameters=parameters, cwd=str(notebook.parent),
-                                           progress_bar=False, stdout_file=log, stderr_file=log,
-                                           execution_timeout=timeout)
+                source = without_flagged_cells(notebook, skip_flags, work/f".{notebook.stem}.input.ipynb") if skip_flags else notebook
+                with _environ(RUN_DIR_ENV, str(work)):  # the notebook's own Run writes here: one run, one folder
+                    papermill.execute_notebook(str(source), str(partial), parameters=parameters, cwd=str(notebook.parent),
+                                               progress_bar=False, stdout_file=log, stderr_file=log,
+                                               execution_timeout=timeout)
             except BaseException as e:  # SIGTERM from scancel arrives as SystemExit: still mark the run failed
                 err = e
                 log.write(f"\n=== attempt {st['attempts']} failed: {_error_summary(e)} ===\n")
         if partial.exists(): os.replace(partial, final)
         st.update(state="failed" if err else "completed", finished=_now(), seconds=round(time.monotonic() - t0, 2),
-                  outputs=str(_find_outputs(run_dir, parameters.get("out_dir"), parameters.get("run_id"))))
-        if err: st["error"] = _error_summary(err)
-        if not (run_dir/"params.yaml").exists(): write_yaml(run_dir/"params.yaml", parameters)
+                  outputs=str(run_dir))
+        if err:
+            st["error"] = _error_summary(err)
+            if beside: st["note"] = f"the completed result in {run_dir} is unchanged; this failed attempt is in {work}"
+        if not (work/"params.yaml").exists(): write_yaml(work/"params.yaml", parameters)
         if html and final.exists():
             try: st["html"] = str(render_html(final))
             except Exception as e: st["html_error"] = f"{type(e).__name__}: {e}"
-        write_json(run_dir/STATUS_FILE, st)
+        if beside and not err:
+            st.pop("attempt_dir", None)
+            if "html" in st: st["html"] = str(run_dir/Path(st["html"]).name)
+        write_json(work/STATUS_FILE, st)
+        if beside and not err: replace_folder(work, run_dir)
     if err is not None and not isinstance(err, Exception): raise err  # KeyboardInterrupt / SystemExit go on up
     return st
+
+# %% ../nbs/18_cli.ipynb #f18x04
+def _lenet_dense_hessian(params: Mapping) -> None:
+    "28_hessian_digits and 30_fiedler: the dense Hessian of the LeNet-tiny they train must fit in memory."
+    if params.get("hessian_mode", "dense") != "dense" or params.get("hessian_run"): return
+    import torch
+    from circuit_gen.hessian import LeNetTiny, check_dense_hessian, count_parameters
+    with torch.device("meta"):  # counts parameters without allocating them
+        n = count_parameters(LeNetTiny((int(params["conv1_channels"]), int(params["conv2_channels"]))))
+    try: check_dense_hessian(n)
+    except MemoryError as e: raise ConfigError(f"{e}; in this notebook: -p hessian_mode lanczos, or fewer conv channels") from None
+
+PREFLIGHT_CHECKS = {"hessian_digits": _lenet_dense_hessian, "fiedler": _lenet_dense_hessian}
+
+def preflight(notebook, params: Mapping, declared: Mapping | None = None) -> dict:
+    "Check `params` against the notebook's declared types and its experiment's `PREFLIGHT_CHECKS`; return them typed."
+    declared = notebook_parameters(notebook) if declared is None else declared
+    params = check_parameters(params, declared, notebook)
+    check = PREFLIGHT_CHECKS.get(notebook_experiment(notebook))
+    if check: check({**default_parameters(declared), **params})
+    return params
 
 # %% ../nbs/18_cli.ipynb #c0017
 def expand_grid(grid: Mapping[str, Sequence], seeds: int | None = None, seed_name: str = "seed") -> list[dict]:
@@ -258,7 +355,9 @@ def parse_grid(specs: Sequence[str], declared: Mapping[str, dict] | None = None)
         name, text = s.split("=", 1); name = name.strip()
         t = (declared or {}).get(name, {}).get("type")
         if text.lstrip().startswith("["):
-            vals = yaml.safe_load(text)
+            try: vals = yaml.safe_load(text)
+            except yaml.YAMLError as e: raise ConfigError(f"--grid {s!r}: not a valid YAML list ({getattr(e, 'problem', e)})") from None
+            if not isinstance(vals, list) or not vals: raise ConfigError(f"--grid {s!r}: give a non-empty list, e.g. {name}=[1, 2]")
             vals = [str(v) if t == "str" else v for v in vals]
         else: vals = [coerce_parameter(name, v, t) for v in text.split(",")]
         grid[name] = vals
@@ -281,11 +380,15 @@ def load_preset(notebook, preset: str, hparams: Path | None = None) -> tuple[dic
     names = {notebook.stem, re.sub(r"^\d+[_-]", "", notebook.stem), notebook_experiment(notebook)}
     files = [Path(hparams)] if hparams else sorted(hparams_dir().glob("*.yaml"))
     for f in files:
+        if not Path(f).exists(): raise FileNotFoundError(f"no hyper-parameter file {f}")
         for key, entry in _preset_entries(read_yaml(f), f.stem).items():
             if key in names or entry.get("notebook") in names or Path(str(entry.get("notebook", ""))).stem in names:
                 if preset not in entry:
                     raise KeyError(f"{f} has no {preset!r} preset for {key}; it has {sorted(entry)}")
                 grid = dict(entry.get("grid") or {}) if preset != "cpu" else {}
+                bad = {k: v for k, v in grid.items() if not isinstance(v, list) or not v}
+                if bad: raise ConfigError(f"{f}: grid of {key}: {', '.join(f'{k}: {v!r}' for k, v in bad.items())} should be "
+                                          "a non-empty list of values, e.g. seed: [0, 1, 2]")
                 section = dict(entry[preset] or {})
                 nested = bool(section) and all(isinstance(v, Mapping) for v in section.values())
                 if nested != bool(variant):  # per-model sections: gpu: {gpt2: {...}, toy-ioi: {...}}
@@ -341,9 +444,15 @@ def create_sweep(notebook, grid: Mapping[str, Sequence] | None = None, params: M
     "Write a sweep folder (sweep.yaml, table.json/csv, job.sbatch) and return its path."
     notebook = Path(notebook).resolve()
     declared = notebook_parameters(notebook)
-    params, grid = dict(params or {}), dict(grid or {})
+    params, grid = check_parameters(dict(params or {}), declared, notebook), dict(grid or {})
+    for k, vals in grid.items():  # every value of every axis, not only the first row's
+        if isinstance(vals, (str, bytes, Mapping)) or not isinstance(vals, Sequence) or not vals:
+            raise ConfigError(f"grid {k}: give a non-empty list of values, e.g. {k}: [1, 2], got {vals!r}")
+        grid[k] = [check_parameters({k: v}, declared, notebook, where=lambda _: f"grid {k}")[k] for v in vals]
     rows = expand_grid(grid, seeds)
-    check_parameters({**params, **(rows[0] if rows else {})}, declared, notebook)
+    for i, r in enumerate(rows):
+        try: preflight(notebook, {**params, **r}, declared)
+        except ConfigError as e: raise ConfigError(f"row {i} of the sweep ({', '.join(f'{k}={v!r}' for k, v in r.items())}): {e}") from None
     experiment = _check_folder_name("experiment", str(params.get("experiment") or notebook_experiment(notebook)))
     name = _check_folder_name("sweep name", name or f"{experiment}-{_table_hash(notebook, [{**params, **r} for r in rows])}")
     root = Path(root or runs_root()).resolve()
@@ -385,10 +494,11 @@ def create_sweep(notebook, grid: Mapping[str, Sequence] | None = None, params: M
 
 # %% ../nbs/18_cli.ipynb #c0027
 def _load_sweep(sweep) -> Path:
-    p = Path(sweep)
+    "The sweep folder as an absolute path: sbatch and the jobs run in other folders than this process."
+    p = Path(sweep).expanduser().resolve()
     if (p/TABLE_FILE).exists(): return p
     if p.name == TABLE_FILE and p.exists(): return p.parent
-    q = sweeps_root()/str(sweep)
+    q = (sweeps_root()/str(sweep)).resolve()
     if (q/TABLE_FILE).exists(): return q
     raise FileNotFoundError(f"no sweep at {sweep} (nor {q}): give a sweep folder holding {TABLE_FILE}")
 
@@ -627,13 +737,15 @@ def _params_from_args(notebook, pairs, files, declared=None) -> dict:
     declared = declared if declared is not None else notebook_parameters(notebook)
     params = {}
     for f in files or []:
-        d = read_yaml(f) or {}
-        if not isinstance(d, Mapping): raise ValueError(f"{f} should hold a mapping name: value, got {type(d).__name__}")
-        params.update(d)
+        if not Path(f).is_file(): raise FileNotFoundError(f"-f {f}: no such parameter file")
+        d = read_yaml(f)
+        if d is None: continue
+        if not isinstance(d, Mapping): raise ConfigError(f"{f}: a parameter file holds a mapping (name: value, one a line), got a {type(d).__name__}")
+        lines = yaml_lines(f)
+        params.update(check_parameters(d, declared, notebook, where=lambda k, f=f: f"{f}, line {lines.get(str(k), '?')}, key {k}"))
     for name, text in pairs or []:
         params[name] = coerce_parameter(name, text, declared.get(name, {}).get("type"))
-    check_parameters(params, declared, notebook)
-    return params
+    return check_parameters(params, declared, notebook)
 
 def _cmd_run(a) -> int:
     if a.table is not None:
@@ -659,20 +771,51 @@ def _cmd_run(a) -> int:
         st = run_notebook(nb, run_dir, params, force=a.force, html=a.html, timeout=a.timeout, quiet=a.quiet,
                           skip_flags=a.skip_flags)
     if not a.quiet:
-        print(f"{st['state']}: {st.get('run_dir', '')} ({st.get('seconds', 0)} s)" + (f"\n  {st['error']}" if st.get("error") else ""))
+        print(f"{st['state']}: {st.get('run_dir', '')} ({st.get('seconds', 0)} s)" + (f"\n  {st['error']}" if st.get("error") else "")
+              + (f"\n  {st['note']}" if st.get("note") else ""))
     return 0 if st["state"] == "completed" else 1
 
+SWEEP_KEYS = {"notebook": (str, "a notebook path (globs allowed)"), "name": (str, "a sweep name"),
+              "preset": (str, "a preset name such as gpu"), "hparams": (str, "a hyper-parameter file path"),
+              "params": (Mapping, "a mapping name: value"), "grid": (Mapping, "a mapping name: [values]"),
+              "seeds": (int, "a number of seeds"), "slurm": (Mapping, "a mapping of SLURM options"),
+              "setup": (list, "a list of shell lines")}
+
+def read_sweep_file(path) -> tuple[dict, Any]:
+    "A sweep file, its shape checked (a `ConfigError` naming file, line and key); (spec, key -> 'file, line N')."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"no sweep file {path}")
+    spec, lines = read_yaml(path), yaml_lines(path)
+    at = lambda key: f"{path}, line {lines.get(key, '?')}, key {key}"
+    if not isinstance(spec, Mapping):
+        raise ConfigError(f"{path}: a sweep file holds a mapping (notebook: ..., grid: ...), got a {type(spec).__name__}")
+    for k, v in spec.items():
+        if k not in SWEEP_KEYS: raise ConfigError(f"{at(k)}: unknown key {k!r}; a sweep file has {', '.join(SWEEP_KEYS)}")
+        kind, what = SWEEP_KEYS[k]
+        if v is None and k != "notebook": continue
+        if not isinstance(v, kind) or isinstance(v, bool):
+            raise ConfigError(f"{at(k)}: {k} should be {what}, got {v!r}")
+    for k, v in (spec.get("grid") or {}).items():
+        if not isinstance(v, list) or not v:
+            example = f"[{v!r}]" if v not in ([], None) and not isinstance(v, (list, Mapping)) else "[1, 2]"
+            raise ConfigError(f"{at(f'grid.{k}')}: grid.{k} should be a non-empty list of values, e.g. {k}: {example}, got {v!r}")
+    for k in (spec.get("slurm") or {}):
+        if k not in SLURM_DEFAULTS: raise ConfigError(f"{at(f'slurm.{k}')}: unknown SLURM option {k!r}; known: {', '.join(SLURM_DEFAULTS)}")
+    try: _slurm_options(spec.get("slurm"))
+    except ValueError as e: raise ConfigError(f"{at('slurm')}: {e}") from None
+    if "notebook" not in spec: raise ConfigError(f"{path}: names no notebook: add `notebook: nbs/NN_name.ipynb`")
+    return dict(spec), at
+
 def _sweep_spec(a) -> dict:
-    "Merge a sweep file (if the argument is one), a preset and the command-line options."
-    spec, base = {}, Path.cwd()
+    "Merge a sweep file (if the argument is one), a preset and the command-line options, every value checked."
+    spec, base, at = {}, Path.cwd(), None
     if a.notebook.endswith((".yaml", ".yml")):
-        f = Path(a.notebook); spec = read_yaml(f) or {}
-        if "notebook" not in spec: raise KeyError(f"sweep file {f} names no notebook: add `notebook: nbs/NN_name.ipynb`")
+        f = Path(a.notebook); spec, at = read_sweep_file(f)
         base = project_root(f.resolve().parent) or f.resolve().parent  # paths in a sweep file: from the project root
         pattern = str(spec["notebook"])
         found = sorted(base.glob(pattern)) if any(ch in pattern for ch in "*?[") else [base/pattern]
         if len(found) != 1 or not found[0].exists():
-            raise FileNotFoundError(f"sweep file {f}: notebook {pattern!r} matches {[str(x) for x in found if x.exists()]} "
+            raise FileNotFoundError(f"{at('notebook')}: notebook {pattern!r} matches {[str(x) for x in found if x.exists()]} "
                                     f"under {base}; it should name exactly one notebook")
         spec["notebook"] = found[0]
     else: spec["notebook"] = Path(a.notebook)
@@ -682,9 +825,11 @@ def _sweep_spec(a) -> dict:
     preset = a.preset or spec.get("preset")
     if preset:
         p, g = load_preset(nb, preset, base/spec["hparams"] if spec.get("hparams") else None)
-        params.update(p); grid.update(g)
-    params.update(spec.get("params") or {})
-    if "grid" in spec: grid = dict(spec["grid"] or {})  # a sweep file's grid replaces the preset's
+        params.update(check_parameters(p, declared, nb, where=lambda k: f"preset {preset!r}")); grid.update(g)
+    params.update(check_parameters(spec.get("params") or {}, declared, nb, where=at and (lambda k: at(f"params.{k}"))))
+    if "grid" in spec:  # a sweep file's grid replaces the preset's
+        grid = {k: [check_parameters({k: v}, declared, nb, where=lambda _: at(f"grid.{k}"))[k] for v in vals]
+                for k, vals in (spec["grid"] or {}).items()}
     params.update(_params_from_args(nb, a.param, a.file, declared))
     grid.update(parse_grid(a.grid or [], declared))
     for k in grid: params.pop(k, None)
@@ -801,9 +946,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     old = None
     with contextlib.suppress(ValueError): old = signal.signal(signal.SIGTERM, _term)  # scancel: mark the run failed
     try: return a.fn(a)
-    except (ValueError, KeyError, FileNotFoundError, FileExistsError, IndexError, RuntimeError) as e:
+    except (ValueError, KeyError, OSError, IndexError, RuntimeError, MemoryError) as e:
         if a.debug: raise
-        print(f"circuit-gen {a.cmd}: error: {e}", file=sys.stderr); return 2
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else e  # a KeyError's str() is its repr
+        print(f"circuit-gen {a.cmd}: error: {msg}", file=sys.stderr); return 2
     finally:
         if old is not None: signal.signal(signal.SIGTERM, old)
 

@@ -14,10 +14,10 @@ import yaml
 from safetensors.torch import load_file as _st_load_file, save_file as _st_save_file
 
 # %% auto #0
-__all__ = ['DEVICE_ENV', 'RUNS_ENV', 'default_device', 'resolve_device', 'seed_everything', 'atomic_path', 'atomic_write',
-           'write_json', 'read_json', 'write_yaml', 'read_yaml', 'save_tensors', 'load_tensors', 'torch_load',
-           'flatten_state', 'unflatten_state', 'save_state', 'load_state', 'project_root', 'runs_root', 'new_run_id',
-           'Run']
+__all__ = ['DEVICE_ENV', 'RUNS_ENV', 'RUN_DIR_ENV', 'WRITE_LOCK', 'default_device', 'resolve_device', 'seed_everything',
+           'atomic_path', 'atomic_write', 'ConfigError', 'write_json', 'read_json', 'write_yaml', 'read_yaml',
+           'yaml_lines', 'save_tensors', 'load_tensors', 'torch_load', 'flatten_state', 'unflatten_state', 'save_state',
+           'load_state', 'project_root', 'runs_root', 'new_run_id', 'file_lock', 'replace_folder', 'Run']
 
 # %% ../nbs/00_core.ipynb #c0005
 DEVICE_ENV = "CIRCUIT_GEN_DEVICE"
@@ -86,23 +86,59 @@ def _jsonable(o):
     if isinstance(o, np.generic): return o.item()
     return o
 
+class ConfigError(ValueError):
+    "A file or value a user wrote that cannot be used; the message names the file, line and key."
+
 def write_json(path, obj, indent: int = 2) -> Path:
     "Atomically write `obj` as JSON to `path`."
     with atomic_write(path) as f: json.dump(_jsonable(obj), f, indent=indent, allow_nan=True)
     return Path(path)
 
 def read_json(path) -> Any:
-    "Read JSON from `path`."
-    with open(path) as f: return json.load(f)
+    "Read JSON from `path`; a truncated or hand-broken file is a `ConfigError` naming it, line and column."
+    with open(path) as f:
+        try: return json.load(f)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"{path}, line {e.lineno}, column {e.colno}: not valid JSON ({e.msg}); "
+                              "was it truncated (a full disk, a killed copy) or edited by hand?") from None
 
 def write_yaml(path, obj) -> Path:
     "Atomically write `obj` as YAML to `path` (keys in insertion order)."
     with atomic_write(path) as f: yaml.safe_dump(_jsonable(obj), f, sort_keys=False)
     return Path(path)
 
+def _yaml_error(path, e: yaml.YAMLError) -> ConfigError:
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
+    ctx, cmark = getattr(e, "context", None), getattr(e, "context_mark", None)
+    if ctx and cmark and mark and cmark.line != mark.line: ctx += f" opened at line {cmark.line + 1}, column {cmark.column + 1}"
+    problem = ": ".join(x for x in (ctx, getattr(e, "problem", None)) if x) or str(e)
+    hint = "; YAML indents with spaces, not tabs" if "\\t" in problem or "\t" in problem else ""
+    return ConfigError(f"{where}: not valid YAML ({problem}{hint})")
+
 def read_yaml(path) -> Any:
-    "Read YAML from `path` (safe loader)."
-    with open(path) as f: return yaml.safe_load(f)
+    "Read YAML from `path` (safe loader); malformed YAML is a `ConfigError` naming file, line and column."
+    with open(path, encoding="utf-8") as f:
+        try: return yaml.safe_load(f)
+        except yaml.YAMLError as e: raise _yaml_error(path, e) from None
+        except UnicodeDecodeError as e: raise ConfigError(f"{path}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
+
+def yaml_lines(path) -> dict[str, int]:
+    "The 1-based line of every mapping key in a YAML file, as dotted paths (`grid.seed`); a key given twice is an error."
+    with open(path, encoding="utf-8") as f:
+        try: root = yaml.compose(f, Loader=yaml.SafeLoader)
+        except yaml.YAMLError as e: raise _yaml_error(path, e) from None
+        except UnicodeDecodeError as e: raise ConfigError(f"{path}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
+    out = {}
+    def walk(node, prefix):
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                key, line = f"{prefix}{k.value}", k.start_mark.line + 1
+                if key in out:  # PyYAML would keep the last one without a word
+                    raise ConfigError(f"{path}, line {line}: key {key!r} appears twice (first at line {out[key]}); keep one")
+                out[key] = line; walk(v, key + ".")
+    walk(root, "")
+    return out
 
 # %% ../nbs/00_core.ipynb #c0015
 def save_tensors(tensors: Mapping[str, torch.Tensor], path, metadata: Mapping | None = None) -> Path:
@@ -186,6 +222,8 @@ def load_state(path, device=None) -> tuple[Any, dict]:
 
 # %% ../nbs/00_core.ipynb #c0021
 RUNS_ENV = "CIRCUIT_GEN_RUNS"
+RUN_DIR_ENV = "CIRCUIT_GEN_RUN_DIR"
+WRITE_LOCK = ".write.lock"
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 def project_root(start=None) -> Path | None:
@@ -211,28 +249,68 @@ def _check_name(kind, name):
         raise ValueError(f"{kind} {name!r} is not a valid folder name: use letters, digits, '.', '_' and '-', not starting with a punctuation mark")
     return name
 
+@contextlib.contextmanager
+def file_lock(path, wait: float = 60.0, busy: str | None = None):
+    "Hold an exclusive `flock` on the file `path` (created if missing); after `wait` seconds raise `busy` as a RuntimeError."
+    import fcntl, time
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); break
+            except BlockingIOError as e:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(busy or f"{path} has been locked by another process for {wait:.0f} s") from e
+                time.sleep(0.02)
+        yield
+    finally: os.close(fd)
+
+def replace_folder(new, dest) -> Path:
+    "Make folder `new` take the place of `dest` (old `dest` deleted); on Linux one atomic exchange, so `dest` never goes missing."
+    import ctypes, shutil
+    new, dest = Path(new), Path(dest)
+    if not dest.exists(): os.rename(new, dest); return dest
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    AT_FDCWD, RENAME_EXCHANGE = -100, 2
+    if renameat2 is not None and renameat2(AT_FDCWD, os.fsencode(new), AT_FDCWD, os.fsencode(dest), RENAME_EXCHANGE) == 0:
+        shutil.rmtree(new, ignore_errors=True)  # `new` now names the old folder
+        return dest
+    trash = dest.with_name(f".{dest.name}.old-{secrets.token_hex(3)}")  # no exchange here: two renames, a moment apart
+    os.rename(dest, trash); os.rename(new, dest); shutil.rmtree(trash, ignore_errors=True)
+    return dest
+
 class Run:
     "One run folder `runs/<experiment>/<run_id>/` with params, metrics, figures and tensors."
     def __init__(self, experiment: str, run_id: str | None = None, params: Mapping | None = None,
                  root=None, resume: bool = True):
         self.experiment = _check_name("experiment", experiment)
-        self.run_id = _check_name("run_id", run_id or new_run_id())
-        self.root = Path(root) if root is not None else runs_root()
-        self.path = self.root/self.experiment/self.run_id
+        pinned = os.environ.get(RUN_DIR_ENV, "").strip()
+        if pinned:  # `circuit-gen run` chose the folder: the notebook's results go exactly there, beside its log and status
+            self.path = Path(pinned)
+            self.root, self.run_id = self.path.parent, self.path.name
+        else:
+            self.run_id = _check_name("run_id", run_id or new_run_id())
+            self.root = Path(root) if root is not None else runs_root()
+            self.path = self.root/self.experiment/self.run_id
         params = _jsonable(dict(params or {}))
         pfile = self.path/"params.yaml"
-        if pfile.exists():
-            old = read_yaml(pfile) or {}
-            if old != params:
-                diff = sorted(k for k in set(old) | set(params) if old.get(k) != params.get(k))
-                raise FileExistsError(f"run {self.path} exists with other params (differ: {diff}); "
-                                      "choose another run_id or delete that folder yourself")
-            if not resume: raise FileExistsError(f"run {self.path} exists; pass resume=True to continue it or choose another run_id")
-        else:
+        with self.lock():  # another process opening the same run must see params.yaml whole, and never write its own
+            if pfile.exists():
+                old = read_yaml(pfile) or {}
+                if old != params:
+                    diff = sorted(k for k in set(old) | set(params) if old.get(k) != params.get(k))
+                    raise FileExistsError(f"run {self.path} exists with other params (differ: {diff}); "
+                                          "choose another run_id or delete that folder yourself")
+                if not resume: raise FileExistsError(f"run {self.path} exists; pass resume=True to continue it or choose another run_id")
+            else: write_yaml(pfile, params)
             self.figs.mkdir(parents=True, exist_ok=True)
-            write_yaml(pfile, params)
-        self.figs.mkdir(parents=True, exist_ok=True)
         self.params = params
+
+    def lock(self, wait: float = 60.0):
+        "The run folder's write lock: every read-modify-write of a file in it holds this."
+        return file_lock(self.path/WRITE_LOCK, wait, busy=f"run {self.path} has been locked by another writer for {wait:.0f} s")
 
     @property
     def figs(self) -> Path: return self.path/"figs"
@@ -248,20 +326,22 @@ class Run:
         return read_json(f) if f.exists() else {}
 
     def log_metrics(self, **metrics) -> dict:
-        "Merge `metrics` into `metrics.json` (atomically) and return the whole record."
-        m = {**self.metrics, **_jsonable(metrics)}
-        write_json(self.path/"metrics.json", m)
+        "Merge `metrics` into `metrics.json` (atomically, under the run's lock) and return the whole record."
+        with self.lock():
+            m = {**self.metrics, **_jsonable(metrics)}
+            write_json(self.path/"metrics.json", m)
         return m
 
     def save_fig(self, fig, name: str, dpi: int = 120) -> Path:
         "Save a matplotlib figure as `figs/<name>.png` atomically."
         p = self.figs/(name if name.endswith(".png") else f"{name}.png")
-        with atomic_write(p, "wb") as f: fig.savefig(f, format="png", dpi=dpi, bbox_inches="tight")
+        with self.lock(), atomic_write(p, "wb") as f: fig.savefig(f, format="png", dpi=dpi, bbox_inches="tight")
         return p
 
     def save_tensors(self, name: str, tensors, metadata=None) -> Path:
         "Save tensors as `<name>.safetensors` in the run folder."
-        return save_tensors(tensors, self.path/(name if name.endswith(".safetensors") else f"{name}.safetensors"), metadata)
+        with self.lock():
+            return save_tensors(tensors, self.path/(name if name.endswith(".safetensors") else f"{name}.safetensors"), metadata)
 
     def load_tensors(self, name: str, device=None):
         "Load `<name>.safetensors` from the run folder."

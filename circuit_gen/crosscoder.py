@@ -18,12 +18,12 @@ from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer
 
 from .core import load_state, load_tensors, resolve_device, save_state, save_tensors
-from .models import latest_checkpoint, lm_loss
-from .activations import collect_mlp_activations, mlp_hook_names, model_fingerprint
+from .models import latest_checkpoint, lm_loss, toy_corpus
+from .activations import collect_mlp_activations, mlp_hook_names, model_fingerprint, token_batches
 
 # %% auto #0
 __all__ = ['jumprelu', 'step', 'CLTConfig', 'CrossLayerTranscoder', 'clt_loss', 'fvu_metric', 'train_clt', 'dead_features',
-           'save_clt', 'check_clt_model', 'load_clt', 'run_with_clt', 'evaluate_clt']
+           'save_clt', 'check_clt_model', 'load_clt', 'run_with_clt', 'evaluate_clt', 'check_clt']
 
 # %% ../nbs/12_crosscoder.ipynb #c0005
 def _sum_to(t: Tensor, shape) -> Tensor:
@@ -293,3 +293,31 @@ def evaluate_clt(clt: CrossLayerTranscoder, model: HookedTransformer, tokens: In
             "never_active_fraction": ((acts > 0).sum(0) == 0).float().mean().item(), "n_tokens": len(x),
             "loss_clean": clean, "loss_replaced": replaced, "loss_replaced_with_errors": with_err, "loss_mlp_zero": zero,
             "loss_recovered": (zero - replaced) / (zero - clean) if zero > clean else float("nan")}
+
+# %% ../nbs/12_crosscoder.ipynb #f12g02
+def check_clt(model: HookedTransformer, steps: int = 80, d_features: int = 32, seed: int = 0, rel_tol: float = 1e-4) -> dict:
+    "Train a small CLT on `model` for `steps` steps and check training, exact replacement with errors and evaluation; return the figures."
+    arch = model.cfg.original_architecture or model.cfg.model_name
+    def require(ok: bool, what: str):
+        if not ok: raise AssertionError(f"{arch}: {what}")
+    tokens = next(token_batches(model, toy_corpus(200, seed=seed), seq_len=32, batch_size=8, device=model.cfg.device))
+    x, y = collect_mlp_activations(model, tokens)
+    clt = CrossLayerTranscoder(CLTConfig(d_model=model.cfg.d_model, layers=list(range(model.cfg.n_layers)), d_features=d_features,
+                                         model=model_fingerprint(model)), seed=seed, device=model.cfg.device).to(model.cfg.dtype)
+    hist = train_clt(clt, [(x, y)] * steps, steps=steps, lr=3e-3, warmup=5, sparsity_warmup=steps, log_every=1, progress=False)
+    mse_first, mse_last = hist[0]["mse"], hist[-1]["mse"]
+    require(mse_last < 0.5 * mse_first, f"{steps} CLT steps took the reconstruction loss from {mse_first:.3g} to {mse_last:.3g} only")
+    with torch.no_grad():
+        clean = model(tokens)
+        with_errors = (run_with_clt(model, clt, tokens, error_terms=True) - clean).abs().max().item()
+        without_errors = (run_with_clt(model, clt, tokens) - clean).abs().max().item()
+    tol = rel_tol * max(1.0, clean.abs().max().item())
+    require(with_errors <= tol, f"max |replacement with errors - model logits| = {with_errors:.3g} > {tol:.3g}")
+    require(without_errors > 100 * tol, f"the CLT alone reproduces the logits ({without_errors:.3g}): the check is vacuous")
+    ev = evaluate_clt(clt, model, tokens)
+    loss_gap = abs(ev["loss_replaced_with_errors"] - ev["loss_clean"])
+    require(loss_gap <= tol, f"|loss with errors - clean loss| = {loss_gap:.3g} > {tol:.3g}")
+    require(ev["fvu_mean"] < 1, f"mean FVU {ev['fvu_mean']:.3g} after training: worse than predicting the mean")
+    return {"mse_first": mse_first, "mse_last": mse_last, "fvu_mean": ev["fvu_mean"], "l0_total": ev["l0_total"],
+            "loss_clean": ev["loss_clean"], "loss_replaced": ev["loss_replaced"], "replacement_with_errors": with_errors,
+            "replacement_without_errors": without_errors}

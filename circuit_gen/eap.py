@@ -14,16 +14,18 @@ import numpy as np
 import torch
 from jaxtyping import Bool, Float, Int
 from torch import Tensor
+from scipy.stats import spearmanr
 from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer
 
 from .core import atomic_write, resolve_device, torch_load
 
 # %% auto #0
-__all__ = ['MIB_PERCENTAGES', 'METHODS', 'INTERVENTIONS', 'top_n', 'graph_config', 'Graph', 'prune', 'select_top_n',
-           'select_threshold', 'select_greedy', 'check_model_hooks', 'answer_logit_metric', 'prompt_metric',
-           'TokenPromptSet', 'make_induction_prompts', 'attribute', 'attribute_prompts', 'evaluate_graph',
-           'area_under_curve', 'faithfulness_curve', 'circuit_scores', 'load_graph']
+__all__ = ['MIB_PERCENTAGES', 'METHODS', 'INTERVENTIONS', 'top_n', 'REFERENCE_CFG_KEYS', 'graph_config', 'Graph', 'prune',
+           'select_top_n', 'select_threshold', 'select_greedy', 'check_model_hooks', 'answer_logit_metric',
+           'prompt_metric', 'TokenPromptSet', 'make_induction_prompts', 'attribute', 'attribute_prompts',
+           'evaluate_graph', 'area_under_curve', 'faithfulness_curve', 'circuit_scores', 'load_graph', 'check_prompts',
+           'check_ig_completeness', 'check_eap_vs_exact', 'check_circuit_files']
 
 # %% ../nbs/15_eap.ipynb #c0006
 MIB_PERCENTAGES = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
@@ -251,6 +253,11 @@ def check_model_hooks(model: HookedTransformer):
     if not cfg.use_split_qkv_input: missing.append("model.set_use_split_qkv_input(True)")
     if not cfg.attn_only and not cfg.use_hook_mlp_in: missing.append("model.set_use_hook_mlp_in(True)")
     if missing: raise ValueError(f"edge-level hooks are off: call {', '.join(missing)} (models.load_model does this)")
+    kv = cfg.n_key_value_heads
+    if kv is not None and kv != cfg.n_heads and not cfg.ungroup_grouped_query_attention:
+        raise ValueError(f"{cfg.model_name} ({cfg.original_architecture}) has grouped-query attention ({kv} key/value heads for "
+                         f"{cfg.n_heads} query heads) and it is grouped: call model.set_ungroup_grouped_query_attention(True), "
+                         "so that every query head has its own <k> and <v> input (models.load_model does this)")
 
 def _source_hooks(lay: _Layout) -> list[tuple[str, object]]:
     "(hook name, forward rows) for every source hook."
@@ -267,6 +274,22 @@ def _dest_hooks(lay: _Layout) -> list[tuple[str, list[int], bool]]:
         for letter in "qkv": out.append((f"blocks.{l}.hook_{letter}_input", lay.qkv_cols[l][letter], True))
         if lay.has_mlp: out.append((f"blocks.{l}.hook_mlp_in", [lay.mlp_col[l]], False))
     out.append((f"blocks.{lay.L - 1}.hook_resid_post", [lay.logits_col], False))
+    return out
+
+def _attn_post_norms(model) -> list | None:
+    "Each layer's norm of the summed attention output where the model has one (Gemma-2's ln1_post), else None."
+    return [block.ln1_post for block in model.blocks] if model.cfg.use_normalization_before_and_after else None
+
+def _single_source_effects(model, lay, base: Float[Tensor, "batch pos n_forward d_model"],
+                           delta: Float[Tensor, "batch pos n_forward d_model"]) -> Float[Tensor, "batch pos n_forward d_model"]:
+    "What each source alone adds to the residual stream when its output moves from `base` by `delta`."
+    norms = _attn_post_norms(model)
+    if norms is None: return delta
+    out = delta.clone()
+    for l, rows in enumerate(lay.head_rows):
+        r = slice(rows[0], rows[-1] + 1)
+        z = base[:, :, r].sum(2) + model.blocks[l].attn.b_O          # the attention output before its norm
+        out[:, :, r] = norms[l](z[:, :, None] + delta[:, :, r]) - norms[l](z)[:, :, None]
     return out
 
 def _capture_sources(model, lay, tokens, attention_mask) -> Float[Tensor, "batch pos n_forward d_model"]:
@@ -354,7 +377,7 @@ class TokenPromptSet:
                               self.clean_lengths[idx], self.corrupted_lengths[idx], {k: v[idx] for k, v in self.positions.items()})
 
 def make_induction_prompts(model: HookedTransformer, n: int, seq_len: int = 10, prefix_len: int = 5, seed: int = 0) -> TokenPromptSet:
-    "Induction prompts `BOS A A[:prefix_len]` vs `BOS A' A[:prefix_len]`; answers (A[prefix_len], A'[prefix_len])."
+    "Induction prompts `BOS A A[:prefix_len]` vs `BOS A' A[:prefix_len]` (BOS where the model prepends one); answers (A[prefix_len], A'[prefix_len])."
     if not 0 < prefix_len < seq_len: raise ValueError(f"prefix_len={prefix_len} must be in 1..{seq_len - 1}")
     g = torch.Generator().manual_seed(seed)
     special = set(model.tokenizer.all_special_ids) if getattr(model, "tokenizer", None) is not None else set()
@@ -362,8 +385,10 @@ def make_induction_prompts(model: HookedTransformer, n: int, seq_len: int = 10, 
     draw = lambda: vocab[torch.randint(len(vocab), (n, seq_len), generator=g)]
     a, a2 = draw(), draw()
     a2[:, prefix_len] = torch.where(a2[:, prefix_len] == a[:, prefix_len], vocab[(a[:, prefix_len] + 1) % len(vocab)], a2[:, prefix_len])
-    bos = model.tokenizer.bos_token_id if getattr(model, "tokenizer", None) is not None else 0
-    b = torch.full((n, 1), bos)
+    tok = getattr(model, "tokenizer", None)
+    bos = 0 if tok is None else tok.bos_token_id
+    # families whose prompts start without BOS (Pythia, Qwen2.5) get none, as model.to_tokens would do
+    b = torch.full((n, 1 if bos is not None and model.cfg.default_prepend_bos else 0), 0 if bos is None else bos)
     clean = torch.cat([b, a, a[:, :prefix_len]], 1)
     corrupted = torch.cat([b, a2, a[:, :prefix_len]], 1)
     return TokenPromptSet(clean.to(model.cfg.device), corrupted.to(model.cfg.device),
@@ -414,7 +439,9 @@ def _attribute_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, me
     def get_diff():
         # [n_forward, batch*pos*d_model]: each destination reads a row prefix, so its einsum is one contiguous matmul
         # (float32 even for half-precision models: each cell sums batch*pos*d_model products)
-        if "diff" not in cache: cache["diff"] = (clean_acts.float() - corr_acts.float()).permute(2, 0, 1, 3).reshape(lay.n_forward, -1)
+        if "diff" not in cache:
+            diff = -_single_source_effects(model, lay, clean_acts, corr_acts - clean_acts).float()
+            cache["diff"] = diff.permute(2, 0, 1, 3).reshape(lay.n_forward, -1)
         return cache["diff"]
     per_group = {}
     for _, _, grp in jobs: per_group[grp] = per_group.get(grp, 0) + 1
@@ -492,7 +519,7 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
     with torch.no_grad():
         clean_acts, clean_logits = _capture_sources(model, lay, clean, cmask)
         corr_acts, _ = _capture_sources(model, lay, corrupted, kmask)
-        delta = corr_acts - clean_acts
+        delta = _single_source_effects(model, lay, clean_acts, corr_acts - clean_acts)
         base = _call_metric(metric, clean_logits, idx)
         for name, cols, per_head in _dest_hooks(lay):
             for slot, col in enumerate(cols):
@@ -588,6 +615,9 @@ def evaluate_graph(model: HookedTransformer, graph: Graph, clean_tokens: Int[Ten
         if intervention == "mean-positional" and means.shape[0] < T:
             raise ValueError(f"mean-positional reference prompts have {means.shape[0]} positions, the prompts {T}: give longer mean_tokens")
     out_of_graph = (~graph.in_graph & lay.real).to(device=device, dtype=model.cfg.dtype)
+    norms = _attn_post_norms(model)
+    not_head = torch.ones(lay.n_forward, device=device, dtype=model.cfg.dtype)
+    for rows in lay.head_rows: not_head[rows] = 0
     results = []
     for i0 in tqdm(range(0, N, batch_size), desc=f"evaluate ({intervention})", disable=not progress, mininterval=5):
         sl = slice(i0, i0 + batch_size)
@@ -606,9 +636,18 @@ def evaluate_graph(model: HookedTransformer, graph: Graph, clean_tokens: Int[Ten
         def dest_hook(cols, per_head):
             def hook(act, hook):
                 n = int(lay.prefix[cols[0]])
-                w = out_of_graph[:n, cols]
-                if per_head: return act + torch.einsum("bpfd,fh->bphd", delta[:, :, :n], w)
-                return act + torch.einsum("bpfd,f->bpd", delta[:, :, :n], w[:, 0])
+                w = out_of_graph[:n, cols] if per_head else out_of_graph[:n, cols[0]]
+                spec = "bpfd,fh->bphd" if per_head else "bpfd,f->bpd"
+                if norms is None: return act + torch.einsum(spec, delta[:, :, :n], w)
+                # the heads of a layer reach the stream through one norm: rebuild its output from the ablated heads
+                update = torch.einsum(spec, delta[:, :, :n], w * not_head[:n].view(-1, *[1] * (w.ndim - 1)))
+                for l, rows in enumerate(lay.head_rows):
+                    if rows[-1] >= n: break
+                    r = slice(rows[0], rows[-1] + 1)
+                    z = (ablated[:, :, r] - delta[:, :, r]).sum(2) + model.blocks[l].attn.b_O
+                    z = z[:, :, None] if per_head else z
+                    update = update + norms[l](z + torch.einsum(spec, delta[:, :, r], w[r])) - norms[l](z)
+                return act + update
             return hook
         fwd = [(n, source_hook(r)) for n, r in _source_hooks(lay)] + [(n, dest_hook(c_, ph)) for n, c_, ph in _dest_hooks(lay)]
         with torch.no_grad(), model.hooks(fwd_hooks=fwd):
@@ -767,3 +806,93 @@ def load_graph(path, model: HookedTransformer | None = None) -> Graph:
     if suffix == ".json": return Graph.from_json(path, model)
     if suffix == ".pt": return Graph.from_pt(path, model)
     raise ValueError(f"{path}: unknown circuit file type {suffix!r} (expected .json or .pt)")
+
+# %% ../nbs/15_eap.ipynb #f13e02
+REFERENCE_CFG_KEYS = ("n_layers", "n_heads", "parallel_attn_mlp", "d_model")   # what the EAP-IG reference's Graph reads from "cfg"
+
+def _model_label(model: HookedTransformer) -> str:
+    return f"{model.cfg.model_name} ({model.cfg.original_architecture})"
+
+def check_prompts(model: HookedTransformer, n: int = 8, seq_len: int = 6, prefix_len: int = 3, seed: int = 0) -> TokenPromptSet:
+    "Induction prompts whose answers are the model's top clean vs top corrupted prediction: a metric that moves on any model."
+    p = make_induction_prompts(model, n, seq_len=seq_len, prefix_len=prefix_len, seed=seed)
+    with torch.no_grad():
+        clean_top = model(p.clean_tokens)[:, -1].topk(2, dim=-1).indices
+        corrupted_top = model(p.corrupted_tokens)[:, -1].argmax(-1)
+    other = torch.where(corrupted_top == clean_top[:, 0], clean_top[:, 1], corrupted_top)
+    p.answer_tokens = torch.stack([clean_top[:, 0], other], 1)
+    return p
+
+def _clean_and_corrupted_metric(model, prompts, metric) -> tuple[Tensor, Tensor]:
+    idx = torch.arange(len(prompts), device=prompts.clean_tokens.device)
+    with torch.no_grad():
+        return metric(model(prompts.clean_tokens), idx), metric(model(prompts.corrupted_tokens), idx)
+
+def check_ig_completeness(model: HookedTransformer, n_prompts: int = 8, ig_steps: int = 100, rtol: float = 0.02) -> dict:
+    "Assert that EAP-IG's input-node edges sum to metric(clean) - metric(corrupted); returns the figures."
+    prompts = check_prompts(model, n_prompts)
+    metric = prompt_metric(prompts)
+    ig = attribute_prompts(model, prompts, method="EAP-IG-inputs", ig_steps=ig_steps, progress=False)
+    clean_m, corrupted_m = _clean_and_corrupted_metric(model, prompts, metric)
+    target, total = (clean_m - corrupted_m).mean().item(), ig.scores[0].sum().item()
+    error = abs(total - target) / abs(target)
+    assert error <= rtol, (f"{_model_label(model)}: EAP-IG input edges sum to {total:.5g}, metric(clean) - metric(corrupted) is "
+                           f"{target:.5g}: relative error {error:.3g} > {rtol} with {ig_steps} steps")
+    return {"ig_sum": total, "metric_difference": target, "completeness_error": error, "ig_steps": ig_steps}
+
+def _node_hook(node: str) -> tuple[str, int | None]:
+    "The hook where source node `node` writes, and its head index."
+    if node == "input": return "blocks.0.hook_resid_pre", None
+    l, h = re.match(r"[am](\d+)(?:\.h(\d+))?$", node).groups()
+    return (f"blocks.{l}.attn.hook_result", int(h)) if node[0] == "a" else (f"blocks.{l}.hook_mlp_out", None)
+
+def check_eap_vs_exact(model: HookedTransformer, n_prompts: int = 16, ig_steps: int = 20, top_k: int = 20,
+                       min_rho: float = 0.8, atol: float = 1e-4) -> dict:
+    "Assert that EAP-IG ranks the strongest edges like exact edge patching, and that cutting a node's edges is patching the node."
+    prompts = check_prompts(model, n_prompts)
+    metric = prompt_metric(prompts)
+    ig = attribute_prompts(model, prompts, method="EAP-IG-inputs", ig_steps=ig_steps, progress=False)
+    exact = attribute_prompts(model, prompts, method="exact", progress=False)
+    top = exact.edge_scores().abs().topk(min(top_k, exact.n_edges)).indices
+    rho = float(spearmanr(ig.edge_scores()[top], exact.edge_scores()[top]).statistic)
+    assert rho >= min_rho, (f"{_model_label(model)}: EAP-IG vs exact edge patching, Spearman rho {rho:.3f} < {min_rho} "
+                            f"on the {len(top)} strongest edges")
+    # the edge set itself: every edge out of a node cut (patched) must be the node's output patched, as the model computes it
+    clean, corrupted = prompts.clean_tokens, prompts.corrupted_tokens
+    idx = torch.arange(len(prompts), device=clean.device)
+    with torch.no_grad(): _, corrupted_cache = model.run_with_cache(corrupted)
+    full, gap = Graph.from_model(model), 0.0
+    full.in_graph = full.real_edge_mask.clone()
+    for f, node in enumerate(full.forward_names):
+        cut = full.copy(); cut.in_graph[f] = False
+        name, head = _node_hook(node)
+        def patch_hook(act, hook, name=name, head=head):
+            act = act.clone()
+            if head is None: act[:] = corrupted_cache[name]
+            else: act[:, :, head] = corrupted_cache[name][:, :, head]
+            return act
+        with torch.no_grad(): patched = metric(model.run_with_hooks(clean, fwd_hooks=[(name, patch_hook)]), idx)
+        gap = max(gap, (evaluate_graph(model, cut, clean, corrupted, metric) - patched).abs().max().item())
+    assert gap <= atol, (f"{_model_label(model)}: cutting every edge out of a node differs from patching the node's output "
+                         f"by {gap:.3g} (> {atol}): the graph has edges the model does not have, or lacks some")
+    return {"rho": rho, "top_k": len(top), "ig_steps": ig_steps, "cut_node_vs_patch_node": gap}
+
+def check_circuit_files(model: HookedTransformer, n_edges: int = 20, seed: int = 0) -> dict:
+    "Assert that a circuit on `model`'s graph survives .json and .pt exactly, with the cfg keys the EAP-IG reference reads."
+    import tempfile
+    graph = Graph.from_model(model)
+    g = torch.Generator().manual_seed(seed)
+    graph.scores = torch.randn(graph.n_forward, graph.n_backward, generator=g) * graph.real_edge_mask
+    graph.nodes_scores = graph.scores.sum(1)
+    circuit = select_top_n(graph, min(n_edges, graph.n_edges), absolute=True, prune=False)
+    figures = {"n_edges": graph.n_edges, "in_circuit": circuit.count_included_edges()}
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in (circuit.to_json(Path(tmp) / "circuit.json"), circuit.to_pt(Path(tmp) / "circuit.pt")):
+            back = load_graph(path, model)
+            for what in ("scores", "in_graph", "nodes_in_graph", "nodes_scores"):
+                assert torch.equal(getattr(back, what), getattr(circuit, what)), f"{_model_label(model)}: {what} changed in {path.suffix}"
+            stored = json.loads(path.read_text())["cfg"] if path.suffix == ".json" else torch_load(path)["cfg"]
+            wrong = {k: stored.get(k) for k in REFERENCE_CFG_KEYS if stored.get(k) != getattr(model.cfg, k)}
+            assert not wrong, f"{_model_label(model)}: the {path.suffix} file's cfg has {wrong}, the model {model.cfg}"
+            figures[f"{path.suffix[1:]}_bytes"] = path.stat().st_size
+    return figures

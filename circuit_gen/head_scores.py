@@ -10,16 +10,18 @@ import torch
 from jaxtyping import Float, Int
 from torch import Tensor
 from transformer_lens import HookedTransformer
+from transformer_lens.utils import get_act_name
 
 from .core import resolve_device
 from .models import non_special_token_ids
+from .residual_stream import head_contributions, direct_logit_attribution as component_logit_attribution
 
 # %% auto #0
-__all__ = ['ORDINAL_SEQUENCES', 'HEAD_SCORE_KINDS', 'PATTERN_KINDS', 'bos_token_id', 'random_tokens', 'pattern_chance_level',
-           'pattern_score', 'successor_tokens', 'effective_embedding', 'succession_score', 'succession_chance_level',
-           'cspa_projection', 'default_text_tokens', 'copy_suppression_score', 'direct_logit_attribution',
-           'name_mover_score', 's_inhibition_score', 'name_mover_logit_score', 'head_scores', 'chance_level',
-           'composition_scores']
+__all__ = ['ORDINAL_SEQUENCES', 'HEAD_SCORE_KINDS', 'PATTERN_KINDS', 'bos_token_id', 'random_tokens', 'attention_window',
+           'pattern_chance_level', 'pattern_score', 'successor_tokens', 'effective_embedding', 'succession_score',
+           'succession_chance_level', 'cspa_projection', 'default_text_tokens', 'copy_suppression_score',
+           'direct_logit_attribution', 'name_mover_score', 's_inhibition_score', 'name_mover_logit_score',
+           'head_scores', 'chance_level', 'composition_scores', 'check_head_scores']
 
 # %% ../nbs/16_head_scores.ipynb #c0005
 def bos_token_id(model: HookedTransformer) -> int:
@@ -29,11 +31,13 @@ def bos_token_id(model: HookedTransformer) -> int:
 
 def random_tokens(model: HookedTransformer, seq_len: int, batch_size: int = 8, seed: int = 0,
                   repeat: bool = False, device=None) -> Int[Tensor, "batch pos"]:
-    "BOS then `seq_len` random ordinary tokens (twice over when `repeat`, the induction probe)."
+    "BOS (or, for a model that prepends none, a random token) then `seq_len` random ordinary tokens (twice when `repeat`)."
     g = torch.Generator().manual_seed(seed)
     vocab = non_special_token_ids(model)
     seq = vocab[torch.randint(len(vocab), (batch_size, seq_len), generator=g)]
-    parts = [torch.full((batch_size, 1), bos_token_id(model)), seq] + ([seq] if repeat else [])
+    if model.cfg.default_prepend_bos: first = torch.full((batch_size, 1), bos_token_id(model))
+    else: first = vocab[torch.randint(len(vocab), (batch_size, 1), generator=g)]
+    parts = [first, seq] + ([seq] if repeat else [])
     return torch.cat(parts, dim=1).to(resolve_device(device or model.cfg.device))
 
 # %% ../nbs/16_head_scores.ipynb #c0008
@@ -44,10 +48,16 @@ def _pattern_positions(kind: str, seq_len: int) -> tuple[Tensor, Tensor]:
     q = torch.arange(seq_len + 1, 2 * seq_len + 1)
     return (q, q - seq_len) if kind == "duplicate_token" else (q, q - seq_len + 1)
 
-def pattern_chance_level(kind: str, seq_len: int) -> float:
-    "The score of uniform causal attention: mean over the score's query positions q of 1/(q+1)."
-    q, _ = _pattern_positions(kind, seq_len)
-    return (1.0 / (q.double() + 1)).mean().item()
+def attention_window(model: HookedTransformer, layer: int) -> int | None:
+    "How many keys (itself included) a query of `layer` can see: the sliding window of a local layer, None for global ones."
+    types = getattr(model.cfg, "attn_types", None)
+    return int(model.cfg.window_size) if types is not None and types[layer] == "local" else None
+
+def pattern_chance_level(kind: str, seq_len: int, window: int | None = None) -> float:
+    "The score of uniform causal attention over the query positions q: 1/(q+1), or 1/min(q+1, window) and 0 out of reach."
+    q, k = (x.double() for x in _pattern_positions(kind, seq_len))
+    if window is None: return (1.0 / (q + 1)).mean().item()
+    return torch.where(q - k < window, 1.0 / (q + 1).clamp(max=window), torch.zeros_like(q)).mean().item()
 
 def pattern_score(model: HookedTransformer, tokens: Int[Tensor, "batch pos"], query: Int[Tensor, "n"],
                   key: Int[Tensor, "n"]) -> Float[Tensor, "layer head_index"]:
@@ -97,8 +107,16 @@ def effective_embedding(model: HookedTransformer, token_ids: Int[Tensor, "n"]) -
     x = model.W_E[token_ids]
     if not model.cfg.attn_only:
         block = model.blocks[0]
-        x = x + block.mlp(block.ln2(x[:, None]))[:, 0]
+        x = x + block.apply_mlp(block.ln2(x[:, None]))[:, 0]    # apply_mlp includes a post-MLP norm (Gemma-2)
     return x
+
+def _succession_inputs(model: HookedTransformer, ids: Tensor, layer: int) -> tuple[Tensor, Tensor]:
+    "Normalised effective embeddings [n d_model] and the within-sequence readout [d_model n] a head of `layer` writes onto."
+    x = effective_embedding(model, ids)
+    x = (x - x.mean(-1, keepdim=True)) / x.norm(dim=-1, keepdim=True) * math.sqrt(model.cfg.d_model)
+    U = model.W_U[:, ids] - model.W_U[:, ids].mean(0, keepdim=True)
+    post = getattr(model.blocks[layer], "ln1_post", None) if model.cfg.use_normalization_before_and_after else None
+    return x, (U * post.w[:, None] if post is not None else U)      # a post-attention norm's weight scales what heads write
 
 def succession_score(model: HookedTransformer, sequences: dict | None = None) -> Float[Tensor, "layer head_index"]:
     "Fraction of ordinal items whose head-OV logits (within their sequence) rank the successor first."
@@ -107,10 +125,8 @@ def succession_score(model: HookedTransformer, sequences: dict | None = None) ->
     with torch.no_grad():
         for ids in seqs.values():
             ids = torch.tensor(ids, device=model.cfg.device)
-            x = effective_embedding(model, ids)
-            x = (x - x.mean(-1, keepdim=True)) / x.norm(dim=-1, keepdim=True) * math.sqrt(model.cfg.d_model)
-            U = model.W_U[:, ids] - model.W_U[:, ids].mean(0, keepdim=True)
             for l in range(model.cfg.n_layers):
+                x, U = _succession_inputs(model, ids, l)
                 ov = torch.einsum("nm,hmd,hde->hne", x, model.W_V[l], model.W_O[l])   # [head n d_model]
                 logits = ov @ U                                                     # [head n n]
                 best = logits[:, :-1].argmax(-1)
@@ -139,14 +155,15 @@ def _cspa_output(pattern, v, W_O, u):
     return torch.einsum("bhqk,bkd->bqhd", coef, u)
 
 def default_text_tokens(model: HookedTransformer, batch_size: int = 8, seq_len: int = 48, seed: int = 0) -> Int[Tensor, "batch pos"]:
-    "BOS + toy-corpus text, truncated to `seq_len` tokens (natural-ish text with repeated words)."
+    "Toy-corpus text (after BOS where the model prepends one), `seq_len` tokens (natural-ish text with repeated words)."
     from circuit_gen.models import toy_corpus
     if model.tokenizer is None: return random_tokens(model, seq_len - 1, batch_size, seed)
     lines = toy_corpus(n_lines=batch_size * 4, seed=seed)
+    prefix = [bos_token_id(model)] if model.cfg.default_prepend_bos else []
     rows = []
     for i in range(batch_size):
-        ids = model.tokenizer.encode(" ".join(lines[4 * i:4 * i + 4]), add_special_tokens=False)[:seq_len - 1]
-        rows.append([bos_token_id(model)] + ids)
+        ids = model.tokenizer.encode(" ".join(lines[4 * i:4 * i + 4]), add_special_tokens=False)[:seq_len - len(prefix)]
+        rows.append(prefix + ids)
     n = min(len(r) for r in rows)
     return torch.tensor([r[:n] for r in rows], device=model.cfg.device)
 
@@ -155,29 +172,34 @@ def copy_suppression_score(model: HookedTransformer, tokens: Int[Tensor, "batch 
     "CSPA-style score: fraction of each head's loss effect kept by its negative copy-projection alone."
     tokens = default_text_tokens(model) if tokens is None else tokens.to(model.cfg.device)
     scores = torch.zeros(model.cfg.n_layers, model.cfg.n_heads)
-    names = lambda n: n.endswith(("attn.hook_pattern", "attn.hook_v", "attn.hook_z"))
-    with torch.no_grad():
-        clean, cache = model.run_with_cache(tokens, return_type="loss", names_filter=names)
-        U = model.W_U - model.W_U.mean(0, keepdim=True)
-        u = U[:, tokens].permute(1, 2, 0)
-        u = u / u.norm(dim=-1, keepdim=True)                                       # [batch kpos d_model]
-        for l in range(model.cfg.n_layers):
-            z, W_O = cache["z", l], model.W_O[l]
-            v = cache["v", l]
-            if v.shape[2] != model.cfg.n_heads:                                     # grouped-query attention
-                v = v.repeat_interleave(model.cfg.n_heads // v.shape[2], dim=2)
-            result = torch.einsum("bqhe,hed->bqhd", z, W_O)
-            proj = _cspa_output(cache["pattern", l], v, W_O, u)
-            for h in range(model.cfg.n_heads):
-                def replace_hook(attn_out, hook, new):
-                    return attn_out - result[:, :, h] + new
-                mean = result[:, :, h].mean((0, 1), keepdim=True).expand_as(result[:, :, h])
-                rest = mean - proj[:, :, h].mean((0, 1), keepdim=True)    # the mean of what the projection leaves out
-                hook = f"blocks.{l}.hook_attn_out"
-                lm = model.run_with_hooks(tokens, return_type="loss", fwd_hooks=[(hook, lambda a, hook: replace_hook(a, hook, mean))])
-                lc = model.run_with_hooks(tokens, return_type="loss", fwd_hooks=[(hook, lambda a, hook: replace_hook(a, hook, rest + proj[:, :, h]))])
-                effect = (lm - clean).item()
-                scores[l, h] = 0.0 if abs(effect) < min_effect else (lm - lc).item() / effect
+    names = lambda n: n.endswith(("attn.hook_pattern", "attn.hook_v", "attn.hook_result"))
+    uses_result = model.cfg.use_attn_result
+    model.set_use_attn_result(True)
+    try:
+        with torch.no_grad():
+            clean, cache = model.run_with_cache(tokens, return_type="loss", names_filter=names)
+            U = model.W_U - model.W_U.mean(0, keepdim=True)
+            u = U[:, tokens].permute(1, 2, 0)
+            u = u / u.norm(dim=-1, keepdim=True)                                   # [batch kpos d_model]
+            for l in range(model.cfg.n_layers):
+                result, W_O, v = cache["result", l], model.W_O[l], cache["v", l]      # result: z W_O per head
+                if v.shape[2] != model.cfg.n_heads:                                 # grouped-query attention
+                    v = v.repeat_interleave(model.cfg.n_heads // v.shape[2], dim=2)
+                proj = _cspa_output(cache["pattern", l], v, W_O, u)
+                for h in range(model.cfg.n_heads):
+                    def replace_hook(act, hook, new):
+                        act = act.clone(); act[:, :, h] = new
+                        return act
+                    mean = result[:, :, h].mean((0, 1), keepdim=True).expand_as(result[:, :, h])
+                    rest = mean - proj[:, :, h].mean((0, 1), keepdim=True)    # the mean of what the projection leaves out
+                    hook = get_act_name("result", l)
+                    lm = model.run_with_hooks(tokens, return_type="loss", fwd_hooks=[(hook, lambda a, hook: replace_hook(a, hook, mean))])
+                    lc = model.run_with_hooks(tokens, return_type="loss",
+                                              fwd_hooks=[(hook, lambda a, hook: replace_hook(a, hook, rest + proj[:, :, h]))])
+                    effect = (lm - clean).item()
+                    scores[l, h] = 0.0 if abs(effect) < min_effect else (lm - lc).item() / effect
+    finally:
+        model.set_use_attn_result(uses_result)
     return scores
 
 # %% ../nbs/16_head_scores.ipynb #c0022
@@ -203,7 +225,7 @@ def direct_logit_attribution(model: HookedTransformer, tokens: Int[Tensor, "batc
     direction = _final_direction(model, answer_tokens.to(tokens.device))
     out = torch.zeros(model.cfg.n_layers, model.cfg.n_heads)
     for l in range(model.cfg.n_layers):
-        res = torch.einsum("bhe,hed->bhd", cache["z", l][bi, positions], model.W_O[l])
+        res = head_contributions(model, cache, l)[bi, positions]                  # batch head_index d_model
         if model.cfg.normalization_type in ("LN", "LNPre"): res = _center(res)
         out[l] = (res / scale[:, None] * direction[:, None]).sum(-1).mean(0).detach().cpu()
     return out
@@ -263,9 +285,10 @@ def head_scores(model: HookedTransformer, kind: str, seq_len: int = 24, batch_si
     if kind == "name_mover_logit": return name_mover_logit_score(model, prompts)
     return s_inhibition_score(model, prompts)
 
-def chance_level(model: HookedTransformer, kind: str, seq_len: int = 24, sequences: dict | None = None) -> float:
-    "The score of a head with no preference: uniform causal attention, or a uniform argmax for successor."
-    if kind in PATTERN_KINDS: return pattern_chance_level(kind, seq_len)
+def chance_level(model: HookedTransformer, kind: str, seq_len: int = 24, sequences: dict | None = None,
+                 layer: int | None = None) -> float:
+    "The score of a head with no preference (uniform attention over what `layer` can see, or a uniform successor argmax)."
+    if kind in PATTERN_KINDS: return pattern_chance_level(kind, seq_len, None if layer is None else attention_window(model, layer))
     if kind == "successor": return succession_chance_level(model, sequences)
     raise ValueError(f"no closed-form chance level for {kind!r} (defined for {PATTERN_KINDS + ('successor',)})")
 
@@ -285,3 +308,101 @@ def composition_scores(model: HookedTransformer, kind: str = "k") -> Float[Tenso
                         M = {"q": A @ B, "k": B @ A.T, "v": A @ B}[kind]  # rows/cols: residual directions
                         out[l1, h1, l2, h2] = (M.norm() / (A.norm() * B.norm())).cpu()
     return out
+
+# %% ../nbs/16_head_scores.ipynb #f13h02
+def _plant_pattern_hook(head: int, batch_idx, query: Tensor, key: Tensor):
+    "A hook making `head` attend from each `query` position only to its `key` position."
+    def plant_hook(pattern, hook):
+        pattern = pattern.clone()
+        q, k = query.to(pattern.device), key.to(pattern.device)
+        b = batch_idx.to(pattern.device) if isinstance(batch_idx, Tensor) else batch_idx
+        pattern[b, head, q] = 0.0
+        pattern[b, head, q, k] = 1.0
+        return pattern
+    return plant_hook
+
+def _uniform_attention(model: HookedTransformer, layer: int, query: Tensor, key: Tensor) -> float:
+    "Mean attention from `query` to `key` of a head attending uniformly to what `layer` can see."
+    q, k, w = query.double(), key.double(), attention_window(model, layer)
+    seen = q + 1 if w is None else (q + 1).clamp(max=w)
+    reach = torch.ones_like(q, dtype=torch.bool) if w is None else q - k < w
+    return torch.where(reach, 1.0 / seen, torch.zeros_like(q)).mean().item()
+
+def _plant_successor_head(model: HookedTransformer, layer: int, head: int, ids: Tensor) -> None:
+    "Set `W_O` of one head so that its OV circuit maps each of `ids` to the next (exact for len(ids) <= d_head)."
+    x, U = _succession_inputs(model, ids, layer)
+    A = x @ model.blocks[layer].attn.W_V[head]                              # n d_head
+    target = torch.zeros(len(ids), len(ids), device=A.device)
+    target[torch.arange(len(ids) - 1), torch.arange(1, len(ids))] = 1.0
+    model.blocks[layer].attn.W_O.data[head] = torch.linalg.pinv(A) @ target @ torch.linalg.pinv(U)
+
+def check_head_scores(model: HookedTransformer, seq_len: int = 12, batch_size: int = 4, n_prompts: int = 8,
+                      tol: float = 0.05) -> dict:
+    "Check every head score on `model`: shapes, chance levels on a random model and planted heads; return the figures."
+    from circuit_gen.ioi import make_ioi_prompts
+    arch = getattr(model.cfg, "original_architecture", None) or "model"
+    L, H = model.cfg.n_layers, model.cfg.n_heads
+    prompts = make_ioi_prompts(model, n_prompts, seed=0)
+    run = lambda kind, **kw: head_scores(model, kind, seq_len=seq_len, batch_size=batch_size, prompts=prompts, **kw)
+    scores, figures = {}, {"unsupported": []}
+    for kind in HEAD_SCORE_KINDS:
+        try: scores[kind] = run(kind)
+        except ValueError as e:
+            if kind != "successor": raise
+            figures["unsupported"].append(f"successor: {e}"); continue
+        s = scores[kind]
+        assert s.shape == (L, H), f"{arch}: {kind} scores have shape {tuple(s.shape)}, expected ({L}, {H})"
+        assert torch.isfinite(s).all(), f"{arch}: {kind} scores are not finite: {s}"
+    # chance: uniform attention over what each layer can see
+    b = torch.arange(len(prompts))
+    probes = {kind: _pattern_positions(kind, seq_len) for kind in PATTERN_KINDS}
+    end = prompts.positions["END"]
+    probes.update(name_mover=(end, prompts.positions["IO"]), s_inhibition=(end, prompts.positions["S2"]))
+    for kind, (q, k) in probes.items():
+        chance = torch.tensor([_uniform_attention(model, l, q, k) for l in range(L)])
+        err = ((scores[kind].mean(1) - chance).abs() / chance.clamp_min(1e-9)).where(chance > 0, scores[kind].mean(1).abs())
+        figures[f"{kind}_chance_err"] = err.max().item()
+        assert err.max() < tol, f"{arch}: {kind} layer means {scores[kind].mean(1).tolist()} are not near chance {chance.tolist()}"
+    if "successor" in scores:
+        gap = abs(scores["successor"].mean().item() - succession_chance_level(model))
+        figures["successor_chance_gap"] = gap
+        assert gap < 0.05, f"{arch}: mean successor score {scores['successor'].mean().item():.3f} is {gap:.3f} from chance"
+    # planted heads
+    global_layers = [l for l in range(L) if attention_window(model, l) is None]
+    assert global_layers, f"{arch}: every layer has a sliding window; no layer can hold an induction head"
+    far, head = global_layers[-1], H - 1
+    for kind, (q, k) in probes.items():
+        layer = 0 if kind == "previous_token" else far
+        batch_idx = slice(None) if kind in PATTERN_KINDS else b
+        with model.hooks(fwd_hooks=[(get_act_name("pattern", layer), _plant_pattern_hook(head, batch_idx, q, k))]):
+            s = run(kind)
+        figures[f"{kind}_planted"] = s[layer, head].item()
+        assert abs(s[layer, head].item() - 1) < 1e-4 and s.argmax().item() == layer * H + head, \
+            f"{arch}: a head planted at L{layer}H{head} scores {s[layer, head].item():.4f} for {kind} " \
+            f"(max at {divmod(s.argmax().item(), H)})"
+    if "successor" in scores:
+        seqs, _ = successor_tokens(model)
+        name, ids = max(seqs.items(), key=lambda kv: len(kv[1]))
+        short = {name: ORDINAL_SEQUENCES[name][:min(len(ids), model.cfg.d_head, 8)]}
+        saved = model.blocks[far].attn.W_O.data[head].clone()
+        try:
+            with torch.no_grad():
+                short_ids = torch.tensor(successor_tokens(model, short)[0][name], device=model.cfg.device)
+                _plant_successor_head(model, far, head, short_ids)
+            s = succession_score(model, short)
+        finally: model.blocks[far].attn.W_O.data[head] = saved
+        figures["successor_planted"] = s[far, head].item()
+        assert s[far, head].item() == 1.0, f"{arch}: a planted successor head L{far}H{head} scores {s[far, head].item():.3f}"
+    # direct logit attribution: the head rows of the full decomposition
+    with torch.no_grad(): _, cache = model.run_with_cache(prompts.clean_tokens.to(model.cfg.device))
+    attr, labels = component_logit_attribution(model, cache, prompts.answer_tokens, prompts.positions["END"])
+    rows = torch.stack([attr[labels.index(f"L{l}H{h}")].mean() for l in range(L) for h in range(H)]).reshape(L, H).cpu()
+    figures["name_mover_logit_err"] = (scores["name_mover_logit"] - rows).abs().max().item()
+    assert figures["name_mover_logit_err"] < 1e-4 * max(1.0, rows.abs().max().item()), \
+        f"{arch}: name_mover_logit differs from the decomposition's head attributions by {figures['name_mover_logit_err']:.2e}"
+    # a random model's heads barely move the loss, so every head falls under min_effect and scores 0: rerun without the floor
+    cs = copy_suppression_score(model, min_effect=0.0)
+    assert torch.isfinite(cs).all(), f"{arch}: copy suppression scores without a floor are not finite: {cs}"
+    figures["copy_suppression_max"] = cs.abs().max().item()
+    figures["windows"] = [attention_window(model, l) for l in range(L)]
+    return figures

@@ -22,10 +22,11 @@ from tqdm.auto import tqdm
 from .core import resolve_device, seed_everything, save_state, load_state, Run
 
 # %% auto #0
-__all__ = ['select_parameters', 'HessianOperator', 'lanczos_eigs', 'top_bottom_eigs', 'rademacher', 'hutchinson_trace',
-           'lanczos_tridiagonal', 'slq_quadrature', 'slq_density', 'slq_moment', 'LeNetTiny', 'count_parameters',
-           'load_digits_28', 'read_idx', 'load_mnist_idx', 'checkpoint_steps', 'checkpoint_name', 'train_classifier',
-           'load_checkpoint', 'checkpoint_spectrum', 'checkpoint_files', 'spectra_over_checkpoints', 'count_outliers']
+__all__ = ['select_parameters', 'HessianOperator', 'check_dense_hessian', 'lanczos_eigs', 'top_bottom_eigs', 'rademacher',
+           'hutchinson_trace', 'lanczos_tridiagonal', 'slq_quadrature', 'slq_density', 'slq_moment', 'LeNetTiny',
+           'count_parameters', 'load_digits_28', 'read_idx', 'load_mnist_idx', 'checkpoint_steps', 'checkpoint_name',
+           'train_classifier', 'load_checkpoint', 'checkpoint_spectrum', 'checkpoint_files', 'spectra_over_checkpoints',
+           'count_outliers']
 
 # %% ../nbs/09_hessian.ipynb #c0005
 def select_parameters(model: nn.Module, params: Iterable[str] | None = None) -> list[str]:
@@ -139,11 +140,7 @@ class HessianOperator:
               scheme: str = "triangle") -> Float[Tensor, "n_params n_params"]:
         "The dense Hessian from HVPs on basis vectors (`scheme`: 'triangle' or 'columns'); refuses when it would exceed `max_gb`."
         if scheme not in ("triangle", "columns"): raise ValueError(f"scheme={scheme!r}: use 'triangle' (block lower triangle, then symmetry) or 'columns' (all columns)")
-        gb = self.dense_bytes() / 1e9
-        if gb > max_gb:
-            raise MemoryError(f"a dense Hessian over {self.n:,} parameters needs {gb:.2f} GB in {self.dtype} "
-                              f"(max_gb={max_gb}): use lanczos_eigs(op, k) for the top/bottom eigenpairs, "
-                              "or pass a smaller parameter subset (params=[...])")
+        check_dense_hessian(self.n, max_gb, self.dtype)
         H = torch.empty(self.n, self.n, dtype=self.dtype, device=self.device)
         # triangle: each tensor's columns over that tensor and the later ones; columns: every column over all of theta
         spans = [self.blocks[n] for n in self.names] if scheme == "triangle" else [(0, self.n)]
@@ -173,6 +170,15 @@ class HessianOperator:
         return H[a:b, c:d]
 
     def __repr__(self): return f"HessianOperator({self.n:,} params in {len(self.names)} tensors, {self.dtype}, {self.device})"
+
+def check_dense_hessian(n_params: int, max_gb: float = 4.0, dtype=torch.float32) -> int:
+    "Bytes of a dense `n_params`-square Hessian; a MemoryError before any work when that exceeds `max_gb`."
+    nbytes = n_params * n_params * torch.empty((), dtype=dtype).element_size()
+    if nbytes / 1e9 > max_gb:
+        raise MemoryError(f"a dense Hessian over {n_params:,} parameters needs {nbytes / 1e9:.2f} GB in {dtype} "
+                          f"(max_gb={max_gb}): use lanczos_eigs(op, k) for the top/bottom eigenpairs, "
+                          "or pass a smaller parameter subset (params=[...])")
+    return nbytes
 
 # %% ../nbs/09_hessian.ipynb #c0013
 def lanczos_eigs(op: HessianOperator, k: int = 20, which: str = "LA", tol: float = 1e-6, seed: int = 0,

@@ -16,8 +16,9 @@ from .core import resolve_device
 # %% auto #0
 __all__ = ['IOI_TEMPLATES', 'IOI_NAMES', 'ALT_NAMES', 'WORD_NAMES', 'IOI_PLACES', 'IOI_OBJECTS', 'ALT_OBJECTS', 'ALT_PLACES',
            'FAMILIES', 'SYNTACTIC_TEMPLATES', 'DOMAIN_TEMPLATES', 'ADVERSARIAL_TEMPLATES', 'PromptSet',
-           'single_token_words', 'make_ioi_prompts', 'ioi_corpus', 'split_name_pairs', 'split_templates',
-           'logit_diff_metric', 'accuracy_metric', 'probability_metric', 'normalised_metric', 'run_prompts']
+           'single_token_words', 'make_ioi_prompts', 'ioi_corpus', 'check_ioi_prompts', 'split_name_pairs',
+           'split_templates', 'logit_diff_metric', 'accuracy_metric', 'probability_metric', 'normalised_metric',
+           'run_prompts']
 
 # %% ../nbs/03_ioi.ipynb #c0006
 IOI_TEMPLATES = [
@@ -174,7 +175,7 @@ def _fill(template: str, n1, n2, s, io, c, place, obj) -> str:
     return out
 
 def _name_positions(ids: list[int], io_id: int, s_id: int, prompt: str) -> tuple[int, int, int]:
-    "IO (first mention), S1, S2 (last mention) token positions in BOS-prefixed `ids`."
+    "IO (first mention), S1, S2 (last mention) token positions in `ids` (with or without BOS)."
     io_pos = [i for i, t in enumerate(ids) if t == io_id]
     s_pos = [i for i, t in enumerate(ids) if t == s_id]
     if not io_pos or len(s_pos) < 2:
@@ -182,8 +183,20 @@ def _name_positions(ids: list[int], io_id: int, s_id: int, prompt: str) -> tuple
                          f"{len(io_pos)} and {len(s_pos)}; are the names single tokens preceded by a space?")
     return io_pos[0], s_pos[0], s_pos[-1]
 
+def _bos_and_pad(model, tok, prepend_bos: bool | None) -> tuple[int | None, int]:
+    "The BOS id to start prompts with (None: no BOS) and the padding id, following the model's own convention."
+    if prepend_bos is None:
+        cfg = getattr(model, "cfg", None)
+        prepend_bos = bool(cfg.default_prepend_bos) if cfg is not None else tok.bos_token_id is not None
+    if prepend_bos and tok.bos_token_id is None:
+        raise ValueError("prepend_bos=True but the tokenizer has no BOS token: pass prepend_bos=False")
+    bos = tok.bos_token_id if prepend_bos else None
+    pad = next((t for t in (tok.pad_token_id, tok.bos_token_id, tok.eos_token_id) if t is not None), None)
+    if pad is None: raise ValueError("the tokenizer has no pad, BOS or EOS token to pad prompts with: set tokenizer.pad_token")
+    return bos, pad
+
 def make_ioi_prompts(model, n: int, seed: int = 0, family: str = "base", counterfactual: str = "ABC",
-                     templates=None, names=None, pairs=None, **knobs) -> PromptSet:
+                     templates=None, names=None, pairs=None, prepend_bos: bool | None = None, **knobs) -> PromptSet:
     "`n` IOI prompts of one variation `family` with counterfactuals, positions and tags, for the model's tokenizer."
     tok = _tokenizer(model)
     if family not in FAMILIES + ("all",): raise ValueError(f"family={family!r}: use one of {FAMILIES + ('all',)}")
@@ -192,9 +205,7 @@ def make_ioi_prompts(model, n: int, seed: int = 0, family: str = "base", counter
     if unknown: raise ValueError(f"unknown knobs {sorted(unknown)}: make_ioi_prompts takes knob=, order=, distance=")
     order = knobs.get("order")
     if order not in (None, "ABBA", "BABA"): raise ValueError(f"order={order!r}: use 'ABBA' or 'BABA'")
-    bos = tok.bos_token_id
-    if bos is None: raise ValueError("the tokenizer has no BOS token; IOI prompts are BOS-prefixed")
-    pad = tok.pad_token_id if tok.pad_token_id is not None else bos
+    bos, pad = _bos_and_pad(model, tok, prepend_bos)
     templates = IOI_TEMPLATES if templates is None else [IOI_TEMPLATES[t] if isinstance(t, int) else t for t in templates]
     base_names = list(names) if names is not None else IOI_NAMES
     if names is not None:
@@ -240,15 +251,16 @@ def make_ioi_prompts(model, n: int, seed: int = 0, family: str = "base", counter
         rows.append((clean, corrupt, io, s, fam, {"template": template, "order": o, **tags}))
     return _tokenize_rows(tok, rows, bos, pad)
 
-def _tokenize_rows(tok, rows, bos: int, pad: int) -> PromptSet:
-    "Tokenize (clean, corrupted, io, s, family, knobs) rows into a PromptSet, checking names and lengths."
+def _tokenize_rows(tok, rows, bos: int | None, pad: int) -> PromptSet:
+    "Tokenize (clean, corrupted, io, s, family, knobs) rows into a PromptSet (BOS-prefixed unless `bos` is None)."
+    prefix = [] if bos is None else [bos]
     clean_ids, corrupt_ids, answers, pos = [], [], [], {"IO": [], "S1": [], "S2": [], "END": []}
     for clean, corrupt, io, s, _, _ in rows:
         io_id, s_id = _single_token(tok, io), _single_token(tok, s)
         if io_id is None or s_id is None:
             raise ValueError(f"prompt {clean!r}: name {io if io_id is None else s!r} is not a single token in this tokenizer")
-        a = [bos] + tok.encode(clean, add_special_tokens=False)
-        b = [bos] + tok.encode(corrupt, add_special_tokens=False)
+        a = prefix + tok.encode(clean, add_special_tokens=False)
+        b = prefix + tok.encode(corrupt, add_special_tokens=False)
         if len(a) != len(b):
             raise ValueError(f"prompt {clean!r} has {len(a)} tokens but its counterfactual {corrupt!r} has {len(b)}; "
                              "clean and corrupted prompts must align token by token")
@@ -276,6 +288,50 @@ def ioi_corpus(n_lines: int = 3000, seed: int = 0) -> list[str]:
         lines.append(_fill(t, n1, n2, s, io, c, rng.choice(IOI_PLACES + ALT_PLACES), rng.choice(IOI_OBJECTS + ALT_OBJECTS))
                      + " " + io + "." + rng.choice(_FILLERS) + " " + rng.choice(_VERBS).replace("[OBJECT]", "gift"))
     return lines
+
+# %% ../nbs/03_ioi.ipynb #f13i02
+_KNOBS = {"base": (None,), "lexical": ("names", "objects", "verb", "synonym"),
+          "syntactic": ("clause_order", "relative_clause", "passive", "distance"), "domain": ("domain",),
+          "adversarial": ("distractor", "repeated_io", "word_names")}
+
+def _family_prompt_sets(model, n: int, seed: int) -> tuple[list[PromptSet], list[str]]:
+    "Prompt sets of every variation family (knob by knob where a knob's names are not single tokens) and what could not be made."
+    sets, unsupported = [], []
+    for fam in FAMILIES:
+        try: sets.append(make_ioi_prompts(model, n, seed=seed, family=fam)); continue
+        except ValueError as e:
+            if "single token" not in str(e): raise
+        for knob in _KNOBS[fam]:
+            try: sets.append(make_ioi_prompts(model, n, seed=seed, family=fam, knob=knob))
+            except ValueError as e:
+                if "single token" not in str(e): raise
+                unsupported.append(f"{fam}/{knob}")
+    return sets, unsupported
+
+def check_ioi_prompts(model, n: int = 8, seed: int = 0) -> dict:
+    "Check IOI prompts on `model`'s tokenizer: positions decode to the names, tokens match `model.to_tokens`; return figures."
+    arch = getattr(model.cfg, "original_architecture", None) or "model"
+    tok = _tokenizer(model)
+    figures = {"bos": bool(model.cfg.default_prepend_bos), "n_prompts": 0}
+    lengths = []
+    sets, figures["unsupported"] = _family_prompt_sets(model, n, seed)
+    for ps in sets:
+        for i, prompt in enumerate(ps.prompts):
+            fam, length = ps.family[i], int(ps.clean_lengths[i])
+            row = ps.clean_tokens[i, :length].tolist()
+            reference = model.to_tokens(prompt)[0].tolist()
+            assert row == reference, f"{arch}: {fam} prompt {prompt!r} tokens {row} differ from model.to_tokens {reference}"
+            io, s = (tok.decode([t]).strip() for t in ps.answer_tokens[i].tolist())
+            at = {k: tok.decode([row[int(ps.positions[k][i])]]).strip() for k in ("IO", "S1", "S2", "END")}
+            want = {"IO": io, "S1": s, "S2": s, "END": prompt.split()[-1]}
+            assert at == want, f"{arch}: {fam} prompt {prompt!r}: tokens at the positions decode to {at}, expected {want}"
+            assert re.search(rf"\b{re.escape(io)}\b", prompt) and prompt.count(s) >= 2, \
+                f"{arch}: {prompt!r} lacks IO={io!r} or S={s!r} twice"
+            assert int(ps.positions["S1"][i]) < int(ps.positions["S2"][i]) < length - 1, f"{arch}: S1/S2 order wrong in {prompt!r}"
+            lengths.append(length)
+        figures["n_prompts"] += len(ps)
+    figures["mean_length"] = round(sum(lengths) / len(lengths), 1)
+    return figures
 
 # %% ../nbs/03_ioi.ipynb #c0026
 def split_name_pairs(names, test_fraction: float = 0.2, seed: int = 0) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:

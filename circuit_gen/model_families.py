@@ -16,7 +16,7 @@ from .models import build_bpe_tokenizer, load_model, toy_corpus
 
 # %% auto #0
 __all__ = ['FAMILIES', 'ModelFamily', 'get_family', 'family_tokenizer', 'build_family_folder', 'family_folder', 'load_family',
-           'family_models', 'write_hub_cache']
+           'family_models', 'check_family_loading', 'write_hub_cache']
 
 # %% ../nbs/01a_model_families.ipynb #c0005
 @dataclass(frozen=True)
@@ -121,6 +121,25 @@ def load_family(family: str, seed: int = 0, **kwargs) -> HookedTransformer:
 def family_models(families: Sequence[str] | None = None, **kwargs) -> Iterator[tuple[str, HookedTransformer]]:
     "(family, model) for every family (or those named): one line to run a check on the whole matrix."
     for name in (FAMILIES if families is None else families): yield name, load_family(name, **kwargs)
+
+# %% ../nbs/01a_model_families.ipynb #c0008
+def check_family_loading(family: str, text: str = "When Mary and John went to the store, John gave a drink to Mary and Tom",
+                         folder=None, atol: float = 1e-4) -> dict:
+    "Build `family`'s folder (under a name with 'llama' and 'gemma' in it), load it, and compare log-probs with `transformers`."
+    import time
+    from transformers import AutoModelForCausalLM
+    folder = build_family_folder(family, folder or Path(tempfile.mkdtemp()) / f"my-llama-gemma-{family}")
+    t0 = time.time()
+    model = load_model(folder)
+    seconds = time.time() - t0
+    tokens = model.to_tokens(text)
+    hf = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32).eval()
+    with torch.no_grad():
+        ours, theirs = model(tokens).log_softmax(-1), hf(tokens).logits.log_softmax(-1)
+    assert ours.shape == theirs.shape, f"{family}: logits {tuple(ours.shape)} vs transformers {tuple(theirs.shape)}"
+    err = float((ours - theirs).abs().max())
+    assert err <= atol, f"{family}: log-probs differ from transformers by {err:.2e} (> {atol:g})"
+    return {"max |dlogp|": err, "load s": round(seconds, 2), "tokens": tokens.shape[1]}
 
 # %% ../nbs/01a_model_families.ipynb #c0016
 def write_hub_cache(cache_dir, repo_id: str, revisions: dict, extra_config: dict | None = None) -> Path:

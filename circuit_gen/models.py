@@ -112,10 +112,7 @@ def list_toy_models() -> dict[str, str]:
             for p in sorted(d.iterdir()) if (p/"config.json").exists()}
 
 def _is_model_folder(folder: Path) -> bool:
-    if not (folder/"config.json").exists(): return False
-    try: return "hooked_transformer_config" in read_json(folder/"config.json")
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{folder/'config.json'} is not valid JSON ({e.msg} at line {e.lineno}): truncated or hand-edited?") from None
+    return (folder/"config.json").exists() and "hooked_transformer_config" in read_json(folder/"config.json")
 
 def _load_model_folder(folder: Path, device, dtype) -> HookedTransformer:
     "Build a HookedTransformer from a folder written by `save_model_folder`."
@@ -197,9 +194,7 @@ def _gemma2_config_dict(hf_cfg) -> dict:
 
 def _hf_folder_architecture(folder: Path) -> str:
     "The architecture a Hugging Face folder's config.json names; a clear error when TransformerLens cannot convert it."
-    try: raw = json.loads((folder/"config.json").read_text())
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{folder/'config.json'} is not valid JSON ({e.msg} at line {e.lineno}): truncated or hand-edited?") from None
+    raw = read_json(folder/"config.json")
     arch = (raw.get("architectures") or [None])[0]
     supported = supported_architectures()
     if arch not in supported:
@@ -249,11 +244,28 @@ def _load_hf_folder(folder: Path, device, dtype, **kwargs) -> HookedTransformer:
     return model.to(device)
 
 def _apply_checkpoint_file(model: HookedTransformer, path) -> None:
+    "Load a checkpoint's weights into `model`; every key it lacks or adds and every shape that differs is named with the file."
     state, _ = load_state(path, device=model.cfg.device)
     weights = state["model"] if isinstance(state, dict) and "model" in state else state
-    missing = set(model.state_dict()) - set(weights)
-    if missing: raise ValueError(f"checkpoint {path} does not fit this model: missing {sorted(missing)[:3]}...; was it written for another architecture?")
+    if not isinstance(weights, dict): raise ValueError(f"checkpoint {path} holds no weights dict (found {type(weights).__name__})")
+    own = model.state_dict()
+    missing, unexpected = sorted(set(own) - set(weights)), sorted(set(weights) - set(own))
+    shapes = [f"{k} {tuple(weights[k].shape)} vs {tuple(own[k].shape)}" for k in sorted(set(own) & set(weights))
+              if tuple(getattr(weights[k], "shape", ())) != tuple(own[k].shape)]
+    some = lambda xs, sep=", ": sep.join(xs[:3]) + (f"{sep}..." if len(xs) > 3 else "")
+    problems = [f"{len(missing)} missing ({some(missing)})" if missing else "",
+                f"{len(unexpected)} unexpected ({some(unexpected)})" if unexpected else "",
+                f"{len(shapes)} of another shape, checkpoint vs model ({some(shapes, '; ')})" if shapes else ""]
+    problems = [p for p in problems if p]
+    if problems:
+        raise ValueError(f"checkpoint {path} does not fit this model ({model.cfg.model_name}): keys {'; '.join(problems)}; "
+                         "was it written for another model or architecture?")
     model.load_state_dict(weights, strict=True)
+
+def _to_str_tokens(self, input, prepend_bos=None, padding_side=None):
+    "`HookedTransformer.to_str_tokens`, tokenizing strings first (TransformerLens 3 mis-shapes them when the tokenizer's path says 'gemma')."
+    if isinstance(input, str): input = self.to_tokens(input, prepend_bos=prepend_bos, padding_side=padding_side)[0]
+    return HookedTransformer.to_str_tokens(self, input, prepend_bos=prepend_bos, padding_side=padding_side)
 
 def load_model(name_or_path, checkpoint=None, device=None, dtype=None, use_attn_result: bool = True,
                use_split_qkv_input: bool = True, use_hook_mlp_in: bool = True, **kwargs) -> HookedTransformer:
@@ -291,6 +303,9 @@ def load_model(name_or_path, checkpoint=None, device=None, dtype=None, use_attn_
     if model.cfg.n_key_value_heads is not None:
         # grouped-query attention: one k/v input per query head, the convention of MIB and the EAP-IG reference
         model.set_ungroup_grouped_query_attention(True)
+    if model.tokenizer is not None and "gemma" in str(getattr(model.tokenizer, "name_or_path", "")):
+        import types
+        model.to_str_tokens = types.MethodType(_to_str_tokens, model)
     model.set_use_attn_result(use_attn_result)
     model.set_use_split_qkv_input(use_split_qkv_input)
     if not model.cfg.attn_only: model.set_use_hook_mlp_in(use_hook_mlp_in)

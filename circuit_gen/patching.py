@@ -18,7 +18,7 @@ from .core import resolve_device
 
 # %% auto #0
 __all__ = ['parse_component', 'check_component', 'patch_residual', 'patch_heads', 'patch_layers', 'downstream_receivers',
-           'path_patch', 'path_patch_senders', 'ablation_hooks', 'ablate_heads']
+           'path_patch', 'path_patch_senders', 'check_path_patching', 'ablation_hooks', 'ablate_heads']
 
 # %% ../nbs/04_patching.ipynb #c0007
 _HEAD = re.compile(r"^a(\d+)\.h(\d+)(?:<([qkv])>)?$")
@@ -109,14 +109,21 @@ def patch_layers(model: HookedTransformer, clean_tokens: Int[Tensor, "batch pos"
 
 # %% ../nbs/04_patching.ipynb #c0019
 def downstream_receivers(model: HookedTransformer, sender: str) -> list[str]:
-    "Every receiver that reads the residual stream after `sender`: later heads' q, k, v, MLPs from its layer on, logits."
-    kind, layer, _, _ = check_component(model, sender)
-    start = -1 if kind == "input" else layer
+    "Every receiver that reads `sender`'s output: later heads' q, k, v, the MLPs after it (not its own layer's in a parallel block), logits."
+    return [r for r in _all_receivers(model) if _reads(model, r, sender)]
+
+def _all_receivers(model) -> list[str]:
     cfg = model.cfg
-    heads = [f"a{l}.h{h}<{x}>" for l in range(start + 1, cfg.n_layers) for h in range(cfg.n_heads) for x in "qkv"]
-    mlp_from = start if kind == "head" else start + 1
-    mlps = [] if cfg.attn_only else [f"m{l}" for l in range(max(mlp_from, 0), cfg.n_layers) if not (kind == "mlp" and l == layer)]
-    return heads + mlps + ["logits"]
+    heads = [f"a{l}.h{h}<{x}>" for l in range(cfg.n_layers) for h in range(cfg.n_heads) for x in "qkv"]
+    return heads + ([] if cfg.attn_only else [f"m{l}" for l in range(cfg.n_layers)]) + ["logits"]
+
+def _reads(model, receiver: str, sender: str) -> bool:
+    "Whether `receiver` reads the residual stream after `sender` wrote it (a parallel block's MLP reads it before its heads write)."
+    skind, slayer, _, _ = check_component(model, sender)
+    rkind, rlayer, _, _ = check_component(model, receiver)
+    if rkind == "logits" or skind == "input": return True
+    if rkind == "head": return rlayer > slayer
+    return rlayer > slayer or (rlayer == slayer and skind == "head" and not model.cfg.parallel_attn_mlp)
 
 def _sender_output_name(model, sender: str) -> tuple[str, int | None]:
     kind, layer, head, _ = check_component(model, sender)
@@ -133,43 +140,86 @@ def _receiver_hook_name(model, receiver: str) -> tuple[str, int | None]:
     if kind == "logits": return get_act_name("resid_post", model.cfg.n_layers - 1), None
     raise ValueError(f"receiver {receiver!r} cannot receive: use a head input, an MLP or 'logits'")
 
+def _stream_change(model, senders: list[str], cache, clean_cache) -> Float[Tensor, "batch pos d_model"]:
+    "What the senders' corrupted outputs change in the residual stream of the clean run, through the norm after attention if any (Gemma-2)."
+    change, heads_by_layer = 0, {}
+    for s in senders:
+        name, head = _sender_output_name(model, s)
+        d = cache[name] - clean_cache[name]
+        if head is None: change = change + d
+        else: heads_by_layer.setdefault(name, []).append((int(s[1:s.index(".")]), d[:, :, head]))
+    for name, pairs in heads_by_layer.items():
+        d = sum(d for _, d in pairs)
+        if not model.cfg.use_normalization_before_and_after: change = change + d; continue
+        block = model.blocks[pairs[0][0]]
+        z = clean_cache[name].sum(2) + block.attn.b_O          # the layer's attention output before its norm
+        change = change + block.ln1_post(z + d) - block.ln1_post(z)
+    return change
+
 def path_patch(model: HookedTransformer, clean_tokens: Int[Tensor, "batch pos"], corrupted_tokens: Int[Tensor, "batch pos"],
                metric: Callable, senders: list[str], receivers: list[str], device=None) -> Float[Tensor, "batch"]:
     "The metric on the clean run where the senders' corrupted outputs reach only the receivers (direct paths)."
     if not model.cfg.use_split_qkv_input or (not model.cfg.attn_only and not model.cfg.use_hook_mlp_in) or not model.cfg.use_attn_result:
         raise ValueError("path patching needs model.set_use_split_qkv_input(True), set_use_hook_mlp_in(True) and set_use_attn_result(True) (load_model sets them)")
+    for s in senders: _sender_output_name(model, s)
     clean_tokens, cache = _base_and_source(model, clean_tokens, corrupted_tokens, "noise", device)
     with torch.no_grad(): _, clean_cache = model.run_with_cache(clean_tokens)
-    delta = 0
-    for s in senders:
-        name, head = _sender_output_name(model, s)
-        d = cache[name] - clean_cache[name]
-        delta = delta + (d[:, :, head] if head is not None else d)       # batch pos d_model
     by_hook: dict[str, list] = {}
     for r in receivers:
         name, head = _receiver_hook_name(model, r)
-        by_hook.setdefault(name, []).append(head)
-    def make_hook(heads):
+        read = [s for s in senders if _reads(model, r, s)]
+        if not read: raise ValueError(f"receiver {r!r} reads none of the senders {senders}: it runs before them (or, in a parallel block, beside them)")
+        by_hook.setdefault(name, []).append((head, _stream_change(model, read, cache, clean_cache)))
+    def make_hook(pairs):
         def hook(act, hook):
-            for h in heads:
-                if h is None: act = act + delta
-                else: act[:, :, h] = act[:, :, h] + delta
+            for h, change in pairs:
+                if h is None: act = act + change
+                else: act[:, :, h] = act[:, :, h] + change
             return act
         return hook
     with torch.no_grad():
-        return metric(model.run_with_hooks(clean_tokens, fwd_hooks=[(n, make_hook(hs)) for n, hs in by_hook.items()]))
+        return metric(model.run_with_hooks(clean_tokens, fwd_hooks=[(n, make_hook(p)) for n, p in by_hook.items()]))
 
 def path_patch_senders(model: HookedTransformer, clean_tokens: Int[Tensor, "batch pos"], corrupted_tokens: Int[Tensor, "batch pos"],
                        metric: Callable, receivers: list[str], device=None) -> Float[Tensor, "layer head_index"]:
     "Mean metric of `path_patch` with each head as the only sender to `receivers` (NaN for heads not upstream of them)."
     for r in receivers: check_component(model, r)
-    last = min(model.cfg.n_layers if parse_component(r)[0] == "logits" else parse_component(r)[1] + (parse_component(r)[0] == "mlp")
-               for r in receivers)
     out = torch.full((model.cfg.n_layers, model.cfg.n_heads), float("nan"))
-    for l in tqdm(range(last), desc="path patch", leave=False):
+    for l in tqdm(range(model.cfg.n_layers), desc="path patch", leave=False):
+        if not all(_reads(model, r, f"a{l}.h0") for r in receivers): continue
         for h in range(model.cfg.n_heads):
             out[l, h] = path_patch(model, clean_tokens, corrupted_tokens, metric, [f"a{l}.h{h}"], receivers, device).mean()
     return out
+
+# %% ../nbs/04_patching.ipynb #f04e02
+def check_path_patching(model: HookedTransformer, n_prompts: int = 4, seq_len: int = 8, seed: int = 0, atol: float = 1e-4) -> dict:
+    "Assert that path patching a sender into all its receivers is patching the sender, and into none is the clean run."
+    g = torch.Generator().manual_seed(seed)
+    special = set(getattr(model.tokenizer, "all_special_ids", []) or []) if model.tokenizer is not None else set()
+    vocab = torch.tensor([i for i in range(min(model.cfg.d_vocab, 4096)) if i not in special])
+    clean = vocab[torch.randint(len(vocab), (n_prompts, seq_len), generator=g)]
+    corrupted = clean.clone()
+    corrupted[:, seq_len // 2:] = vocab[torch.randint(len(vocab), (n_prompts, seq_len - seq_len // 2), generator=g)]
+    clean, corrupted = clean.to(model.cfg.device), corrupted.to(model.cfg.device)
+    target = vocab[torch.randint(len(vocab), (n_prompts,), generator=g)].to(model.cfg.device)
+    metric = lambda logits: logits[:, -1].log_softmax(-1)[torch.arange(len(target), device=logits.device), target]
+    with torch.no_grad(): _, corrupted_cache = model.run_with_cache(corrupted)
+    clean_metric = _run_metric(model, clean, metric, [])
+    cfg, label = model.cfg, f"{model.cfg.model_name} ({model.cfg.original_architecture})"
+    senders = [f"a{l}.h{h}" for l in range(cfg.n_layers) for h in range(cfg.n_heads)] + ([] if cfg.attn_only else [f"m{l}" for l in range(cfg.n_layers)])
+    all_gap, none_gap = 0.0, 0.0
+    for sender in senders:
+        name, head = _sender_output_name(model, sender)
+        def patch_hook(act, hook, name=name, head=head):
+            if head is None: return corrupted_cache[name]
+            act[:, :, head] = corrupted_cache[name][:, :, head]; return act
+        patched = _run_metric(model, clean, metric, [(name, patch_hook)])
+        via_paths = path_patch(model, clean, corrupted, metric, [sender], downstream_receivers(model, sender)).mean().item()
+        all_gap = max(all_gap, abs(via_paths - patched))
+        none_gap = max(none_gap, abs(path_patch(model, clean, corrupted, metric, [sender], []).mean().item() - clean_metric))
+    assert all_gap <= atol, f"{label}: path patching into every downstream receiver differs from patching the sender by {all_gap:.3g} (> {atol})"
+    assert none_gap <= atol, f"{label}: path patching into no receiver differs from the clean run by {none_gap:.3g} (> {atol})"
+    return {"all_receivers_vs_patch": all_gap, "no_receivers_vs_clean": none_gap, "senders": len(senders)}
 
 # %% ../nbs/04_patching.ipynb #c0026
 def ablation_hooks(model: HookedTransformer, heads: list[str], method: str = "mean", tokens: Tensor | None = None,

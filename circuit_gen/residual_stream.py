@@ -11,10 +11,12 @@ from torch import Tensor
 from transformer_lens import ActivationCache, HookedTransformer, HookedTransformerConfig
 
 from .core import resolve_device
+from .models import non_special_token_ids
 
 # %% auto #0
-__all__ = ['tiny_transformer', 'accumulated_residual', 'apply_final_norm', 'logit_lens', 'decompose_residual',
-           'logit_diff_directions', 'direct_logit_attribution', 'per_layer_logit_diff']
+__all__ = ['tiny_transformer', 'accumulated_residual', 'apply_final_norm', 'soft_cap_logits', 'logit_lens', 'head_contributions',
+           'decompose_residual', 'logit_diff_directions', 'direct_logit_attribution', 'per_layer_logit_diff',
+           'check_residual_stream']
 
 # %% ../nbs/02_residual_stream.ipynb #c0006
 def tiny_transformer(n_layers: int = 2, d_model: int = 32, n_heads: int = 4, d_vocab: int = 50, n_ctx: int = 16,
@@ -48,11 +50,32 @@ def apply_final_norm(model: HookedTransformer, resid: Float[Tensor, "... d_model
     if norm == "LN": out = out + model.ln_final.b
     return out
 
+def soft_cap_logits(model: HookedTransformer, logits: Float[Tensor, "... d_vocab"]) -> Float[Tensor, "... d_vocab"]:
+    "The model's final logit soft-cap, `cap * tanh(logits / cap)` (Gemma-2), or `logits` unchanged without one."
+    cap = getattr(model.cfg, "output_logits_soft_cap", -1.0) or -1.0
+    return cap * torch.tanh(logits / cap) if cap > 0 else logits
+
 def logit_lens(model: HookedTransformer, cache: ActivationCache) -> Float[Tensor, "layer batch pos d_vocab"]:
-    "Logits read from the accumulated residual stream before each layer and after the last."
-    return apply_final_norm(model, accumulated_residual(cache, model.cfg.n_layers)) @ model.W_U + model.b_U
+    "Logits read from the accumulated residual stream before each layer and after the last (soft-capped like the model's)."
+    return soft_cap_logits(model, apply_final_norm(model, accumulated_residual(cache, model.cfg.n_layers)) @ model.W_U + model.b_U)
 
 # %% ../nbs/02_residual_stream.ipynb #c0012
+def _post_attention_norm(model: HookedTransformer, cache: ActivationCache, layer: int, x: Tensor, bias: bool) -> Tensor:
+    "`x` (batch pos [head_index] d_model) through the layer's post-attention norm at its cached scale (identity without one)."
+    norm = getattr(model.blocks[layer], "ln1_post", None) if model.cfg.use_normalization_before_and_after else None
+    if norm is None: return x
+    scale = cache[f"blocks.{layer}.ln1_post.hook_scale"]             # batch pos 1
+    if x.dim() == 4: scale = scale[:, :, None]
+    if hasattr(norm, "b"): x = x - x.mean(-1, keepdim=True)            # a LayerNorm centres; an RMS norm does not
+    out = x / scale * norm.w
+    return out + norm.b if bias and hasattr(norm, "b") else out
+
+def head_contributions(model: HookedTransformer, cache: ActivationCache, layer: int) -> Float[Tensor, "batch pos head_index d_model"]:
+    "What each head of `layer` adds to the residual stream: z through W_O (and a post-attention norm at its cached scale)."
+    z = cache["z", layer]                                            # batch pos head_index d_head
+    out = torch.einsum("bphd,hdm->bphm", z, model.blocks[layer].attn.W_O)
+    return _post_attention_norm(model, cache, layer, out, bias=False)
+
 def decompose_residual(model: HookedTransformer, cache: ActivationCache) -> tuple[Float[Tensor, "component batch pos d_model"], list[str]]:
     "The final residual stream as a stack of additive components (embeddings, heads, biases, MLPs) and their labels."
     cfg = model.cfg
@@ -61,10 +84,9 @@ def decompose_residual(model: HookedTransformer, cache: ActivationCache) -> tupl
         comps.append(cache["hook_pos_embed"]); labels.append("pos_embed")
     bias = torch.zeros_like(comps[0])
     for l in range(cfg.n_layers):
-        z = cache["z", l]  # batch pos head_index d_head
-        comps.extend(torch.einsum("bphd,hdm->hbpm", z, model.blocks[l].attn.W_O).unbind(0))
+        comps.extend(head_contributions(model, cache, l).unbind(2))
         labels.extend(f"L{l}H{h}" for h in range(cfg.n_heads))
-        bias = bias + model.blocks[l].attn.b_O
+        bias = bias + _post_attention_norm(model, cache, l, model.blocks[l].attn.b_O.expand_as(comps[0]), bias=True)
         if not cfg.attn_only:
             comps.append(cache["mlp_out", l]); labels.append(f"MLP{l}")
     comps.append(bias); labels.append("attn_bias")
@@ -103,3 +125,37 @@ def per_layer_logit_diff(model: HookedTransformer, cache: ActivationCache, answe
     b = torch.arange(lens.shape[1], device=lens.device)
     pos, ans = positions.to(lens.device), answer_tokens.to(lens.device)
     return lens[:, b, pos, ans[:, 0]] - lens[:, b, pos, ans[:, 1]]
+
+# %% ../nbs/02_residual_stream.ipynb #f13r02
+def check_residual_stream(model: HookedTransformer, batch_size: int = 4, seq_len: int = 12, seed: int = 0,
+                          tol: float = 1e-4) -> dict:
+    "Check the residual-stream conservation laws on `model`; return the largest error of each (relative to the values' scale)."
+    arch = getattr(model.cfg, "original_architecture", None) or "model"
+    g = torch.Generator().manual_seed(seed)
+    vocab = non_special_token_ids(model)
+    tokens = vocab[torch.randint(len(vocab), (batch_size, seq_len), generator=g)]
+    if model.cfg.default_prepend_bos and model.tokenizer is not None and model.tokenizer.bos_token_id is not None:
+        tokens[:, 0] = model.tokenizer.bos_token_id
+    answers = vocab[torch.randint(len(vocab), (batch_size, 2), generator=g)]
+    positions = torch.randint(1, seq_len, (batch_size,), generator=g)
+    device = next(model.parameters()).device
+    tokens, answers, positions = tokens.to(device), answers.to(device), positions.to(device)
+    with torch.no_grad():
+        logits, cache = model.run_with_cache(tokens)
+        b = torch.arange(batch_size, device=device)
+        diff = lambda x: x[b, positions, answers[:, 0]] - x[b, positions, answers[:, 1]]
+        raw = cache["unembed.hook_out"] if "unembed.hook_out" in cache.cache_dict else logits
+        rel = lambda a, ref: ((a - ref).abs().max() / ref.abs().max().clamp_min(1e-6)).item()
+        acc = accumulated_residual(cache, model.cfg.n_layers)
+        steps = [acc[l] + cache["attn_out", l] + (0 if model.cfg.attn_only else cache["mlp_out", l])
+                 for l in range(model.cfg.n_layers)]
+        comps, _ = decompose_residual(model, cache)
+        attr, _ = direct_logit_attribution(model, cache, answers, positions)
+        figures = {"layer_sums": rel(torch.stack(steps), acc[1:]), "decomposition": rel(comps.sum(0), acc[-1]),
+                   "logit_lens": rel(logit_lens(model, cache)[-1], logits), "dla": rel(attr.sum(0), diff(raw)),
+                   "per_layer_logit_diff": rel(per_layer_logit_diff(model, cache, answers, positions)[-1], diff(logits))}
+    for name, err in figures.items():
+        assert err < tol, f"{arch}: {name} conservation fails, relative error {err:.2e} >= {tol:.0e}"
+    cap = getattr(model.cfg, "output_logits_soft_cap", -1.0) or -1.0
+    figures.update(n_components=len(comps), soft_cap=float(max(cap, 0.0)))
+    return figures

@@ -115,7 +115,8 @@ def test_sweep_submit_wait_collect(tmp_path, senv, capsys):
     assert_no_shell_effects(tmp_path, senv)
 
 
-def test_sigkill_a_task_and_resubmit(tmp_path, senv, capsys):
+def test_sigkill_a_task_and_resubmit(tmp_path, senv, capsys, monkeypatch):
+    monkeypatch.chdir(Path.cwd())  # restored after the test
     nb = write_notebook(tmp_path/"09_sleepy.ipynb", SLEEPY_PARAMS, SLEEPY_BODY)
     gate = tmp_path/"gate"; gate.touch()
     args = ["sweep", nb, "--grid", "seed=0,1,2", "-p", "gate", gate, "--name", "kill", *SLURM_OPTS, "--submit"]
@@ -137,7 +138,8 @@ def test_sigkill_a_task_and_resubmit(tmp_path, senv, capsys):
     assert not (runs/"kill-0002/metrics.json").exists() and not (runs/"kill-0002/09_sleepy.ipynb").exists()
     all_files_whole(tmp_path/"runs")
     gate.unlink()
-    assert "submitted job" in cg(args, capsys)  # the same command again re-submits what is not done
+    os.chdir(tmp_path)  # a relative sweep path: sbatch runs in the sweep folder, not here (issue 18, item 5)
+    assert "submitted job" in cg(["submit", "runs/sweeps/kill"], capsys)  # re-submits what is not done
     assert json.loads((sdir/"submissions.json").read_text())[-1]["rows"] == [2]
     wait_for(lambda: all(r["state"] == "completed" for r in status(sdir, senv)), "the killed row to rerun")
     rows = status(sdir, senv)

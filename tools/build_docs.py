@@ -1,27 +1,57 @@
-"""Offline docs: execute the notebooks and render a static HTML site with navigation into _docs/.
+"""Offline docs: execute the notebooks (cached) and render them with MkDocs + Material + mkdocs-jupyter into _docs/.
 
-Quarto (which `nbdev_docs` needs) cannot be installed everywhere. This builds the same pages
-without it: each notebook in nbs/ is executed the way `nbdev_test` runs it (cells flagged
-slow/cuda/hub are shown but not run), `#| hide` cells are dropped, directive lines removed,
-exported code is shown as API docs (signature + docstring, source folded), and every page
-gets a sidebar of all notebooks.
+The site users get is the nbdev/Quarto one (`nbdev_docs`, `.github/workflows/deploy.yaml`). Quarto cannot
+be installed everywhere, so this builds the same pages, in the same sidebar (read from `nbs/_quarto.yml`),
+with maintained tools instead of hand-written HTML:
 
-    python tools/build_docs.py            # execute and render into _docs/
-    python tools/build_docs.py --no-exec  # render saved outputs only (fast)
-    python tools/build_docs.py --only 00_core
+- **MkDocs + Material for MkDocs** (theme, navigation, client-side search whose index the `offline`
+  plugin inlines so it works from `file://`), **mkdocs-jupyter** (nbconvert's notebook rendering: rich
+  outputs, figures as embedded PNGs, math left for MathJax, a render cache keyed by content). Chosen over
+  jupyter-book 2 (a Node.js program that downloads its own runtime and theme: fails offline) and
+  Sphinx + myst-nb (would work, but it re-executes through jupyter-cache, which cannot skip nbdev's
+  `#| slow`/`#| cuda`/`#| hub` cells, and its API pages come from autodoc, which ignores docments).
+  A bare nbconvert template would mean writing the navigation and the search ourselves again.
+- Material's `offline` plugin fetches the small `iframe-worker` shim (search from `file://`) from a CDN;
+  a copy of it from its npm package is in `tools/vendor/` and goes into the site instead.
+- **MathJax 2.7** is vendored from the PyPI package `jupyter-server-mathjax` (the version nbconvert's
+  templates are written for), copied into the site: no CDN.
+- **API docs** are nbdev's own `show_doc`: a `show_doc(name)` cell is added after every export cell, as
+  nbdev's `add_show_docs` does, and runs with the notebook. nbdev 2.4 / fastcore 1.14 put docments
+  comments (`def f(x:int, # what x is)`) into the signature; this build adds fastcore's `DocmentTbl`
+  below it, a table with one row per documented parameter (Type, Default, Details).
+- **Execution**: every notebook runs in its own Python process with execnb, the way `nbdev_test` runs
+  it (cells flagged `#| slow`, `#| cuda`, `#| hub` shown but not run). Figures a cell closes to save
+  memory are shown before they are closed. The executed notebook is cached under `.cache/docs/exec/`,
+  keyed by the SHA-256 of the notebook and of every file of the library, so a rebuild with nothing
+  changed executes nothing and takes seconds.
+
+    pip install -e ".[docs]"                  # mkdocs-material, mkdocs-jupyter, jupyter-server-mathjax
+    python tools/build_docs.py                # execute (cached) and render into _docs/
+    python tools/build_docs.py --only 00_core 19_plots   # just these pages (quick iteration)
+    python tools/build_docs.py --no-exec      # render without executing (no outputs)
+    python tools/build_docs.py --execute-in-place        # CI before `nbdev_docs`: write outputs into nbs/
 """
 from __future__ import annotations
-import argparse, ast, html, os, re, sys, time
+import argparse, ast, hashlib, html, json, os, re, shutil, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+# jsonschema (under nbformat) imports the optional rfc3987_syntax, which compiles a Lark grammar on import:
+# 15-20 s in every process. Its IRI format checks are never used here, so it is left out.
+sys.modules.setdefault("rfc3987_syntax", None)
 import nbformat
-from nbconvert import HTMLExporter
 
 ROOT = Path(__file__).resolve().parent.parent
-NBS, OUT = ROOT/"nbs", ROOT/"_docs"
+NBS, OUT, LIB = ROOT/"nbs", ROOT/"_docs", ROOT/"circuit_gen"
+CACHE = ROOT/".cache"/"docs"
+VENDOR = ROOT/"tools"/"vendor"   # iframe-worker: Material's search shim for file://, vendored from its npm package
 SKIP_FLAGS = {"slow", "cuda", "hub"}
 DIRECTIVE = re.compile(r"^\s*#\s*\|\s*(.*)$")
+EXEC_VERSION = "4"   # bump when the way notebooks are executed changes: invalidates the cache
+SHOWDOC_TAG = "docs-show-doc"   # metadata key of the show_doc cells this tool adds
+MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"
+
+# ---------------------------------------------------------------- notebook directives and transforms
 
 def directives(src: str) -> dict[str, list[str]]:
     "nbdev `#| name args` directives at the top of a cell."
@@ -38,32 +68,40 @@ def directives(src: str) -> dict[str, list[str]]:
 def strip_directives(src: str) -> str:
     return "\n".join(l for l in src.splitlines() if not DIRECTIVE.match(l)).strip("\n")
 
-def execute(path: Path) -> tuple[nbformat.NotebookNode, float, str | None]:
-    "Run `path` like nbdev_test (flagged cells skipped), keeping outputs; return (nb, seconds, error)."
-    from execnb.nbio import read_nb
-    from execnb.shell import CaptureShell
-    nb = read_nb(path)
-    def skip(cell):
-        if cell.cell_type != "code": return True
-        if "nbdev_export(" in cell.source: return True
-        d = directives(cell.source)
-        return bool(SKIP_FLAGS & d.keys()) or d.get("eval", [""])[0].lower() == "false"
-    t0, err = time.time(), None
-    shell = CaptureShell(path)
-    cwd = os.getcwd(); os.chdir(path.parent)
-    try: shell.run_all(nb, exc_stop=True, preproc=skip)
-    except Exception as e: err = f"{type(e).__name__}: {e}"
-    finally: os.chdir(cwd)
-    return _to_nbformat(nb), time.time() - t0, err
+def _is_export(d: dict) -> bool: return bool({"export", "exports"} & d.keys())
 
-def _to_nbformat(nb) -> nbformat.NotebookNode:
-    "execnb's notebook, without its private `*_` cell attributes, as a validated nbformat node."
-    d = {k: v for k, v in dict(nb).items() if not k.endswith("_")}
-    d["cells"] = [{k: v for k, v in dict(c).items() if not k.endswith("_")} for c in nb.cells]
-    return nbformat.from_dict(d)
+def _skipped(cell) -> bool:
+    "Cells `nbdev_test` would not run."
+    if cell.cell_type != "code": return True
+    if "nbdev_export(" in cell.source: return True
+    d = directives(cell.source)
+    return bool(SKIP_FLAGS & d.keys()) or d.get("eval", [""])[0].lower() == "false"
+
+def doc_names(src: str) -> list[str]:
+    "Names nbdev's `add_show_docs` documents for an export cell: public defs and classes, `@patch` methods as `Cls.meth`."
+    try: tree = ast.parse(strip_directives(src))
+    except SyntaxError: return []
+    from nbdev.showdoc import showdoc_nm
+    return [showdoc_nm(n) for n in tree.body
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and (not n.name.startswith("_") or n.name.startswith("__"))]
+
+def add_show_docs(nb) -> None:
+    "Insert a `show_doc(name)` cell after each export cell (unless the notebook shows it already), as nbdev does."
+    shown = set(re.findall(r"^show_doc\(\s*([\w.]+)", "\n".join(c.source for c in nb.cells if c.cell_type == "code"), re.M))
+    cells = []
+    for c in nb.cells:
+        cells.append(c)
+        if c.cell_type != "code": continue
+        d = directives(c.source)
+        if not _is_export(d) or "hide" in d: continue
+        for nm in doc_names(c.source):
+            if nm in shown: continue
+            cells.append(nbformat.v4.new_code_cell(f"show_doc({nm})", metadata={SHOWDOC_TAG: True}))
+    nb.cells = cells
 
 def api_doc(src: str) -> str:
-    "Markdown API docs for the top-level functions and classes defined in exported `src`."
+    "Fallback API docs (signature + docstring) for the public defs in `src`, used when show_doc did not run."
     try: tree = ast.parse(src)
     except SyntaxError: return ""
     parts = []
@@ -88,109 +126,318 @@ def title_of(nb) -> tuple[str, str]:
                 return m.group(1).strip(), (d.group(1).strip() if d else "")
     return "", ""
 
+_SRC_LINK = re.compile(r"\[source\]\(([^)]*)\)\{([^}]*)\}")
+
+def showdoc_markdown(md: str) -> str:
+    "nbdev's show_doc markdown without Quarto-only syntax (`[source](url){target=...}` becomes an HTML link)."
+    def link(m):
+        url = re.sub(r"#LNone$", "", m.group(1))
+        return f'<a class="showdoc-source" href="{html.escape(url)}" target="_blank">source</a>'
+    return _SRC_LINK.sub(link, md).replace("---\n\n", "", 1)
+
+def _markdown_output(cell) -> str | None:
+    for o in cell.get("outputs", []):
+        data = o.get("data", {})
+        if "text/markdown" in data:
+            t = data["text/markdown"]
+            return "".join(t) if isinstance(t, list) else t
+    return None
+
+_PROGRESS = re.compile(r"^(?P<desc>[^|\n]*?)\s*\d+%\|")
+
+def squash_progress(text: str) -> str:
+    "Keep only the last state of each tqdm bar (a log of every update is noise on a page)."
+    out = []
+    for line in re.split(r"[\r\n]", text):
+        m, prev = _PROGRESS.match(line), _PROGRESS.match(out[-1]) if out else None
+        if m and prev and prev.group("desc") == m.group("desc"): out[-1] = line
+        elif line.strip(): out.append(line)
+    return "\n".join(out) + ("\n" if out else "")
+
+def _page_outputs(outputs):
+    res = []
+    for o in outputs:
+        if o.get("output_type") == "stream":
+            t = o.get("text", "")
+            o = nbformat.from_dict({**o, "text": squash_progress("".join(t) if isinstance(t, list) else t)})
+        res.append(o)
+    return res
+
 def for_docs(nb) -> nbformat.NotebookNode:
-    "Drop hidden cells, strip directives, turn export cells into API docs with folded source."
-    cells = []
-    for c in nb.cells:
+    "The page: hidden cells dropped, directives stripped, export cells as show_doc tables then their folded source."
+    cells, src_cells = [], list(nb.cells)
+    for i, c in enumerate(src_cells):
         if c.cell_type != "code": cells.append(c); continue
         d = directives(c.source)
         if "hide" in d or "default_exp" in d or "nbdev_export(" in c.source: continue
+        if d.get("include", [""])[0].lower() == "false" or c.metadata.get(SHOWDOC_TAG): continue
         src = strip_directives(c.source)
-        if "export" in d or "exports" in d:
-            doc = api_doc(src)
-            if doc: cells.append(nbformat.v4.new_markdown_cell(doc))
-            cells.append(nbformat.v4.new_markdown_cell(
-                "<details><summary>source</summary>\n\n```python\n" + src + "\n```\n</details>"))
+        if _is_export(d):
+            docs = []
+            for x in src_cells[i+1:]:   # the show_doc cells added right after this export cell
+                if not x.metadata.get(SHOWDOC_TAG): break
+                md = _markdown_output(x)
+                if md: docs.append(nbformat.v4.new_markdown_cell(
+                    f"<div class='showdoc' markdown>\n\n{showdoc_markdown(md)}\n\n</div>"))
+            if not docs and doc_names(c.source):
+                doc = api_doc(src)
+                if doc: docs.append(nbformat.v4.new_markdown_cell(doc))
+            cells += docs
+            if docs or "exports" in d:   # nbdev hides the source of `#| export` cells; keep it one click away
+                cells.append(nbformat.v4.new_markdown_cell(
+                    "<details class='source'><summary>source</summary>\n\n```python\n" + src + "\n```\n</details>"))
             continue
         flagged = sorted(SKIP_FLAGS & d.keys())
         if flagged:
-            cells.append(nbformat.v4.new_markdown_cell(f"<p class='flag'>Not run in this build: needs <b>{', '.join(flagged)}</b>.</p>"))
-        c = nbformat.v4.new_code_cell(src, outputs=c.get("outputs", []))
-        cells.append(c)
-    nb2 = nbformat.v4.new_notebook(cells=cells, metadata=nb.metadata)
-    return nb2
+            cells.append(nbformat.v4.new_markdown_cell(
+                f"<p class='flag'>Not run in this build: needs <b>{', '.join(flagged)}</b>.</p>"))
+        outputs = [] if d.get("output", [""])[0].lower() == "false" else _page_outputs(c.get("outputs", []))
+        new = nbformat.v4.new_code_cell(src, outputs=outputs)
+        if d.get("echo", [""])[0].lower() == "false": new.metadata["tags"] = ["hide-input"]
+        cells.append(new)
+    return nbformat.v4.new_notebook(cells=cells, metadata=nb.metadata)
 
-CSS = """
-body{margin:0}
-#cg-nav{position:fixed;top:0;left:0;bottom:0;width:260px;overflow-y:auto;background:#f6f7f9;border-right:1px solid #ddd;padding:12px 10px;font:14px/1.4 system-ui,sans-serif}
-#cg-nav h2{font-size:16px;margin:4px 0 10px} #cg-nav h3{font-size:12px;text-transform:uppercase;color:#667;margin:14px 0 4px}
-#cg-nav a{display:block;padding:2px 6px;color:#234;text-decoration:none;border-radius:4px} #cg-nav a.cur{background:#dde6f3;font-weight:600}
-#cg-main{margin-left:290px;max-width:1050px}
-.api{border-left:3px solid #4a78b5;padding:4px 10px;margin:10px 0;background:#f8fafd} .api code.sig{font-weight:600}
-.flag{color:#8a5a00;font-style:italic}
-.cg-err{background:#fee;border:1px solid #c66;padding:8px;margin:10px 0}
-"""
+# ---------------------------------------------------------------- execution, one process per notebook, cached
 
-def nav_html(pages: list[tuple[str, str, str]], current: str) -> str:
-    groups = {"Start": [], "Modules": [], "Experiments": [], "Toy models": []}
-    for stem, title, group in pages: groups[group].append((stem, title))
-    out = ["<nav id='cg-nav'><h2>circuit_gen</h2>"]
-    for g, items in groups.items():
-        if not items: continue
-        out.append(f"<h3>{g}</h3>")
-        for stem, title in items:
-            cls = " class='cur'" if stem == current else ""
-            out.append(f"<a href='{stem}.html'{cls}>{html.escape(title)}</a>")
-    return "\n".join(out) + "</nav>"
+# Run in the notebook's shell before its cells. A figure a cell closes (to free memory, as the experiment
+# notebooks do after saving it) is displayed first, so the page shows every figure the notebook drew.
+_PREAMBLE = r'''
+import matplotlib.pyplot as _docs_plt
+from matplotlib.figure import Figure as _DocsFigure
+from IPython.display import display as _docs_display
+_docs_close = _docs_plt.close
+def _docs_close_and_show(fig=None):
+    figs = [_docs_plt.figure(n) for n in _docs_plt.get_fignums()] if fig == "all" else \
+        [fig] if isinstance(fig, _DocsFigure) else \
+        ([_docs_plt.gcf()] if _docs_plt.get_fignums() else []) if fig is None else \
+        [_docs_plt.figure(fig)] if fig in _docs_plt.get_fignums() or fig in _docs_plt.get_figlabels() else []
+    for f in figs:
+        if f.axes and not getattr(f, "_docs_shown", False):
+            f._docs_shown = True
+            _docs_display(f)
+    return _docs_close(fig)
+_docs_plt.close = _docs_close_and_show
 
-def group_of(stem: str, nb) -> str:
-    if stem == "index": return "Start"
-    if any("default_exp" in directives(c.source) for c in nb.cells if c.cell_type == "code"): return "Modules"
-    m = re.match(r"(\d+)_", stem)
-    return "Toy models" if m and int(m.group(1)) >= 40 else "Experiments"
+# nbdev's show_doc (fastcore >= 1.8) writes docments as comments in the signature; add fastcore's
+# DocmentTbl below it, so every documented parameter gets a row (Type, Default, Details) as nbdev sites had
+import re as _docs_re, nbdev.showdoc as _docs_sd
+from fastcore.docments import DocmentTbl as _DocsTbl
+class _DocsRenderer(_docs_sd.BasicMarkdownRenderer):
+    def _repr_markdown_(self):
+        md = super()._repr_markdown_()
+        try: tbl = _DocsTbl(self.sym)._repr_markdown_()
+        except Exception: tbl = ""
+        if not tbl: return md
+        md = _docs_re.sub(r"```python\n.*?```", lambda m: _docs_re.sub(r"[ \t]+# [^\n]*", "", m.group(0)), md, count=1, flags=_docs_re.S)
+        return md + "\n\n" + tbl
+_docs_sd.BasicMarkdownRenderer = _DocsRenderer
+from nbdev.showdoc import show_doc
+'''
 
-def render(nb, stem, pages, err=None) -> str:
-    exporter = HTMLExporter(template_name="lab")
-    body, _ = exporter.from_notebook_node(for_docs(nb))
-    body = re.sub(r"<script[^>]*(mathjax|MathJax|require\.js)[^>]*>\s*</script>", "", body)  # offline: no CDN scripts
-    banner = f"<div class='cg-err'>This notebook stopped with an error in the docs build: {html.escape(err)}</div>" if err else ""
-    body = body.replace("</head>", f"<style>{CSS}</style></head>", 1)
-    body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + nav_html(pages, stem) + "<div id='cg-main'>" + banner, body, count=1)
-    return body.replace("</body>", "</div></body>", 1)
+def library_hash(lib: Path = LIB) -> str:
+    "SHA-256 over every file of the library (code, shipped weights, hparams): any change re-executes every notebook."
+    h = hashlib.sha256()
+    for p in sorted(p for p in lib.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"):
+        h.update(str(p.relative_to(lib)).encode()); h.update(p.read_bytes())
+    return h.hexdigest()
 
-def _work(args):
-    "Execute one notebook in its own Python process (a crash or a kill there costs only that page)."
-    import json, subprocess, tempfile
-    path, do_exec = args
-    if not do_exec: return path, nbformat.read(path, as_version=4), 0.0, None
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp)/"executed.ipynb"
-        t0 = time.time()
-        r = subprocess.run([sys.executable, __file__, "--exec-one", str(path), str(out)], capture_output=True, text=True)
-        secs = time.time() - t0
-        if not out.exists():
-            tail = (r.stderr or r.stdout or "").strip().splitlines()[-3:]
-            return path, nbformat.read(path, as_version=4), secs, f"the executing process died (exit {r.returncode}): {' | '.join(tail)}"
-        meta = json.loads((Path(tmp)/"executed.json").read_text())
-        return path, nbformat.read(out, as_version=4), secs, meta["error"]
+def cache_key(path: Path, lib_hash: str) -> str:
+    h = hashlib.sha256(path.read_bytes())
+    h.update(lib_hash.encode()); h.update(f"{EXEC_VERSION} {sorted(SKIP_FLAGS)}".encode())
+    return h.hexdigest()[:20]
+
+def execute(path: Path) -> tuple[nbformat.NotebookNode, float, str | None]:
+    "Run `path` like nbdev_test (flagged cells skipped) with show_doc cells added; return (nb, seconds, error)."
+    from execnb.nbio import dict2nb
+    from execnb.shell import CaptureShell
+    nb = nbformat.read(path, as_version=4)
+    add_show_docs(nb)
+    enb = dict2nb(json.loads(nbformat.writes(nb)))
+    enb["path_"] = str(path)
+    t0, err = time.time(), None
+    shell = CaptureShell(path)
+    cwd = os.getcwd(); os.chdir(path.parent)
+    try:
+        shell.run(_PREAMBLE)
+        if shell.exc: raise shell.exc
+        shell.run_all(enb, exc_stop=True, preproc=lambda c: _skipped(c) or bool(c.metadata.get(SHOWDOC_TAG) and c.get("outputs")))
+    except Exception as e: err = f"{type(e).__name__}: {e}"
+    finally:
+        if err:   # the notebook stopped: still document its exports from the library module
+            for c in enb.cells:
+                if c.metadata.get(SHOWDOC_TAG) and not c.get("outputs"): shell.cell(c)
+        os.chdir(cwd)
+    return _to_nbformat(enb), time.time() - t0, err
+
+def _to_nbformat(nb) -> nbformat.NotebookNode:
+    "execnb's notebook, without its private `*_` cell attributes, as a validated nbformat node."
+    d = {k: v for k, v in dict(nb).items() if not k.endswith("_")}
+    d["cells"] = [{k: v for k, v in dict(c).items() if not k.endswith("_")} for c in nb.cells]
+    for c in d["cells"]:
+        if c["cell_type"] == "code": c.setdefault("outputs", []); c.setdefault("execution_count", None)
+    return nbformat.from_dict(json.loads(json.dumps(d, default=list)))
 
 def _exec_one(src, dst):
     nb, secs, err = execute(Path(src))
     nbformat.write(nb, dst)
-    Path(dst).with_suffix(".json").write_text(__import__("json").dumps({"error": err, "seconds": secs}))
+    Path(dst).with_suffix(".json").write_text(json.dumps({"error": err, "seconds": secs}))
+
+def executed(path: Path, cache: Path, lib_hash: str, timeout: float, lib: Path = LIB) -> tuple[nbformat.NotebookNode, float, str | None, bool]:
+    "The executed notebook from the cache, or run it in its own process and cache it: (nb, seconds, error, cached)."
+    key = cache_key(path, lib_hash)
+    nb_file, meta_file = cache/f"{path.stem}.{key}.ipynb", cache/f"{path.stem}.{key}.json"
+    if nb_file.exists() and meta_file.exists():
+        meta = json.loads(meta_file.read_text())
+        return nbformat.read(nb_file, as_version=4), meta["seconds"], meta["error"], True
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = cache/f"{path.stem}.{key}.tmp.ipynb"
+    t0 = time.time()
+    try:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(lib.parent), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+        r = subprocess.run([sys.executable, __file__, "--exec-one", str(path), str(tmp)],
+                           capture_output=True, text=True, timeout=timeout, env=env)
+        rc, tail = r.returncode, (r.stderr or r.stdout or "").strip().splitlines()[-3:]
+    except subprocess.TimeoutExpired: rc, tail = "timeout", [f"ran past {timeout:.0f} s"]
+    secs = time.time() - t0
+    if not tmp.exists():
+        return nbformat.read(path, as_version=4), secs, f"the executing process died ({rc}): {' | '.join(tail)}", False
+    meta = json.loads(tmp.with_suffix(".json").read_text())
+    for old in cache.glob(f"{path.stem}.*"):   # one cached version per notebook
+        if old.stem.split(".")[0] == path.stem and not old.name.startswith(f"{path.stem}.{key}.tmp"): old.unlink()
+    tmp.with_suffix(".json").replace(meta_file)
+    tmp.replace(nb_file)
+    return nbformat.read(nb_file, as_version=4), meta["seconds"], meta["error"], False
+
+def without_added_cells(nb) -> nbformat.NotebookNode:
+    "The executed notebook as its author wrote it (the show_doc cells this tool added removed): for `nbdev_docs`."
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    nb.cells = [c for c in nb.cells if not c.metadata.get(SHOWDOC_TAG)]
+    return nb
+
+# ---------------------------------------------------------------- sidebar and site
+
+def notebooks(nbs: Path) -> list[Path]:
+    return sorted(p for p in nbs.glob("*.ipynb") if not p.name.startswith((".", "_")))
+
+def sidebar(nbs: Path) -> list[tuple[str | None, list[str]]]:
+    "The sidebar of `nbs/_quarto.yml` as [(section or None, [notebook file names])]; unlisted notebooks go last."
+    import yaml
+    cfg = yaml.safe_load((nbs/"_quarto.yml").read_text()) if (nbs/"_quarto.yml").exists() else {}
+    contents = ((cfg or {}).get("website", {}).get("sidebar", {}) or {}).get("contents", []) or []
+    groups, seen = [], set()
+    def files(items):
+        out = []
+        for it in items:
+            if isinstance(it, str): out.append(it)
+            elif isinstance(it, dict) and "href" in it: out.append(it["href"])
+            elif isinstance(it, dict) and "contents" in it: out += files(it["contents"])
+        return out
+    for it in contents:
+        if isinstance(it, dict) and "section" in it: groups.append((it["section"], files(it.get("contents", []))))
+        else: groups.append((None, files([it])))
+    for _, fs in groups: seen.update(fs)
+    rest = [p.name for p in notebooks(nbs) if p.name not in seen]
+    if rest:
+        print(f"[docs] not in the sidebar of {nbs/'_quarto.yml'} (listed under 'Other'): {rest}", flush=True)
+        groups.append(("Other", rest))
+    return groups
+
+def mathjax_dir() -> Path:
+    try: import jupyter_server_mathjax
+    except ImportError: sys.exit("MathJax comes from the package jupyter-server-mathjax: pip install -e '.[docs]'")
+    return Path(jupyter_server_mathjax.__file__).parent/"static"
+
+def mkdocs_config(nbs: Path, pages: dict[str, str], src: Path, out: Path) -> dict:
+    from configparser import ConfigParser
+    ini = ConfigParser(delimiters=["="]); ini.read(ROOT/"settings.ini")
+    s = ini["DEFAULT"] if "DEFAULT" in ini else {}
+    nav = []
+    for section, fs in sidebar(nbs):
+        items = [{pages[f]: f} for f in fs if f in pages]
+        if not items: continue
+        if section is None: nav += items
+        else: nav.append({section: items})
+    return {
+        "site_name": s.get("title", "circuit_gen"), "site_description": s.get("description", ""),
+        "repo_url": s.get("git_url", ""), "docs_dir": str(src/"docs"), "site_dir": str(out),
+        "use_directory_urls": False,   # pages open from file:// without a server
+        "theme": {"name": "material", "features": ["navigation.sections", "navigation.top", "search.highlight",
+                                                   "search.suggest", "search.share", "toc.follow",
+                                                   "content.code.copy"]},
+        "plugins": ["search",
+                    {"mkdocs-jupyter": {"execute": False, "include_source": True, "ignore_h1_titles": False,
+                                        "include_requirejs": False, "toc_depth": 3, "theme": "light",
+                                        "remove_tag_config": {"remove_input_tags": ["hide-input"]},
+                                        "custom_mathjax_url": f"assets/mathjax/MathJax.js?config={MATHJAX_CONFIG}",
+                                        "cache": True, "cache_dir": str(src/"html-cache")}},
+                    "offline"],   # inlines the search index so search works from file://
+        "markdown_extensions": ["tables", "admonition", "attr_list", "md_in_html", {"toc": {"permalink": True}}],
+        "extra_css": ["assets/styles.css"],
+        # the offline plugin would load this shim (search from file://) from a CDN unless a copy is named here
+        "extra": {"polyfills": ["assets/iframe-worker/shim.js"]},
+        "nav": nav,
+    }
+
+def render_site(nbs: Path, docs: dict[str, nbformat.NotebookNode], src: Path, out: Path) -> None:
+    "Write the pages and a mkdocs.yml under `src`, then `mkdocs build` into `out`."
+    import yaml
+    d = src/"docs"
+    if d.exists(): shutil.rmtree(d)
+    (d/"assets").mkdir(parents=True)
+    pages = {}
+    for name, nb in docs.items():
+        nbformat.write(nb, d/name)
+        pages[name] = title_of(nb)[0] or Path(name).stem
+    shutil.copytree(mathjax_dir(), d/"assets"/"mathjax")
+    shutil.copytree(VENDOR/"iframe-worker", d/"assets"/"iframe-worker")
+    css = (nbs/"styles.css").read_text() if (nbs/"styles.css").exists() else ""
+    (d/"assets"/"styles.css").write_text(css)
+    cfg = src/"mkdocs.yml"
+    cfg.write_text(yaml.safe_dump(mkdocs_config(nbs, pages, src, out), sort_keys=False))
+    run_mkdocs = "import sys; sys.modules['rfc3987_syntax'] = None; from mkdocs.__main__ import cli; cli()"
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    r = subprocess.run([sys.executable, "-c", run_mkdocs, "build", "-q", "-f", str(cfg)], capture_output=True, text=True, env=env)
+    if r.returncode: raise SystemExit(f"mkdocs build failed:\n{r.stdout}\n{r.stderr}")
+
+def banner(err: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_markdown_cell(
+        f"<div class='cg-err'>This notebook stopped with an error in the docs build: <code>{html.escape(err)}</code></div>")
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--no-exec", action="store_true", help="render saved outputs without executing")
     ap.add_argument("--only", nargs="*", help="notebook stems to build (default: all)")
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--no-exec", action="store_true", help="render without executing (no outputs)")
+    ap.add_argument("--execute-in-place", action="store_true",
+                    help="execute (cached) and write the outputs into the notebooks themselves, for `nbdev_docs` in CI")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--timeout", type=float, default=1800, help="seconds one notebook may run")
+    ap.add_argument("--nbs", default=str(NBS), help="notebook folder (with _quarto.yml and styles.css)")
+    ap.add_argument("--out", default=str(OUT), help="site folder")
+    ap.add_argument("--cache", default=str(CACHE), help="cache folder (executed notebooks, page sources)")
+    ap.add_argument("--lib", default=str(LIB), help="the library package the notebooks import (its files are in the cache key)")
     a = ap.parse_args(argv)
-    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-    paths = sorted(p for p in NBS.glob("*.ipynb") if not p.name.startswith("_"))
-    paths.sort(key=lambda p: (p.stem != "index", p.stem))
-    pages = []
-    for p in paths:
-        nb = nbformat.read(p, as_version=4)
-        pages.append((p.stem, title_of(nb)[0] or p.stem, group_of(p.stem, nb)))
-    todo = [p for p in paths if not a.only or p.stem in a.only]
-    failed = []
-    with ThreadPoolExecutor(a.workers) as ex:
-        for path, nb, secs, err in ex.map(_work, [(p, not a.no_exec) for p in todo]):
-            (out/f"{path.stem}.html").write_text(render(nb, path.stem, pages, err))
-            print(f"[docs] {path.stem:32s} {secs:6.1f}s {'ERROR ' + err if err else 'ok'}", flush=True)
-            if err: failed.append(path.stem)
-    print(f"[docs] wrote {len(todo)} pages to {out}" + (f"; {len(failed)} with errors: {failed}" if failed else ""))
+    nbs, out, cache = Path(a.nbs).resolve(), Path(a.out).resolve(), Path(a.cache).resolve()
+    todo = [p for p in notebooks(nbs) if not a.only or p.stem in a.only]
+    if a.only and len(todo) < len(a.only): sys.exit(f"no such notebooks: {sorted(set(a.only) - {p.stem for p in todo})}")
+    lib = Path(a.lib).resolve()
+    t0, lib_hash = time.time(), library_hash(lib)
+
+    def work(p):
+        if a.no_exec: return p, nbformat.read(p, as_version=4), 0.0, None, False
+        return (p, *executed(p, cache/"exec", lib_hash, a.timeout, lib))
+    docs, failed = {}, []
+    with ThreadPoolExecutor(max(1, a.workers)) as ex:
+        for p, nb, secs, err, hit in ex.map(work, todo):
+            print(f"[docs] {p.stem:32s} {'cached' if hit else f'{secs:6.1f}s'} {'ERROR ' + err if err else 'ok'}", flush=True)
+            if err: failed.append(p.stem)
+            if a.execute_in_place: nbformat.write(without_added_cells(nb), p); continue
+            page = for_docs(nb)
+            if err: page.cells.insert(1 if page.cells else 0, banner(err))
+            docs[p.name] = page
+    if not a.execute_in_place:
+        render_site(nbs, docs, cache/"site-src", out)
+        print(f"[docs] wrote {len(docs)} pages to {out} in {time.time() - t0:.1f}s"
+              + (f"; {len(failed)} with errors: {failed}" if failed else ""))
     return 1 if failed else 0
 
 if __name__ == "__main__":

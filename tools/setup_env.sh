@@ -30,7 +30,7 @@ else
   echo "[setup] no GPU: installing the CPU build torch==2.13.0"
   python -m pip install "torch==2.13.0"
 fi
-python -m pip install -e ".[dev]"
+python -m pip install -e ".[dev,docs]"
 python -m ipykernel install --sys-prefix --name python3 >/dev/null
 echo "$want" > "$stamp"
 echo "[setup] done"
