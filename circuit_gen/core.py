@@ -17,7 +17,8 @@ from safetensors.torch import load_file as _st_load_file, save_file as _st_save_
 __all__ = ['DEVICE_ENV', 'RUNS_ENV', 'RUN_DIR_ENV', 'WRITE_LOCK', 'default_device', 'resolve_device', 'seed_everything',
            'atomic_path', 'atomic_write', 'ConfigError', 'write_json', 'read_json', 'write_yaml', 'read_yaml',
            'yaml_lines', 'save_tensors', 'load_tensors', 'torch_load', 'flatten_state', 'unflatten_state', 'save_state',
-           'load_state', 'project_root', 'runs_root', 'new_run_id', 'file_lock', 'replace_folder', 'Run']
+           'load_state', 'check_resume_config', 'project_root', 'runs_root', 'new_run_id', 'file_lock',
+           'replace_folder', 'Run']
 
 # %% ../nbs/00_core.ipynb #c0005
 DEVICE_ENV = "CIRCUIT_GEN_DEVICE"
@@ -219,6 +220,17 @@ def load_state(path, device=None) -> tuple[Any, dict]:
     tensors, meta = load_tensors(path, device=device)
     if "skeleton" not in meta: raise ValueError(f"{path} holds plain tensors, not a checkpoint written by save_state")
     return unflatten_state(tensors, meta), meta.get("user", {})
+
+# %% ../nbs/00_core.ipynb #f00r01
+def check_resume_config(path, saved: Mapping | None, current: Mapping) -> None:
+    "Refuse to resume from checkpoint `path` when its recorded settings `saved` differ from `current` (names the keys)."
+    if saved is None: return                      # checkpoints written before settings were recorded
+    current = json.loads(json.dumps(dict(current), default=str))   # as the checkpoint's JSON metadata holds them
+    diff = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
+    if diff:
+        shown = "; ".join(f"{k}: checkpoint {saved.get(k)!r}, now {current.get(k)!r}" for k in diff[:6])
+        raise ValueError(f"cannot resume from {path}: it was written with other settings ({shown}). "
+                         "Use the same settings, or another checkpoint folder for a new run.")
 
 # %% ../nbs/00_core.ipynb #c0021
 RUNS_ENV = "CIRCUIT_GEN_RUNS"

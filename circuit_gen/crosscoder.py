@@ -17,7 +17,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer
 
-from .core import load_state, load_tensors, resolve_device, save_state, save_tensors
+from .core import check_resume_config, load_state, load_tensors, resolve_device, save_state, save_tensors
 from .models import latest_checkpoint, lm_loss, toy_corpus
 from .activations import collect_mlp_activations, mlp_hook_names, model_fingerprint, token_batches
 
@@ -179,15 +179,17 @@ def train_clt(clt: CrossLayerTranscoder, batches: Iterable, steps: int, lr: floa
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, warmup)))
     start, history = 0, []
     clt.register_buffer("tokens_since_fired", torch.zeros(clt.cfg.n_layers, clt.cfg.d_features, device=device), persistent=False)
+    train_config = {"lr": lr, "warmup": warmup, "sparsity_warmup": sparsity_warmup, **asdict(clt.cfg)}
     last = latest_checkpoint(checkpoint_dir) if checkpoint_dir else None
     if last is not None:
-        state, _ = load_state(last, device=device)
+        state, meta = load_state(last, device=device)
+        check_resume_config(last, meta.get("train_config"), train_config)
         clt.load_state_dict(state["clt"]); opt.load_state_dict(state["optimizer"]); sched.load_state_dict(state["scheduler"])
         clt.tokens_since_fired.copy_(state["tokens_since_fired"]); start, history = state["step"], state["history"]
     def save(step):
         save_state({"clt": clt.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "step": step,
                     "history": history, "tokens_since_fired": clt.tokens_since_fired},
-                   Path(checkpoint_dir)/f"step{step:06d}.safetensors", metadata={"step": step, "config": asdict(clt.cfg)})
+                   Path(checkpoint_dir)/f"step{step:06d}.safetensors", metadata={"step": step, "config": asdict(clt.cfg), "train_config": train_config})
     it = iter(batches)
     if start == 0:
         first = next(it, None)

@@ -19,7 +19,7 @@ from torch import Tensor
 from torch.func import functional_call, grad, jvp, vmap
 from tqdm.auto import tqdm
 
-from .core import resolve_device, seed_everything, save_state, load_state, Run
+from .core import check_resume_config, resolve_device, seed_everything, save_state, load_state, Run
 
 # %% auto #0
 __all__ = ['select_parameters', 'HessianOperator', 'check_dense_hessian', 'lanczos_eigs', 'top_bottom_eigs', 'rademacher',
@@ -346,8 +346,10 @@ def train_classifier(model: nn.Module, x: Tensor, y: Tensor, epochs: int = 30, l
     g = torch.Generator().manual_seed(seed)
     step, history, perm = 0, [], None
     done = [s for s in ckpt_steps if folder is not None and (folder/checkpoint_name(s)).exists()]
+    train_config = {"lr": lr, "momentum": momentum, "batch_size": batch_size, "seed": seed, "n_samples": len(x)}
     if done:
-        state, _ = load_state(folder/checkpoint_name(done[-1]), device=dev)
+        state, meta = load_state(folder/checkpoint_name(done[-1]), device=dev)
+        check_resume_config(folder/checkpoint_name(done[-1]), meta.get("train_config"), train_config)
         load_checkpoint(model, state["model"]); opt.load_state_dict(state["opt"])
         g.set_state(state["rng"]); step, history = state["step"], state["history"]
         perm = state["perm"].cpu()
@@ -355,7 +357,7 @@ def train_classifier(model: nn.Module, x: Tensor, y: Tensor, epochs: int = 30, l
         if folder is not None:
             save_state({"model": model.state_dict(), "opt": opt.state_dict(), "rng": g.get_state(), "step": s,
                         "history": history, "perm": perm if perm is not None else torch.zeros(0, dtype=torch.long)},
-                       folder/checkpoint_name(s), metadata={"step": s})
+                       folder/checkpoint_name(s), metadata={"step": s, "train_config": train_config})
     bar = tqdm(total=total, initial=step, desc="train", disable=not progress)
     if step == 0 and 0 in ckpt_steps: save(0)
     while step < total:

@@ -198,6 +198,7 @@ def _bos_and_pad(model, tok, prepend_bos: bool | None) -> tuple[int | None, int]
 def make_ioi_prompts(model, n: int, seed: int = 0, family: str = "base", counterfactual: str = "ABC",
                      templates=None, names=None, pairs=None, prepend_bos: bool | None = None, **knobs) -> PromptSet:
     "`n` IOI prompts of one variation `family` with counterfactuals, positions and tags, for the model's tokenizer."
+    if int(n) < 1: raise ValueError(f"n={n}: ask for at least one prompt")
     tok = _tokenizer(model)
     if family not in FAMILIES + ("all",): raise ValueError(f"family={family!r}: use one of {FAMILIES + ('all',)}")
     if counterfactual not in ("ABC", "swap"): raise ValueError(f"counterfactual={counterfactual!r}: use 'ABC' or 'swap'")

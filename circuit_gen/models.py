@@ -16,7 +16,7 @@ from tokenizers import Tokenizer, decoders, models as tok_models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 from transformer_lens import HookedTransformer, HookedTransformerConfig
 
-from .core import load_state, load_tensors, read_json, resolve_device, save_state, save_tensors, write_json
+from .core import check_resume_config, load_state, load_tensors, read_json, resolve_device, save_state, save_tensors, write_json
 
 # %% auto #0
 __all__ = ['BOS', 'TOY_WORDS', 'WEIGHTS_PACKAGE_DIR', 'MAX_SHIPPED_BYTES', 'HUB_HOST', 'build_bpe_tokenizer', 'toy_corpus',
@@ -336,16 +336,19 @@ def train_language_model(model: HookedTransformer, batch_fn: Callable, steps: in
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, warmup)))
     gen = torch.Generator().manual_seed(seed)
     start, history = 0, []
+    train_config = {"lr": lr, "weight_decay": weight_decay, "warmup": warmup, "seed": seed,
+                    "model": _config_dict(model.cfg)}
     last = latest_checkpoint(checkpoint_dir) if checkpoint_dir else None
     if last is not None:
-        state, _ = load_state(last, device=device)
+        state, meta = load_state(last, device=device)
+        check_resume_config(last, meta.get("train_config"), train_config)
         model.load_state_dict(state["model"]); opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"]); gen.set_state(state["generator"].cpu())
         start, history = state["step"], state["history"]
     def save(step):
         save_state({"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                     "generator": gen.get_state(), "step": step, "history": history},
-                   Path(checkpoint_dir)/f"step{step:06d}.safetensors", metadata={"step": step})
+                   Path(checkpoint_dir)/f"step{step:06d}.safetensors", metadata={"step": step, "train_config": train_config})
     if checkpoint_dir is not None and start == 0 and checkpoint_every: save(0)
     model.train()
     bar = tqdm(range(start, steps), desc="train", disable=not progress, mininterval=5)
