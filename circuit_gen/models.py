@@ -241,7 +241,7 @@ def _load_hf_folder(folder: Path, device, dtype, **kwargs) -> HookedTransformer:
         model.load_and_process_state_dict(state, fold_ln=not post_norm, center_writing_weights=not post_norm,
                                           center_unembed=not softcap_enabled(cfg.output_logits_soft_cap),
                                           fold_value_biases=True, refactor_factored_attn_matrices=False)
-    return model.to(device)
+    return model.to(device, print_details=False)
 
 def _apply_checkpoint_file(model: HookedTransformer, path) -> None:
     "Load a checkpoint's weights into `model`; every key it lacks or adds and every shape that differs is named with the file."
