@@ -205,6 +205,7 @@ def train_clt(clt: CrossLayerTranscoder, batches: Iterable, steps: int, lr: floa
         batch = next(it, None)
         if batch is None: raise ValueError(f"the batch iterable ran out after {s} batches, before steps={steps}: give more tokens or loop the stream")
         x, y = batch[0].to(device), batch[1].to(device)
+        if len(x) == 0: raise ValueError(f"batch {s} has no rows (shape {tuple(x.shape)}): the activation source ran dry or filtered out everything")
         lam = clt.cfg.sparsity_coef * min(1.0, (s + 1) / max(1, sparsity_warmup))
         loss, parts = clt_loss(clt, x, y, lam)
         if not torch.isfinite(loss): raise FloatingPointError(f"CLT loss is {loss.item()} at step {s}: lower lr or check the activations")

@@ -208,6 +208,12 @@ def make_ioi_prompts(model, n: int, seed: int = 0, family: str = "base", counter
     if order not in (None, "ABBA", "BABA"): raise ValueError(f"order={order!r}: use 'ABBA' or 'BABA'")
     bos, pad = _bos_and_pad(model, tok, prepend_bos)
     templates = IOI_TEMPLATES if templates is None else [IOI_TEMPLATES[t] if isinstance(t, int) else t for t in templates]
+    for t in templates:
+        slots = set(re.findall(r"\[([A-Z0-9]+)\]", t))
+        if not {"N1", "N2", "S"} <= slots or slots - {"N1", "N2", "S", "PLACE", "OBJECT"}:
+            raise ValueError(f"template {t!r} has placeholders {sorted(slots)}: an IOI template names the two people [N1] and [N2] "
+                             "and the subject [S] (optionally [PLACE], [OBJECT]), e.g. "
+                             "'When [N1] and [N2] went to the [PLACE], [S] gave a [OBJECT] to'")
     base_names = list(names) if names is not None else IOI_NAMES
     if names is not None:
         bad = [w for w in base_names if _single_token(tok, w) is None]
