@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer
 
 from .core import atomic_write, resolve_device, torch_load
+from .residual_stream import attention_post_norm
 
 # %% auto #0
 __all__ = ['MIB_PERCENTAGES', 'METHODS', 'INTERVENTIONS', 'top_n', 'REFERENCE_CFG_KEYS', 'graph_config', 'Graph', 'prune',
@@ -278,7 +279,8 @@ def _dest_hooks(lay: _Layout) -> list[tuple[str, list[int], bool]]:
 
 def _attn_post_norms(model) -> list | None:
     "Each layer's norm of the summed attention output where the model has one (Gemma-2's ln1_post), else None."
-    return [block.ln1_post for block in model.blocks] if model.cfg.use_normalization_before_and_after else None
+    norms = [attention_post_norm(model, l) for l in range(model.cfg.n_layers)]
+    return None if norms[0] is None else norms
 
 def _single_source_effects(model, lay, base: Float[Tensor, "batch pos n_forward d_model"],
                            delta: Float[Tensor, "batch pos n_forward d_model"]) -> Float[Tensor, "batch pos n_forward d_model"]:

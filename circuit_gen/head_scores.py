@@ -14,7 +14,7 @@ from transformer_lens.utils import get_act_name
 
 from .core import resolve_device
 from .models import non_special_token_ids
-from .residual_stream import head_contributions, direct_logit_attribution as component_logit_attribution
+from .residual_stream import attention_post_norm, head_contributions, direct_logit_attribution as component_logit_attribution
 
 # %% auto #0
 __all__ = ['ORDINAL_SEQUENCES', 'HEAD_SCORE_KINDS', 'PATTERN_KINDS', 'bos_token_id', 'random_tokens', 'attention_window',
@@ -115,7 +115,7 @@ def _succession_inputs(model: HookedTransformer, ids: Tensor, layer: int) -> tup
     x = effective_embedding(model, ids)
     x = (x - x.mean(-1, keepdim=True)) / x.norm(dim=-1, keepdim=True) * math.sqrt(model.cfg.d_model)
     U = model.W_U[:, ids] - model.W_U[:, ids].mean(0, keepdim=True)
-    post = getattr(model.blocks[layer], "ln1_post", None) if model.cfg.use_normalization_before_and_after else None
+    post = attention_post_norm(model, layer)
     return x, (U * post.w[:, None] if post is not None else U)      # a post-attention norm's weight scales what heads write
 
 def succession_score(model: HookedTransformer, sequences: dict | None = None) -> Float[Tensor, "layer head_index"]:

@@ -15,6 +15,7 @@ from transformer_lens import HookedTransformer
 from transformer_lens.utils import get_act_name
 
 from .core import resolve_device
+from .residual_stream import attention_post_norm
 
 # %% auto #0
 __all__ = ['parse_component', 'check_component', 'patch_residual', 'patch_heads', 'patch_layers', 'downstream_receivers',
@@ -150,10 +151,11 @@ def _stream_change(model, senders: list[str], cache, clean_cache) -> Float[Tenso
         else: heads_by_layer.setdefault(name, []).append((int(s[1:s.index(".")]), d[:, :, head]))
     for name, pairs in heads_by_layer.items():
         d = sum(d for _, d in pairs)
-        if not model.cfg.use_normalization_before_and_after: change = change + d; continue
-        block = model.blocks[pairs[0][0]]
-        z = clean_cache[name].sum(2) + block.attn.b_O          # the layer's attention output before its norm
-        change = change + block.ln1_post(z + d) - block.ln1_post(z)
+        layer = pairs[0][0]
+        norm = attention_post_norm(model, layer)
+        if norm is None: change = change + d; continue
+        z = clean_cache[name].sum(2) + model.blocks[layer].attn.b_O          # the layer's attention output before its norm
+        change = change + norm(z + d) - norm(z)
     return change
 
 def path_patch(model: HookedTransformer, clean_tokens: Int[Tensor, "batch pos"], corrupted_tokens: Int[Tensor, "batch pos"],

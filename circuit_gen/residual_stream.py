@@ -11,12 +11,13 @@ from torch import Tensor
 from transformer_lens import ActivationCache, HookedTransformer, HookedTransformerConfig
 
 from .core import resolve_device
+from transformer_lens.utilities.activation_functions import apply_softcap
 from .models import non_special_token_ids
 
 # %% auto #0
-__all__ = ['tiny_transformer', 'accumulated_residual', 'apply_final_norm', 'soft_cap_logits', 'logit_lens', 'head_contributions',
-           'decompose_residual', 'logit_diff_directions', 'direct_logit_attribution', 'per_layer_logit_diff',
-           'check_residual_stream']
+__all__ = ['tiny_transformer', 'accumulated_residual', 'apply_final_norm', 'soft_cap_logits', 'logit_lens', 'attention_post_norm',
+           'head_contributions', 'decompose_residual', 'logit_diff_directions', 'direct_logit_attribution',
+           'per_layer_logit_diff', 'check_residual_stream']
 
 # %% ../nbs/02_residual_stream.ipynb #c0006
 def tiny_transformer(n_layers: int = 2, d_model: int = 32, n_heads: int = 4, d_vocab: int = 50, n_ctx: int = 16,
@@ -52,17 +53,20 @@ def apply_final_norm(model: HookedTransformer, resid: Float[Tensor, "... d_model
 
 def soft_cap_logits(model: HookedTransformer, logits: Float[Tensor, "... d_vocab"]) -> Float[Tensor, "... d_vocab"]:
     "The model's final logit soft-cap, `cap * tanh(logits / cap)` (Gemma-2), or `logits` unchanged without one."
-    cap = getattr(model.cfg, "output_logits_soft_cap", -1.0) or -1.0
-    return cap * torch.tanh(logits / cap) if cap > 0 else logits
+    return apply_softcap(logits, model.cfg.output_logits_soft_cap)
 
 def logit_lens(model: HookedTransformer, cache: ActivationCache) -> Float[Tensor, "layer batch pos d_vocab"]:
     "Logits read from the accumulated residual stream before each layer and after the last (soft-capped like the model's)."
     return soft_cap_logits(model, apply_final_norm(model, accumulated_residual(cache, model.cfg.n_layers)) @ model.W_U + model.b_U)
 
 # %% ../nbs/02_residual_stream.ipynb #c0012
+def attention_post_norm(model: HookedTransformer, layer: int):
+    "The norm `layer` applies to its summed attention output before the residual stream (Gemma-2's `ln1_post`), or None."
+    return model.blocks[layer].ln1_post if model.cfg.use_normalization_before_and_after else None
+
 def _post_attention_norm(model: HookedTransformer, cache: ActivationCache, layer: int, x: Tensor, bias: bool) -> Tensor:
     "`x` (batch pos [head_index] d_model) through the layer's post-attention norm at its cached scale (identity without one)."
-    norm = getattr(model.blocks[layer], "ln1_post", None) if model.cfg.use_normalization_before_and_after else None
+    norm = attention_post_norm(model, layer)
     if norm is None: return x
     scale = cache[f"blocks.{layer}.ln1_post.hook_scale"]             # batch pos 1
     if x.dim() == 4: scale = scale[:, :, None]
