@@ -39,7 +39,7 @@ import torch
 
 
 def bench_train(width: int, batch: int, steps: int, d_model: int = 64, n_layers: int = 3) -> dict:
-    from circuit_gen.crosscoder import CLTConfig, CrossLayerTranscoder, clt_loss
+    from circuit_gen.clt import CLTConfig, CrossLayerTranscoder, clt_loss
     torch.manual_seed(0)
     x = torch.randn(batch, n_layers, d_model); y = torch.randn(batch, n_layers, d_model)
     res = {"width": width, "batch": batch, "steps": steps, "d_model": d_model, "n_layers": n_layers}
@@ -80,7 +80,7 @@ def bench_train(width: int, batch: int, steps: int, d_model: int = 64, n_layers:
 def _random_clt(model, width):
     "A random CLT on the model whose thresholds leave a few percent of features active."
     from circuit_gen.activations import model_fingerprint
-    from circuit_gen.crosscoder import CLTConfig, CrossLayerTranscoder
+    from circuit_gen.clt import CLTConfig, CrossLayerTranscoder
     clt = CrossLayerTranscoder(CLTConfig(d_model=model.cfg.d_model, layers=list(range(model.cfg.n_layers)), d_features=width,
                                          threshold_init=1.2, model=model_fingerprint(model)), seed=0, device="cpu")
     return clt
@@ -89,15 +89,15 @@ def _random_clt(model, width):
 def graph_ours(folder: Path, width: int, repeats: int) -> dict:
     from circuit_gen.models import load_model, toy_model_dir
     from circuit_gen.ioi import make_ioi_prompts
-    from circuit_gen.attribution_graph import attribute
+    from circuit_gen.attribution_graph import build_attribution_graph
     from circuit_gen.core import save_tensors
     model = load_model("toy-ioi", device="cpu")
     clt = _random_clt(model, width)
     prompt = make_ioi_prompts(model, 1, seed=0).prompts[0]
     tokens = model.to_tokens(prompt)[0]
-    g = attribute(model, clt, tokens, batch_size=64, progress=False)
+    g = build_attribution_graph(model, clt, tokens, batch_size=64, progress=False)
     t = time.perf_counter()
-    for _ in range(repeats): g = attribute(model, clt, tokens, batch_size=64, progress=False)
+    for _ in range(repeats): g = build_attribution_graph(model, clt, tokens, batch_size=64, progress=False)
     dt = (time.perf_counter() - t) / repeats
     folder.mkdir(parents=True, exist_ok=True)
     # the same CLT in circuit-tracer's layout and units (scales folded in)

@@ -33,7 +33,8 @@ import torch
 warnings.filterwarnings("ignore")
 from transformer_lens import HookedTransformer, HookedTransformerConfig
 
-from circuit_gen.eap import attribute, answer_logit_metric, Graph
+from circuit_gen.circuit_graph import Graph
+from circuit_gen.edge_attribution import attribute, answer_logit_metric
 
 
 def bench_model(args) -> HookedTransformer:

@@ -14,9 +14,11 @@ from torch import Tensor
 from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerFast
 from transformer_lens import HookedTransformer, HookedTransformerConfig
+from transformer_lens.utilities import get_act_name
 
 from .core import load_tensors, read_json, resolve_device, save_tensors, write_json
 from .models import build_bpe_tokenizer, toy_corpus
+from .testing import tiny_model
 from .ioi import make_ioi_prompts
 
 # %% auto #0
@@ -32,8 +34,8 @@ def mlp_hook_names(model: HookedTransformer, layers: Sequence[int] | None = None
     bad = [l for l in layers if not 0 <= l < model.cfg.n_layers]
     if bad or not layers: raise ValueError(f"layers {layers} invalid: the model has layers 0..{model.cfg.n_layers - 1}")
     if sorted(set(layers)) != layers: raise ValueError(f"layers {layers} must be increasing and distinct")
-    inp = "hook_resid_pre" if model.cfg.parallel_attn_mlp else "hook_resid_mid"
-    return [f"blocks.{l}.{inp}" for l in layers], [f"blocks.{l}.hook_mlp_out" for l in layers]
+    inp = "resid_pre" if model.cfg.parallel_attn_mlp else "resid_mid"
+    return [get_act_name(inp, l) for l in layers], [get_act_name("mlp_out", l) for l in layers]
 
 # %% ../nbs/11_activations.ipynb #c0007
 def tiny_mlp_model(n_layers: int = 2, d_model: int = 16, d_mlp: int = 32, n_heads: int = 4, n_ctx: int = 32,
@@ -42,14 +44,13 @@ def tiny_mlp_model(n_layers: int = 2, d_model: int = 16, d_mlp: int = 32, n_head
     "A random tiny HookedTransformer with MLPs and a toy BPE tokenizer, for tests."
     tok = build_bpe_tokenizer(toy_corpus(400), vocab_size=vocab_size)
     with tempfile.TemporaryDirectory() as d:   # TransformerLens re-reads the tokenizer from its folder
-        tok.save_pretrained(d); tok = PreTrainedTokenizerFast.from_pretrained(d)
-        cfg = HookedTransformerConfig(n_layers=n_layers, d_model=d_model, d_mlp=d_mlp, n_heads=n_heads, d_head=d_model // n_heads,
-                                      n_ctx=n_ctx, d_vocab=len(tok), act_fn="gelu", normalization_type=normalization_type, seed=seed,
-                                      device=str(resolve_device(device)), model_name=f"tiny-mlp-{n_layers}l-{d_model}d-s{seed}",
-                                      dtype=dtype)
-        model = HookedTransformer(cfg, tokenizer=tok)
-    model.set_use_attn_result(True); model.set_use_hook_mlp_in(True)
-    return model.eval()
+        tok.save_pretrained(d)
+        model = tiny_model(n_layers=n_layers, d_model=d_model, n_heads=n_heads, n_ctx=n_ctx, d_mlp=d_mlp, normalization_type=normalization_type,
+                           edge_hooks=False, tokenizer=PreTrainedTokenizerFast.from_pretrained(d), dtype=dtype, seed=seed,
+                           model_name=f"tiny-mlp-{n_layers}l-{d_model}d-s{seed}", device=device)
+    model.set_use_attn_result(True)          # what the CLT notebooks read; split q/k/v inputs stay off
+    model.set_use_hook_mlp_in(True)
+    return model
 
 # %% ../nbs/11_activations.ipynb #c0010
 def token_batches(model: HookedTransformer, lines: Iterable[str], seq_len: int, batch_size: int,
@@ -89,7 +90,7 @@ def toy_text_lines(model: HookedTransformer, n_lines: int, ioi_fraction: float =
 # %% ../nbs/11_activations.ipynb #c0017
 @torch.no_grad()
 def collect_mlp_activations(model: HookedTransformer, tokens: Int[Tensor, "batch pos"], layers: Sequence[int] | None = None,
-                            ) -> tuple[Float[Tensor, "token layer d_model"], Float[Tensor, "token layer d_model"]]:
+                            ) -> tuple[Float[Tensor, "batch layer d_model"], Float[Tensor, "batch layer d_model"]]:
     "MLP inputs and outputs of `layers` for every token of `tokens`, one row per token."
     ins, outs = mlp_hook_names(model, layers)
     store = {}
@@ -167,10 +168,12 @@ class ActivationStore:
             x, y = collect_mlp_activations(self.model, tokens, self.layers)
             self.model_calls += 1
             if self.n_tokens is not None: x, y = x[:self.n_tokens - seen], y[:self.n_tokens - seen]
-            seen += len(x); bar.update(len(x))
+            seen += len(x)
+            bar.update(len(x))
             x, y = x.float().cpu(), y.float().cpu()
             if self.cache_dir is not None:
-                pend_x.append(x); pend_y.append(y)
+                pend_x.append(x)
+                pend_y.append(y)
                 if sum(len(t) for t in pend_x) >= self.shard_tokens: flush()
             yield x, y
             if self.n_tokens is not None and seen >= self.n_tokens: break
@@ -209,7 +212,7 @@ class ActivationStore:
             bx, by = bx[perm], by[perm]
             for j in range(0, len(bx) - self.batch_size + 1, self.batch_size): yield bx[j:j + self.batch_size], by[j:j + self.batch_size]
 
-    def all_rows(self) -> tuple[Float[Tensor, "token layer d_model"], Float[Tensor, "token layer d_model"]]:
+    def all_rows(self) -> tuple[Float[Tensor, "batch layer d_model"], Float[Tensor, "batch layer d_model"]]:
         "Every row of one epoch, concatenated (for held-out evaluation sets small enough to hold)."
         xs, ys = zip(*[(x, y) for x, y in itertools.islice(iter(self), None)])
         return torch.cat(xs), torch.cat(ys)

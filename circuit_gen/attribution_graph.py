@@ -5,6 +5,7 @@
 # %% ../nbs/13_attribution_graph.ipynb #c0002
 from __future__ import annotations
 import copy, json, math
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -15,16 +16,17 @@ from jaxtyping import Bool, Float, Int
 from torch import Tensor
 from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer
+from transformer_lens.utilities import get_act_name
 
 from .core import atomic_write, read_json, resolve_device, write_json
+from .runs import check_folder_name, file_lock
 from .activations import collect_mlp_activations, mlp_hook_names, model_fingerprint
-from .crosscoder import CLTConfig, CrossLayerTranscoder, check_clt_model, run_with_clt
+from .clt import CLTConfig, CrossLayerTranscoder, check_clt_model, run_with_clt
 
 # %% auto #0
-__all__ = ['FEATURE_TYPES', 'PromptState', 'prompt_state', 'decoder_rows', 'frozen_forward', 'AttributionGraph', 'attribute',
+__all__ = ['PromptState', 'prompt_state', 'decoder_rows', 'frozen_forward', 'AttributionGraph', 'build_attribution_graph',
            'check_attribution_graph', 'normalize_matrix', 'compute_influence', 'logit_weights', 'PrunedGraph',
-           'prune_graph', 'graph_scores', 'supernode_adjacency', 'to_neuronpedia_json', 'read_neuronpedia_json',
-           'graph_to_networkx']
+           'prune_graph', 'graph_scores', 'supernode_adjacency', 'graph_to_networkx']
 
 # %% ../nbs/13_attribution_graph.ipynb #c0005
 @dataclass
@@ -64,7 +66,7 @@ def prompt_state(model: HookedTransformer, clt: CrossLayerTranscoder, prompt, ma
     tokens = _check_prompt(model, prompt)
     ins, outs = mlp_hook_names(model, clt.cfg.layers)
     frozen = _frozen_hook_names(model)
-    logits, cache = model.run_with_cache(tokens[None], names_filter=lambda n: n in set(ins + outs + frozen + ["blocks.0.hook_resid_pre"]))
+    logits, cache = model.run_with_cache(tokens[None], names_filter=lambda n: n in set(ins + outs + frozen + [get_act_name("resid_pre", 0)]))
     x = torch.stack([cache[n][0] for n in ins], 1)            # pos layer d_model
     y = torch.stack([cache[n][0] for n in outs], 0)           # layer pos d_model
     pre, acts = clt.encode(x.to(clt.W_enc.dtype))
@@ -72,13 +74,14 @@ def prompt_state(model: HookedTransformer, clt: CrossLayerTranscoder, prompt, ma
     if max_features is not None and (acts > 0).sum() > max_features:
         # keep the largest activations (debug mode); the rest are folded into the error nodes
         keep = acts.flatten().topk(max_features).indices
-        mask = torch.zeros(acts.numel(), dtype=torch.bool, device=acts.device); mask[keep] = True
+        mask = torch.zeros(acts.numel(), dtype=torch.bool, device=acts.device)
+        mask[keep] = True
         acts = acts * mask.view_as(acts)
         y_hat = clt.decode(acts).transpose(0, 1)
     pos, layer, feat = (acts > 0).nonzero(as_tuple=True)
     order = torch.argsort(layer * acts.shape[0] * acts.shape[2] + pos * acts.shape[2] + feat)
     pos, layer, feat = pos[order], layer[order], feat[order]
-    return PromptState(tokens=tokens, frozen={n: cache[n] for n in frozen}, embeddings=cache["blocks.0.hook_resid_pre"][0],
+    return PromptState(tokens=tokens, frozen={n: cache[n] for n in frozen}, embeddings=cache[get_act_name("resid_pre", 0)][0],
                        features=torch.stack([layer, pos, feat], 1), activations=acts[pos, layer, feat],
                        pre_activations=pre[pos, layer, feat], errors=y - y_hat.to(y.dtype), logits=logits[0])
 
@@ -109,7 +112,7 @@ def frozen_forward(model: HookedTransformer, clt: CrossLayerTranscoder, state: P
             contrib = activations[:, src, None] * dec                    # batch n_src d_model
             y = y.index_add(1, pos[src], contrib)
         return y
-    hooks = [("blocks.0.hook_resid_pre", input_hook)] + [(n, frozen_hook) for n in state.frozen]
+    hooks = [(get_act_name("resid_pre", 0), input_hook)] + [(n, frozen_hook) for n in state.frozen]
     hooks += [(n, lambda r, hook, l=l: capture_hook(r, hook, l)) for l, n in enumerate(ins)]
     hooks += [(n, lambda o, hook, l=l: mlp_hook(o, hook, l)) for l, n in enumerate(outs)]
     with model.hooks(fwd_hooks=hooks):
@@ -158,15 +161,12 @@ class AttributionGraph:
     @property
     def logit_slice(self) -> slice: return slice(self.token_slice.stop, self.n_nodes)
 
-    def node_ids(self, error_ids: str = "auto") -> list[str]:
-        "Neuronpedia node ids in adjacency order (error ids `0_{layer}_{pos}`, or `{layer}_-1_{pos}` where that collides)."
+    def node_ids(self, error_ids: str = "circuit-tracer") -> list[str]:
+        "Node ids in adjacency order as circuit-tracer spells them (error nodes `0_{layer}_{pos}`; `{layer}_-1_{pos}` if 'unique')."
         ids = [f"{l}_{f}_{p}" for l, p, f in self.features.tolist()]
-        if error_ids not in ("auto", "formats", "unique"): raise ValueError(f"error_ids={error_ids!r}: use 'auto', 'formats' or 'unique'")
-        errs = [f"0_{l}_{p}" for l in range(self.n_layers) for p in range(self.n_pos)]
-        clash = set(errs) & set(ids)
-        if error_ids == "unique" or (error_ids == "auto" and clash):
-            errs = [f"{l}_-1_{p}" for l in range(self.n_layers) for p in range(self.n_pos)]
-        ids += errs
+        if error_ids == "circuit-tracer": ids += [f"0_{l}_{p}" for l in range(self.n_layers) for p in range(self.n_pos)]
+        elif error_ids == "unique": ids += [f"{l}_-1_{p}" for l in range(self.n_layers) for p in range(self.n_pos)]
+        else: raise ValueError(f"error_ids={error_ids!r}: use 'circuit-tracer' (its spelling) or 'unique'")
         ids += [f"E_{t}_{p}" for p, t in enumerate(self.tokens.tolist())]
         ids += [f"{self.n_layers + 1}_{t}_{self.n_pos - 1}" for t in self.logit_tokens.tolist()]
         return ids
@@ -178,7 +178,7 @@ def _select_logits(logits: Float[Tensor, "d_vocab"], max_n_logits: int, desired_
     n = max(1, min(n, max_n_logits))
     return idx[:n], p[:n]
 
-def attribute(model: HookedTransformer, clt: CrossLayerTranscoder, prompt, max_n_logits: int = 10,
+def build_attribution_graph(model: HookedTransformer, clt: CrossLayerTranscoder, prompt, max_n_logits: int = 10,
               desired_logit_prob: float = 0.95, batch_size: int = 32, max_features: int | None = None,
               logit_tokens: Sequence[int] | None = None, progress: bool = True, clt_name: str = "",
               demean_logits: bool = False) -> AttributionGraph:
@@ -202,7 +202,8 @@ def attribute(model: HookedTransformer, clt: CrossLayerTranscoder, prompt, max_n
     with torch.no_grad():   # constant terms: every target at all-zero inputs, in one pass
         pre0, logits0 = frozen_forward(model, clt, state, torch.zeros_like(state.embeddings[None]),
                                        torch.zeros_like(state.activations[None]), torch.zeros_like(state.errors[None]), demean_logits)
-        bias[:n_f] = pre0[0]; bias[n - n_l:] = logits0[0, -1, ltok]
+        bias[:n_f] = pre0[0]
+        bias[n - n_l:] = logits0[0, -1, ltok]
     # one forward pass with batch_size copies of the inputs; each backward pass reads one target per copy
     B = min(batch_size, len(targets))
     emb = state.embeddings[None].expand(B, -1, -1).clone().requires_grad_(True)
@@ -211,7 +212,8 @@ def attribute(model: HookedTransformer, clt: CrossLayerTranscoder, prompt, max_n
     pre, logits = frozen_forward(model, clt, state, emb, act, err, demean_logits)
     bar = tqdm(range(0, len(targets), B), desc="attribution", disable=not progress, mininterval=5)
     for i in bar:
-        chunk = targets[i:i + B]; r = rows[i:i + B]; nb = len(chunk)
+        chunk = targets[i:i + B]
+        r = rows[i:i + B]; nb = len(chunk)
         tv = target_values(pre, logits, chunk)
         grads = torch.autograd.grad(tv.sum(), [emb, act, err], allow_unused=True, retain_graph=True)
         g_emb, g_act, g_err = [(torch.zeros_like(t) if g is None else g)[:nb] for g, t in zip(grads, [emb, act, err])]
@@ -258,7 +260,8 @@ def _intervention_errors(model: HookedTransformer, clt: CrossLayerTranscoder, st
     base = targets(state.embeddings[None], state.activations[None], state.errors[None])
     worst = 0.0
     for i in range(0, len(sources), chunk):
-        batch = sources[i:i + chunk]; B = len(batch)
+        batch = sources[i:i + chunk]
+        B = len(batch)
         emb = state.embeddings[None].repeat(B, 1, 1)
         act = state.activations[None].repeat(B, 1)
         err = state.errors[None].repeat(B, 1, 1, 1)
@@ -280,7 +283,7 @@ def check_attribution_graph(model: HookedTransformer, clt: CrossLayerTranscoder 
     tokens = _check_prompt(model, prompt)
     clt = clt if clt is not None else _random_clt(model, tokens, seed=seed)
     rel_tol = rel_tol if rel_tol is not None else (1e-9 if model.cfg.dtype == torch.float64 else 1e-4)
-    graph = attribute(model, clt, tokens, progress=False, demean_logits=demean_logits)
+    graph = build_attribution_graph(model, clt, tokens, progress=False, demean_logits=demean_logits)
     state = prompt_state(model, clt, tokens)
     def require(ok: bool, what: str):
         if not ok: raise AssertionError(f"{arch}: {what}")
@@ -361,14 +364,16 @@ def prune_graph(graph: AttributionGraph, node_threshold: float = 0.8, edge_thres
     influence = compute_influence(normalize_matrix(A), w)
     node_mask = influence >= _find_threshold(influence[:keep_from], node_threshold)
     node_mask[keep_from:] = True
-    pruned = A.clone(); pruned[~node_mask] = 0; pruned[:, ~node_mask] = 0
+    pruned = A.clone()
+    pruned[~node_mask] = 0; pruned[:, ~node_mask] = 0
     norm_pruned = normalize_matrix(pruned)
     edge_scores = norm_pruned * (compute_influence(norm_pruned, w) + w)[:, None]
     edge_mask = (edge_scores >= _find_threshold(edge_scores, edge_threshold)) & (edge_scores > 0)
     old = None
     while old is None or not torch.equal(old, node_mask):
         old = node_mask.clone()
-        edge_mask[~node_mask] = False; edge_mask[:, ~node_mask] = False
+        edge_mask[~node_mask] = False
+        edge_mask[:, ~node_mask] = False
         node_mask[:keep_from] &= edge_mask[:, :keep_from].any(0)      # features and errors need an outgoing edge
         node_mask[:n_f] &= edge_mask[:n_f].any(1)                    # features need an incoming edge
     order = influence.argsort(descending=True)
@@ -388,96 +393,54 @@ def graph_scores(graph: AttributionGraph) -> dict:
 
 # %% ../nbs/13_attribution_graph.ipynb #c0021
 def supernode_adjacency(graph: AttributionGraph, groups: Mapping[str, Sequence[str]],
-                        node_mask: Bool[Tensor, "n_nodes"] | None = None) -> tuple[list[str], Float[Tensor, "m m"]]:
+                        node_mask: Bool[Tensor, "n_nodes"] | None = None,
+                        error_ids: str = "circuit-tracer") -> tuple[list[str], Float[Tensor, "m m"]]:
     "Node names and adjacency after merging each group of node ids into one supernode (ungrouped kept nodes stay)."
-    ids = graph.node_ids(); index = {n: i for i, n in enumerate(ids)}
+    ids = graph.node_ids(error_ids)
+    index = {n: i for i, n in enumerate(ids)}
+    repeated = {n for n, c in Counter(ids).items() if c > 1}
     for name, members in groups.items():
         missing = [m for m in members if m not in index]
         if missing: raise ValueError(f"supernode {name!r} names nodes not in the graph: {missing[:5]}")
+        ambiguous = [m for m in members if m in repeated]
+        if ambiguous: raise ValueError(f"supernode {name!r} names {ambiguous[:5]}, both a layer-0 feature and an error node: "
+                                       "use error_ids='unique' and its error spelling '{layer}_-1_{pos}'")
     keep = torch.ones(graph.n_nodes, dtype=torch.bool) if node_mask is None else node_mask.clone()
     grouped = {index[m] for ms in groups.values() for m in ms}
     names, M = [], []
     for name, members in groups.items():
-        row = torch.zeros(graph.n_nodes, dtype=graph.adjacency.dtype); row[[index[m] for m in members]] = 1
-        names.append(name); M.append(row)
+        row = torch.zeros(graph.n_nodes, dtype=graph.adjacency.dtype)
+        row[[index[m] for m in members]] = 1
+        names.append(name)
+        M.append(row)
     for i in range(graph.n_nodes):
         if keep[i] and i not in grouped:
-            row = torch.zeros(graph.n_nodes, dtype=graph.adjacency.dtype); row[i] = 1
-            names.append(ids[i]); M.append(row)
+            row = torch.zeros(graph.n_nodes, dtype=graph.adjacency.dtype)
+            row[i] = 1
+            names.append(ids[i])
+            M.append(row)
     M = torch.stack(M)
     return names, M @ graph.adjacency @ M.T
 
-# %% ../nbs/13_attribution_graph.ipynb #c0024
-FEATURE_TYPES = {"feature": "cross layer transcoder", "error": "mlp reconstruction error", "token": "embedding", "logit": "logit"}
-
-def _node_records(graph: AttributionGraph, pruned: PrunedGraph) -> list[dict]:
-    ids = graph.node_ids(); recs = []
-    offset = 10 ** math.ceil(math.log10(max(graph.d_features, 2)))
-    for i in range(graph.n_nodes):
-        if not pruned.node_mask[i]: continue
-        infl = float(pruned.cumulative[i])
-        if i < graph.n_features:
-            l, p, f = graph.features[i].tolist()
-            recs.append(dict(node_id=ids[i], feature=f + offset * l, layer=str(l), ctx_idx=p, feature_type=FEATURE_TYPES["feature"],
-                             jsNodeId=f"{l}_{f}-0", influence=infl, activation=float(graph.activations[i])))
-        elif i < graph.token_slice.start:
-            j = i - graph.n_features; l, p = divmod(j, graph.n_pos)
-            recs.append(dict(node_id=ids[i], feature=-1, layer=str(l), ctx_idx=p, feature_type=FEATURE_TYPES["error"],
-                             jsNodeId=f"{l}_{p}-0", influence=infl))
-        elif i < graph.logit_slice.start:
-            p = i - graph.token_slice.start; t = int(graph.tokens[p])
-            recs.append(dict(node_id=ids[i], feature=p, layer="E", ctx_idx=p, feature_type=FEATURE_TYPES["token"],
-                             jsNodeId=f"E_{t}-{p}", influence=infl))
-        else:
-            k = i - graph.logit_slice.start; t = int(graph.logit_tokens[k]); prob = float(graph.logit_probabilities[k])
-            recs.append(dict(node_id=ids[i], feature=t, layer=str(graph.n_layers + 1), ctx_idx=graph.n_pos - 1,
-                             feature_type=FEATURE_TYPES["logit"], token_prob=prob, is_target_logit=k == 0,
-                             jsNodeId=f"L_{t}-{graph.n_pos - 1}", clerp=f'Output "{graph.logit_strings[k]}" (p={prob:.3f})'))
-    for r in recs:
-        r.setdefault("token_prob", 0.0); r.setdefault("is_target_logit", False); r.setdefault("clerp", "")
-        r.setdefault("activation", None); r.update(run_idx=0, reverse_ctx_idx=0)
-    return recs
-
-def to_neuronpedia_json(graph: AttributionGraph, path, slug: str = "circuit-gen-graph", node_threshold: float = 0.8,
-                        edge_threshold: float = 0.98, supernodes: Mapping[str, Sequence[str]] | None = None,
-                        pinned_ids: Sequence[str] = ()) -> dict:
-    "Prune `graph` and write it as Neuronpedia graph JSON to `path`; return the dict."
-    pruned = prune_graph(graph, node_threshold, edge_threshold)
-    ids = graph.node_ids()
-    t_idx, s_idx = pruned.edge_mask.nonzero(as_tuple=True)
-    links = [{"source": ids[s], "target": ids[t], "weight": float(graph.adjacency[t, s])} for t, s in zip(t_idx.tolist(), s_idx.tolist())]
-    out = {"metadata": {"slug": slug, "scan": graph.model_name, "prompt": graph.prompt, "prompt_tokens": graph.token_strings,
-                        "node_threshold": node_threshold, "schema_version": 1, "transcoder_list": [graph.clt_name] if graph.clt_name else []},
-           "qParams": {"pinnedIds": list(pinned_ids), "supernodes": [[name, *members] for name, members in (supernodes or {}).items()],
-                       "linkType": "both", "clickedId": "", "sg_pos": ""},
-           "nodes": _node_records(graph, pruned), "links": links}
-    write_json(path, out)
-    return out
-
-def read_neuronpedia_json(path) -> tuple[list[str], Float[Tensor, "n n"], dict]:
-    "Node ids, dense adjacency (rows = targets) and the raw dict of a Neuronpedia graph JSON file."
-    d = read_json(path)
-    missing = [k for k in ("metadata", "nodes", "links") if k not in d]
-    if missing: raise ValueError(f"{path} is not a Neuronpedia graph JSON: missing {missing}")
-    ids = [n["node_id"] for n in d["nodes"]]; index = {n: i for i, n in enumerate(ids)}
-    A = torch.zeros(len(ids), len(ids), dtype=torch.float64)
-    for e in d["links"]: A[index[e["target"]], index[e["source"]]] = e["weight"]
-    return ids, A, d
-
 # %% ../nbs/13_attribution_graph.ipynb #c0027
-def graph_to_networkx(graph: AttributionGraph, pruned: PrunedGraph | None = None) -> nx.DiGraph:
+def graph_to_networkx(graph: AttributionGraph, pruned: PrunedGraph | None = None, error_ids: str = "unique") -> nx.DiGraph:
     "The (pruned) graph as a networkx DiGraph with layer/pos/kind/label/influence node attributes."
     pruned = pruned or prune_graph(graph)
-    ids = graph.node_ids(); G = nx.DiGraph()
+    ids = graph.node_ids(error_ids)
+    G = nx.DiGraph()
     for i in pruned.node_mask.nonzero().flatten().tolist():
         if i < graph.n_features:
-            l, p, f = graph.features[i].tolist(); kind, label = "feature", f"L{l} F{f}"
+            l, p, f = graph.features[i].tolist()
+            kind, label = "feature", f"L{l} F{f}"
         elif i < graph.token_slice.start:
-            l, p = divmod(i - graph.n_features, graph.n_pos); kind, label = "error", f"err L{l}"
+            l, p = divmod(i - graph.n_features, graph.n_pos)
+            kind, label = "error", f"err L{l}"
         elif i < graph.logit_slice.start:
-            p = i - graph.token_slice.start; l, kind, label = -1, "token", graph.token_strings[p]
+            p = i - graph.token_slice.start
+            l, kind, label = -1, "token", graph.token_strings[p]
         else:
-            k = i - graph.logit_slice.start; p, l, kind = graph.n_pos - 1, graph.n_layers, "logit"
+            k = i - graph.logit_slice.start
+            p, l, kind = graph.n_pos - 1, graph.n_layers, "logit"
             label = f"{graph.logit_strings[k]!r} {float(graph.logit_probabilities[k]):.2f}"
         G.add_node(ids[i], layer=l, pos=p, kind=kind, label=label, influence=float(pruned.influence[i]))
     t_idx, s_idx = pruned.edge_mask.nonzero(as_tuple=True)

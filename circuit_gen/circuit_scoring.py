@@ -15,7 +15,7 @@ from scipy import stats
 from torch import Tensor
 from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer
-from transformer_lens.utils import get_act_name
+from transformer_lens.utilities import get_act_name
 
 from .core import atomic_write, resolve_device
 from .ioi import PromptSet, logit_diff_metric, accuracy_metric, make_ioi_prompts
@@ -323,5 +323,6 @@ def grow_circuit(model: HookedTransformer, prompts: PromptSet, circuit: Circuit,
         scores = {h: faith(trial(h)) for h in tqdm(everything, desc="grow circuit", leave=False) if h not in inside}
         if not scores: break
         best = max(scores, key=scores.get)
-        roles = trial(best).roles; history.append((best, scores[best]))
+        roles = trial(best).roles
+        history.append((best, scores[best]))
     return Circuit(roles, name=circuit.name, model=circuit.model), history

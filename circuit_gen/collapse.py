@@ -28,10 +28,12 @@ def top_fraction_mask(scores: Mapping[str, Tensor], frac: float) -> dict[str, Te
     flat = torch.cat([s.detach().reshape(-1).float().cpu() for s in scores.values()])
     k = max(1, int(round(frac * flat.numel())))
     idx = flat.topk(k).indices
-    m = torch.zeros_like(flat, dtype=torch.bool); m[idx] = True
+    m = torch.zeros_like(flat, dtype=torch.bool)
+    m[idx] = True
     out, i = {}, 0
     for n, s in scores.items():
-        out[n] = m[i:i + s.numel()].reshape(s.shape); i += s.numel()
+        out[n] = m[i:i + s.numel()].reshape(s.shape)
+        i += s.numel()
     return out
 
 def magnitude_mask(model: torch.nn.Module, frac: float = 0.1, names: Sequence[str] | None = None) -> dict[str, Tensor]:
@@ -47,7 +49,8 @@ def attribution_scores(model: torch.nn.Module, loss_fn: Callable, method: str = 
     theta = {n: named[n].detach().clone() for n in shapes}
     if method == "grad_x_weight": alphas, w = [1.0], [1.0]
     elif method == "integrated_gradients":
-        alphas = [(k + 0.5) / steps for k in range(steps)]; w = [1.0 / steps] * steps   # midpoint rule
+        alphas = [(k + 0.5) / steps for k in range(steps)]
+        w = [1.0 / steps] * steps   # midpoint rule
     else: raise ValueError(f"method={method!r}: use 'grad_x_weight' or 'integrated_gradients'")
     total = {n: torch.zeros_like(t) for n, t in theta.items()}
     try:
@@ -87,7 +90,8 @@ def learn_mask(model: torch.nn.Module, loss_fn: Callable, steps: int = 200, spar
         gates = {n: torch.sigmoid(l) for n, l in logits.items()}
         params = {**named, **{n: named[n] * g for n, g in gates.items()}}
         loss = loss_fn(_Masked(params)) + sparsity * sum(g.sum() for g in gates.values()) / n_total
-        opt.zero_grad(); loss.backward(); opt.step()
+        opt.zero_grad()
+        loss.backward(); opt.step()
     return {n: (l.detach() > 0) for n, l in logits.items()}
 
 # %% ../nbs/08_collapse.ipynb #c0012
@@ -144,7 +148,7 @@ def solvent_decomposition(model, mask, estimators: Sequence[EntropyEstimator]) -
     return out
 
 # %% ../nbs/08_collapse.ipynb #c0021
-def superposition_density(W: Float[Tensor, "n_features d"], threshold: float = 0.1) -> float:
+def superposition_density(W: Float[Tensor, "n_features d_model"], threshold: float = 0.1) -> float:
     "Represented features per effective dimension of the space they span."
     W = W.detach().to(torch.float64)
     norms = W.norm(dim=1)

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from jaxtyping import Bool, Float
 from torch import Tensor
 from tqdm.auto import tqdm
+from transformer_lens.utilities import get_act_name
 
 from .core import resolve_device
 
@@ -96,7 +97,7 @@ def check_memory(n_bytes: int, what: str, max_bytes: int | None) -> None:
                           "use a smaller model or parameter selection, a cheaper estimator (diagonal, SWAG, KFAC), "
                           "or raise max_bytes")
 
-def gaussian_entropy(cov: Float[Tensor, "n n"]) -> float:
+def gaussian_entropy(cov: Float[Tensor, "n_dims n_dims"]) -> float:
     "Differential entropy of a Gaussian with covariance `cov`: (n log(2 pi e) + log det cov) / 2."
     cov = cov.to(torch.float64)
     return 0.5 * (cov.shape[0] * LOG_2PI_E + torch.linalg.slogdet(cov)[1].item())
@@ -116,14 +117,18 @@ class IterateStats:
         if self.window:   # running sums over the window: add the new iterate, drop the evicted one
             if self.mean is None: self._sum, self._sumsq = torch.zeros_like(theta), torch.zeros_like(theta)
             if len(self.samples) == self.window:
-                old = self.samples[0]; self._sum -= old; self._sumsq -= old ** 2
-            self.samples.append(theta.clone()); self._sum += theta; self._sumsq += theta ** 2
-            self.n = len(self.samples); self.mean, self.sq = self._sum / self.n, self._sumsq / self.n
+                old = self.samples[0]
+                self._sum -= old; self._sumsq -= old ** 2
+            self.samples.append(theta.clone())
+            self._sum += theta; self._sumsq += theta ** 2
+            self.n = len(self.samples)
+            self.mean, self.sq = self._sum / self.n, self._sumsq / self.n
         else:
             self.n += 1
             if self.mean is None: self.mean, self.sq = theta.clone(), theta ** 2
             else:
-                self.mean += (theta - self.mean) / self.n; self.sq += (theta ** 2 - self.sq) / self.n
+                self.mean += (theta - self.mean) / self.n
+                self.sq += (theta ** 2 - self.sq) / self.n
         self.deviations.append(theta - self.mean)
 
     @property
@@ -174,13 +179,13 @@ class SWAGEntropy(EntropyEstimator):
         return 0.5 * (m.sum().item() * LOG_2PI_E + logdet.item())
 
 # %% ../nbs/07_entropy.ipynb #c0013
-def spectral_entropy_of(W: Float[Tensor, "... rows cols"], eps: float = 1e-12) -> Tensor:
+def spectral_entropy_of(W: Float[Tensor, "... d_out d_in"], eps: float = 1e-12) -> Tensor:
     "Entropy of the normalized singular values of each matrix in `W` (nats)."
     s = torch.linalg.svdvals(W.to(torch.float64))
     q = s / s.sum(-1, keepdim=True).clamp_min(eps)
     return -(q * torch.log(q.clamp_min(eps))).sum(-1)
 
-def effective_rank(W: Float[Tensor, "... rows cols"]) -> Tensor:
+def effective_rank(W: Float[Tensor, "... d_out d_in"]) -> Tensor:
     "Roy and Vetterli's effective rank, `exp(spectral entropy)`."
     return torch.exp(spectral_entropy_of(W))
 
@@ -214,11 +219,12 @@ def _functional(model, names):
     def unflat(theta):
         out, i = {}, 0
         for n, s in shapes.items():
-            k = math.prod(s); out[n] = theta[i:i + k].reshape(s); i += k
+            k = math.prod(s)
+            out[n] = theta[i:i + k].reshape(s); i += k
         return out
     return theta0, (lambda theta, fn, *a: fn(lambda *x: functional_call(model, {**others, **unflat(theta)}, x), *a)), shapes
 
-def _output_hessian_sqrt(out: Float[Tensor, "batch out"], loss_kind: str) -> Float[Tensor, "batch out out"]:
+def _output_hessian_sqrt(out: Float[Tensor, "batch d_out"], loss_kind: str) -> Float[Tensor, "batch d_out d_out"]:
     "L with L L^T = Hessian of the per-example loss w.r.t. the outputs."
     if loss_kind == "mse": return torch.eye(out.shape[-1], dtype=out.dtype, device=out.device).expand(out.shape[0], -1, -1)
     if loss_kind == "ce":
@@ -265,9 +271,9 @@ def _kfac_layers(model):
     if hasattr(model, "cfg") and hasattr(model, "blocks"):
         for l, blk in enumerate(model.blocks):
             if hasattr(blk, "mlp") and hasattr(blk.mlp, "W_in"):
-                layers.append(("tl", f"blocks.{l}.mlp.W_in", (f"blocks.{l}.hook_resid_mid", f"blocks.{l}.mlp.hook_pre")))
-                layers.append(("tl", f"blocks.{l}.mlp.W_out", (f"blocks.{l}.mlp.hook_post", f"blocks.{l}.hook_mlp_out")))
-        layers.append(("tl", "unembed.W_U", (f"blocks.{model.cfg.n_layers - 1}.hook_resid_post", None)))
+                layers.append(("tl", f"blocks.{l}.mlp.W_in", (get_act_name("resid_mid", l), get_act_name("pre", l))))
+                layers.append(("tl", f"blocks.{l}.mlp.W_out", (get_act_name("post", l), get_act_name("mlp_out", l))))
+        layers.append(("tl", "unembed.W_U", (get_act_name("resid_post", model.cfg.n_layers - 1), None)))
     return layers
 
 class KFACLaplaceEntropy(EntropyEstimator):
@@ -287,13 +293,15 @@ class KFACLaplaceEntropy(EntropyEstimator):
             return tuple(named[name].shape)
         check_memory(sum(8 * (i * i + o * o) for i, o in (dims(*l) for l in layers)), "the KFAC factors", max_bytes)
         acts, grads = {}, {}
-        A = {}; G = {}; N = 0
+        A = {}
+        G = {}; N = 0
         for b in batches:
             handles, store_in, store_out = [], {}, {}
             for kind, name, what in layers:
                 if kind == "linear":
                     def fwd(mod, inp, out, name=name):
-                        store_in[name] = inp[0].detach(); out.retain_grad(); store_out[name] = out
+                        store_in[name] = inp[0].detach()
+                        out.retain_grad(); store_out[name] = out
                     handles.append(what.register_forward_hook(fwd))
                 else:
                     hin, hout = what
@@ -313,7 +321,8 @@ class KFACLaplaceEntropy(EntropyEstimator):
                 if kind == "tl" and what[1] is None: out.retain_grad(); store_out[name] = out
             flat_out = out.reshape(-1, out.shape[-1])
             L = _output_hessian_sqrt(flat_out.detach().to(torch.float64), loss_kind).to(out.dtype)
-            n = flat_out.shape[0]; N += n
+            n = flat_out.shape[0]
+            N += n
             for c in range(out.shape[-1]):
                 model.zero_grad(set_to_none=True)
                 for t in store_out.values(): t.grad = None
@@ -332,7 +341,8 @@ class KFACLaplaceEntropy(EntropyEstimator):
         model.zero_grad(set_to_none=True)
         self.factors = {}
         for kind, name, what in layers:
-            ea, qa = torch.linalg.eigh(A[name] / N); eg, qg = torch.linalg.eigh(G[name] / N)
+            ea, qa = torch.linalg.eigh(A[name] / N)
+            eg, qg = torch.linalg.eigh(G[name] / N)
             self.factors[name] = (kind, ea.clamp_min(0), qa, eg.clamp_min(0), qg, N)
             if kind == "linear" and what.bias is not None and separate_bias:   # the bias's input is the constant 1
                 self.factors[f"{name}#bias"] = ("bias", torch.ones(1, dtype=torch.float64), torch.ones(1, 1, dtype=torch.float64),
@@ -377,10 +387,12 @@ class KFACLaplaceEntropy(EntropyEstimator):
             if k == 0: continue
             lam = 1.0 / (N * ea[:, None] * eg[None, :] + self.prior_precision)   # covariance eigenvalues [in, out]
             if k == sel.numel():
-                total += 0.5 * (k * LOG_2PI_E + torch.log(lam).sum().item()); continue
+                total += 0.5 * (k * LOG_2PI_E + torch.log(lam).sum().item())
+                continue
             if self.partial == "diagonal":
                 var = (qa ** 2) @ lam @ (qg ** 2).T        # exact diagonal of the layer covariance
-                total += 0.5 * (k * LOG_2PI_E + torch.log(var[sel]).sum().item()); continue
+                total += 0.5 * (k * LOG_2PI_E + torch.log(var[sel]).sum().item())
+                continue
             check_memory(k * sel.numel() * 8 * 2, f"the dense KFAC covariance of {k} parameters of {name}", self.max_bytes)
             ii, oo = sel.nonzero(as_tuple=True)
             Q = (qa[ii][:, :, None] * qg[oo][:, None, :]).reshape(k, -1)   # rows of kron(qa, qg)
@@ -395,7 +407,7 @@ class KFACLaplaceEntropy(EntropyEstimator):
         return 0.0 if not m.any() else float(self._entropy(m))
 
 # %% ../nbs/07_entropy.ipynb #c0027
-def kde_entropy(samples: Float[Tensor, "n_samples dim"], bandwidth: float | None = None) -> float:
+def kde_entropy(samples: Float[Tensor, "n_samples n_dims"], bandwidth: float | None = None) -> float:
     "Leave-one-out Gaussian-kernel KDE entropy estimate (nats) of `samples`."
     X = samples.to(torch.float64)
     n, d = X.shape

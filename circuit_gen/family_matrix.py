@@ -13,7 +13,9 @@ from .model_families import FAMILIES, check_family_loading, load_family
 from .patching import check_path_patching
 from .circuit_scoring import check_circuit_scorer
 from .attribution_graph import check_attribution_graph
-from .eap import check_circuit_files, check_eap_vs_exact, check_ig_completeness
+from .circuit_graph import check_circuit_files
+from .edge_attribution import check_ig_completeness
+from .circuit_evaluation import check_eap_vs_exact
 from .head_scores import check_head_scores
 
 # %% auto #0

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer
 
 from .activations import collect_mlp_activations
-from .crosscoder import CrossLayerTranscoder, check_clt_model
+from .clt import CrossLayerTranscoder, check_clt_model
 
 # %% auto #0
 __all__ = ['feature_activations', 'top_activating_contexts', 'activation_histogram', 'logit_effects', 'top_logit_effects',
@@ -58,7 +58,7 @@ def top_activating_contexts(model: HookedTransformer, clt: CrossLayerTranscoder,
            for v, b, r, p, c, t in sorted(heap, reverse=True)]
     return out, torch.cat(nonzero) if nonzero else torch.zeros(0)
 
-def activation_histogram(values: Float[Tensor, "n"], bins: int = 30, log_space: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def activation_histogram(values: Float[Tensor, "n_values"], bins: int = 30, log_space: bool = True) -> tuple[np.ndarray, np.ndarray]:
     "Histogram (counts, bin edges) of positive activations, log-spaced bins by default."
     v = values[values > 0].double().cpu().numpy()
     if len(v) == 0: return np.zeros(bins, dtype=int), np.linspace(0, 1, bins + 1)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_grokking.ipynb #c0002
 from __future__ import annotations
-import dataclasses, math, re, warnings
+import dataclasses, math, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -14,16 +14,17 @@ import torch
 import torch.nn.functional as F
 from jaxtyping import Float, Int
 from torch import Tensor
-from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer, HookedTransformerConfig
 
-from .core import resolve_device, save_state, load_state, read_yaml, project_root
+from .core import resolve_device, read_yaml
+from .runs import project_root
+from .training import TrainingLoop, list_checkpoints
 
 # %% auto #0
-__all__ = ['OPERATIONS', 'ModularData', 'make_modular_data', 'make_grok_model', 'last_logits', 'modular_loss', 'accuracy_metric',
-           'modular_tokenizer', 'GrokConfig', 'GrokTrainer', 'memorization_step', 'grokking_step', 'hparams_path',
-           'load_hparams', 'load_grid', 'fourier_basis', 'embedding_frequency_norms', 'key_frequencies',
-           'progress_measures']
+__all__ = ['OPERATIONS', 'ModularData', 'make_modular_data', 'make_grok_model', 'last_logits', 'modular_loss',
+           'label_accuracy_metric', 'modular_tokenizer', 'GrokConfig', 'GrokTrainer', 'memorization_step',
+           'grokking_step', 'hparams_path', 'load_hparams', 'load_grid', 'fourier_basis', 'embedding_frequency_norms',
+           'key_frequencies', 'progress_measures']
 
 # %% ../nbs/06_grokking.ipynb #c0005
 OPERATIONS: dict[str, Callable] = {
@@ -61,7 +62,8 @@ def make_modular_data(p: int, op: str = "add", frac: float = 0.3, seed: int = 0,
         raise ValueError(f"p={p}, frac={frac} gives {n_train} training and {n - n_train} test examples: "
                          f"choose frac in ({0.5 / n:.2g}, {1 - 0.5 / n:.4g}) so that neither split is empty")
     device = resolve_device(device)
-    a = torch.arange(p).repeat_interleave(p); b = torch.arange(p).repeat(p)
+    a = torch.arange(p).repeat_interleave(p)
+    b = torch.arange(p).repeat(p)
     tokens = torch.stack([a, b, torch.full_like(a, p)], dim=1)
     labels = OPERATIONS[op](a, b, p)
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(int(seed)))
@@ -89,7 +91,7 @@ def modular_loss(logits: Float[Tensor, "batch d_vocab"], labels: Int[Tensor, "ba
     "Cross-entropy in float64: float32 log-softmax rounds tiny losses to zero and stalls grokking."
     return F.cross_entropy(logits.to(torch.float64), labels)
 
-def accuracy_metric(logits: Float[Tensor, "batch d_vocab"], labels: Int[Tensor, "batch"]) -> float:
+def label_accuracy_metric(logits: Float[Tensor, "batch d_vocab"], labels: Int[Tensor, "batch"]) -> float:
     "Fraction of rows whose arg-max logit is the label."
     return (logits.argmax(-1) == labels).double().mean().item()
 
@@ -149,9 +151,16 @@ class GrokConfig:
         return cls(**d)
 
 # %% ../nbs/06_grokking.ipynb #c0016
+_RUN_LENGTH_KEYS = ("steps", "eval_every", "checkpoint_every", "keep_checkpoints")   # may change on resume
+
 class GrokTrainer:
-    "Train a `GrokConfig` run with AdamW, periodic evaluation, checkpoints and exact resume."
-    def __init__(self, cfg: GrokConfig, out_dir=None, device=None, callbacks: Sequence[Callable] = (), resume: bool = True):
+    "Train a `GrokConfig` run with AdamW, periodic evaluation, checkpoints and exact resume (a `training.TrainingLoop`)."
+    def __init__(self, cfg: GrokConfig, # the run's settings
+                 out_dir=None, # run folder: checkpoints go to `out_dir/checkpoints`; None: no checkpoints
+                 device=None, # defaults to `core.default_device()`
+                 callbacks: Sequence[Callable] = (), # called with the trainer after every evaluation
+                 resume: bool = True, # continue from the newest checkpoint in `out_dir`
+                ):
         self.cfg, self.device = cfg, resolve_device(device)
         self.data = make_modular_data(cfg.p, cfg.op, cfg.frac, cfg.seed, device=self.device)
         if cfg.batch_size and cfg.batch_size > cfg.n_train:
@@ -160,11 +169,15 @@ class GrokTrainer:
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
                                            betas=(cfg.beta1, cfg.beta2))
         self.callbacks = list(callbacks)
-        self.step = 0
         self.history: dict[str, list] = {k: [] for k in ("step", "train_loss", "train_acc", "test_loss", "test_acc")}
         self.out_dir = Path(out_dir) if out_dir is not None else None
-        if self.out_dir is not None and resume and self.latest_checkpoint() is not None:
-            self.load_checkpoint(self.latest_checkpoint())
+        settings = {k: v for k, v in cfg.to_dict().items() if k not in _RUN_LENGTH_KEYS}
+        self.loop = TrainingLoop(cfg.steps, dict(model=self.model, optimizer=self.optimizer), settings,
+                                 checkpoint_dir=self.checkpoint_dir, checkpoint_every=cfg.checkpoint_every if out_dir else 0,
+                                 keep=cfg.keep_checkpoints, history=self.history, metadata={"config": cfg.to_dict()},
+                                 resume=resume, desc="grok")
+
+    step = property(lambda self: self.loop.step, doc="Optimizer steps taken so far.")
 
     # -- data
     def batch(self, step: int):
@@ -186,65 +199,43 @@ class GrokTrainer:
         for split in ("train", "test"):
             x, y = getattr(self.data, split)
             lg = last_logits(self.model, x)
-            out[f"{split}_loss"] = modular_loss(lg, y).item(); out[f"{split}_acc"] = accuracy_metric(lg, y)
+            out[f"{split}_loss"] = modular_loss(lg, y).item()
+            out[f"{split}_acc"] = label_accuracy_metric(lg, y)
         return out
 
-    # -- checkpoints
+    # -- checkpoints (the loop's folder)
     @property
     def checkpoint_dir(self) -> Path | None: return None if self.out_dir is None else self.out_dir / "checkpoints"
 
     def checkpoints(self) -> list[Path]:
         "Checkpoint files in step order."
-        d = self.checkpoint_dir
-        if d is None or not d.exists(): return []
-        return sorted(d.glob("step_*.safetensors"), key=lambda f: int(re.findall(r"\d+", f.stem)[0]))
+        return [p for _, p in list_checkpoints(self.checkpoint_dir)] if self.checkpoint_dir is not None else []
 
     def latest_checkpoint(self) -> Path | None:
-        c = self.checkpoints(); return c[-1] if c else None
-
-    def state(self) -> dict:
-        "Everything needed to continue the run exactly."
-        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "history": self.history, "step": self.step}
-
-    def save_checkpoint(self) -> Path:
-        "Write `checkpoints/step_XXXXXXX.safetensors`, refusing non-finite weights; prune old ones."
-        if self.checkpoint_dir is None: raise ValueError("this trainer has no out_dir: pass out_dir= to save checkpoints")
-        bad = [n for n, q in self.model.named_parameters() if not torch.isfinite(q).all()]
-        if bad: raise FloatingPointError(f"non-finite weights {bad[:3]} at step {self.step}; not checkpointed, "
-                                         f"last good checkpoint kept: {self.latest_checkpoint()}")
-        path = save_state(self.state(), self.checkpoint_dir / f"step_{self.step:07d}.safetensors",
-                          metadata={"config": self.cfg.to_dict(), "step": self.step})
-        for old in self.checkpoints()[:-self.cfg.keep_checkpoints]: old.unlink()
-        return path
-
-    def load_checkpoint(self, path) -> None:
-        "Restore model, optimizer, history and step from `path`; the config must match."
-        state, meta = load_state(path, device=self.device)
-        theirs = meta.get("config", {})
-        diff = sorted(k for k in set(theirs) | set(self.cfg.to_dict())
-                      if k not in ("steps", "eval_every", "checkpoint_every", "keep_checkpoints")
-                      and theirs.get(k) != self.cfg.to_dict().get(k))
-        if diff: raise ValueError(f"checkpoint {path} was written with another config (differ: {diff}); "
-                                  "use another out_dir or the same config")
-        self.model.load_state_dict(state["model"]); self.optimizer.load_state_dict(state["optimizer"])
-        self.history = {k: list(v) for k, v in state["history"].items()}; self.step = int(state["step"])
+        "The newest checkpoint, or None."
+        c = self.checkpoints()
+        return c[-1] if c else None
 
     # -- training
-    def train_step(self) -> float:
-        "One optimizer step; raises on a non-finite loss before touching the weights."
+    def _update(self, index: int) -> float:
+        "The optimizer update of step `index` (0-based); raises on a non-finite loss before touching the weights."
         cfg = self.cfg
-        for g in self.optimizer.param_groups: g["lr"] = cfg.lr * min(1.0, (self.step + 1) / max(cfg.warmup_steps, 1))
-        x, y = self.batch(self.step)
+        for g in self.optimizer.param_groups: g["lr"] = cfg.lr * min(1.0, (index + 1) / max(cfg.warmup_steps, 1))
+        x, y = self.batch(index)
         loss = modular_loss(last_logits(self.model, x), y)
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"loss is {loss.item()} at step {self.step} (lr={cfg.lr}); training stopped, "
+            raise FloatingPointError(f"loss is {loss.item()} at step {index} (lr={cfg.lr}); training stopped, "
                                      f"last good checkpoint kept: {self.latest_checkpoint()}. Lower lr or check the data.")
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        self.step += 1
         return loss.item()
+
+    def train_step(self) -> float:
+        "One optimizer step outside `fit` (no evaluation, no checkpoint)."
+        loss = self._update(self.loop.step)
+        self.loop.step += 1
+        return loss
 
     def record(self) -> dict:
         "Evaluate, append to history and call the callbacks."
@@ -254,18 +245,19 @@ class GrokTrainer:
         for cb in self.callbacks: cb(self)
         return ev
 
-    def fit(self, steps: int | None = None, progress: bool = True, stop_at_test_acc: float | None = None) -> dict:
-        "Train until step `steps` (default `cfg.steps`) or an evaluation with test accuracy >= `stop_at_test_acc`."
-        steps = self.cfg.steps if steps is None else steps
+    def fit(self, steps: int | None = None, # train until this step (default `cfg.steps`)
+            progress: bool = True, # show a progress bar
+            stop_at_test_acc: float | None = None, # stop at the first evaluation with test accuracy at least this
+           ) -> dict:
+        "Train until step `steps` or an evaluation with test accuracy >= `stop_at_test_acc`; returns the history."
+        self.loop.steps, self.loop.progress, self.loop._stop = self.cfg.steps if steps is None else int(steps), progress, False
         if self.step == 0 and not self.history["step"]: self.record()
-        bar = tqdm(total=steps, initial=self.step, disable=not progress, desc="grok", mininterval=2)
-        while self.step < steps:
-            self.train_step(); bar.update(1)
+        for index in self.loop:
+            self._update(index)
             if self.step % self.cfg.eval_every == 0:
-                ev = self.record(); bar.set_postfix(train=f"{ev['train_acc']:.2f}", test=f"{ev['test_acc']:.2f}")
-            if self.out_dir is not None and self.step % self.cfg.checkpoint_every == 0: self.save_checkpoint()
-            if stop_at_test_acc is not None and self.step % self.cfg.eval_every == 0 and ev["test_acc"] >= stop_at_test_acc: break
-        bar.close()
+                ev = self.record()
+                self.loop.show(train=f"{ev['train_acc']:.2f}", test=f"{ev['test_acc']:.2f}")
+                if stop_at_test_acc is not None and ev["test_acc"] >= stop_at_test_acc: self.loop.stop()
         return self.history
 
 # %% ../nbs/06_grokking.ipynb #c0018
@@ -312,7 +304,7 @@ def fourier_basis(p: int, device=None) -> tuple[Float[Tensor, "p p"], list[str]]
     B = torch.stack(rows)[:p]
     return (B / B.norm(dim=1, keepdim=True)).to(resolve_device(device)), names[:p]
 
-def embedding_frequency_norms(model, p: int) -> Float[Tensor, "freq"]:
+def embedding_frequency_norms(model, p: int) -> Float[Tensor, "n_freqs"]:
     "Norm of the number-token embedding in each frequency 1..p//2 (cos and sin together)."
     W = model.W_E[:p].detach().to(torch.float64)
     B, _ = fourier_basis(p, device=W.device)
@@ -324,7 +316,7 @@ def key_frequencies(model, p: int, k: int = 5) -> list[int]:
     "The `k` frequencies (1..p//2) with the largest embedding norm."
     return (embedding_frequency_norms(model, p).argsort(descending=True)[:k] + 1).tolist()
 
-def _key_projection(logits: Float[Tensor, "a b c"], p: int, freqs: Sequence[int]) -> Tensor:
+def _key_projection(logits: Float[Tensor, "p_a p_b d_vocab"], p: int, freqs: Sequence[int]) -> Tensor:
     "Component of `logits` (as functions of (a, b) for each c) in span{cos, sin of w_k(a+b)}."
     s = (torch.arange(p)[:, None] + torch.arange(p)[None, :]).to(logits.device, torch.float64)
     out = torch.zeros_like(logits, dtype=torch.float64)

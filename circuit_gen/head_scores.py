@@ -10,7 +10,7 @@ import torch
 from jaxtyping import Float, Int
 from torch import Tensor
 from transformer_lens import HookedTransformer
-from transformer_lens.utils import get_act_name
+from transformer_lens.utilities import get_act_name
 
 from .core import resolve_device
 from .models import non_special_token_ids
@@ -20,8 +20,8 @@ from .residual_stream import attention_post_norm, head_contributions, direct_log
 __all__ = ['ORDINAL_SEQUENCES', 'HEAD_SCORE_KINDS', 'PATTERN_KINDS', 'bos_token_id', 'random_tokens', 'attention_window',
            'pattern_chance_level', 'pattern_score', 'successor_tokens', 'effective_embedding', 'succession_score',
            'succession_chance_level', 'cspa_projection', 'default_text_tokens', 'copy_suppression_score',
-           'direct_logit_attribution', 'name_mover_score', 's_inhibition_score', 'name_mover_logit_score',
-           'head_scores', 'chance_level', 'composition_scores', 'check_head_scores']
+           'head_logit_attribution', 'name_mover_score', 's_inhibition_score', 'name_mover_logit_score', 'head_scores',
+           'chance_level', 'composition_scores', 'check_head_scores']
 
 # %% ../nbs/16_head_scores.ipynb #c0005
 def bos_token_id(model: HookedTransformer) -> int:
@@ -59,8 +59,8 @@ def pattern_chance_level(kind: str, seq_len: int, window: int | None = None) -> 
     if window is None: return (1.0 / (q + 1)).mean().item()
     return torch.where(q - k < window, 1.0 / (q + 1).clamp(max=window), torch.zeros_like(q)).mean().item()
 
-def pattern_score(model: HookedTransformer, tokens: Int[Tensor, "batch pos"], query: Int[Tensor, "n"],
-                  key: Int[Tensor, "n"]) -> Float[Tensor, "layer head_index"]:
+def pattern_score(model: HookedTransformer, tokens: Int[Tensor, "batch pos"], query: Int[Tensor, "n_pairs"],
+                  key: Int[Tensor, "n_pairs"]) -> Float[Tensor, "layer head_index"]:
     "Mean attention probability from each `query` position to its `key` position, per head."
     out = torch.zeros(model.cfg.n_layers, model.cfg.n_heads)
     def grab_hook(pattern, hook):
@@ -102,7 +102,7 @@ def successor_tokens(model: HookedTransformer, sequences: dict | None = None,
                          "pass `sequences` it can express")
     return kept, report
 
-def effective_embedding(model: HookedTransformer, token_ids: Int[Tensor, "n"]) -> Float[Tensor, "n d_model"]:
+def effective_embedding(model: HookedTransformer, token_ids: Int[Tensor, "n_pairs"]) -> Float[Tensor, "n_pairs d_model"]:
     "W_E of `token_ids` plus the first MLP's output on it (the token's representation after layer 0)."
     x = model.W_E[token_ids]
     if not model.cfg.attn_only:
@@ -121,7 +121,8 @@ def _succession_inputs(model: HookedTransformer, ids: Tensor, layer: int) -> tup
 def succession_score(model: HookedTransformer, sequences: dict | None = None) -> Float[Tensor, "layer head_index"]:
     "Fraction of ordinal items whose head-OV logits (within their sequence) rank the successor first."
     seqs, _ = successor_tokens(model, sequences)
-    hits = torch.zeros(model.cfg.n_layers, model.cfg.n_heads); n = 0
+    hits = torch.zeros(model.cfg.n_layers, model.cfg.n_heads)
+    n = 0
     with torch.no_grad():
         for ids in seqs.values():
             ids = torch.tensor(ids, device=model.cfg.device)
@@ -140,8 +141,8 @@ def succession_chance_level(model: HookedTransformer, sequences: dict | None = N
     return sum((len(s) - 1) / len(s) for s in seqs.values()) / sum(len(s) - 1 for s in seqs.values())
 
 # %% ../nbs/16_head_scores.ipynb #c0018
-def cspa_projection(per_source: Float[Tensor, "batch head_index qpos kpos d_model"],
-                    unembed: Float[Tensor, "batch kpos d_model"]) -> Float[Tensor, "batch head_index qpos d_model"]:
+def cspa_projection(per_source: Float[Tensor, "batch head_index query_pos key_pos d_model"],
+                    unembed: Float[Tensor, "batch key_pos d_model"]) -> Float[Tensor, "batch head_index query_pos d_model"]:
     "Sum over sources of each contribution's negative projection onto its source token's unembedding (dense reference)."
     u = unembed / unembed.norm(dim=-1, keepdim=True)
     coef = torch.einsum("bhqkd,bkd->bhqk", per_source, u).clamp(max=0)
@@ -188,7 +189,8 @@ def copy_suppression_score(model: HookedTransformer, tokens: Int[Tensor, "batch 
                 proj = _cspa_output(cache["pattern", l], v, W_O, u)
                 for h in range(model.cfg.n_heads):
                     def replace_hook(act, hook, new):
-                        act = act.clone(); act[:, :, h] = new
+                        act = act.clone()
+                        act[:, :, h] = new
                         return act
                     mean = result[:, :, h].mean((0, 1), keepdim=True).expand_as(result[:, :, h])
                     rest = mean - proj[:, :, h].mean((0, 1), keepdim=True)    # the mean of what the projection leaves out
@@ -204,7 +206,7 @@ def copy_suppression_score(model: HookedTransformer, tokens: Int[Tensor, "batch 
 
 # %% ../nbs/16_head_scores.ipynb #c0022
 def _final_scale(model, cache, batch_idx, pos):
-    if "ln_final.hook_scale" in cache: return cache["ln_final.hook_scale"][batch_idx, pos]
+    if get_act_name("scale") in cache: return cache[get_act_name("scale")][batch_idx, pos]
     return torch.ones(len(batch_idx), 1, device=pos.device)
 
 def _final_direction(model, answer_tokens):
@@ -215,7 +217,7 @@ def _final_direction(model, answer_tokens):
 
 def _center(x): return x - x.mean(-1, keepdim=True)
 
-def direct_logit_attribution(model: HookedTransformer, tokens: Int[Tensor, "batch pos"], positions: Int[Tensor, "batch"],
+def head_logit_attribution(model: HookedTransformer, tokens: Int[Tensor, "batch pos"], positions: Int[Tensor, "batch"],
                              answer_tokens: Int[Tensor, "batch 2"], cache=None) -> Float[Tensor, "layer head_index"]:
     "Each head's direct contribution to logit[correct] - logit[wrong] at `positions`, averaged over the batch."
     if cache is None:
@@ -260,7 +262,7 @@ def name_mover_logit_score(model: HookedTransformer, prompts=None, n: int = 32) 
     "Direct logit attribution of each head to logit(IO) - logit(S) at END of IOI prompts."
     prompts = _ioi_prompts(model, prompts, n)
     tokens = prompts.clean_tokens.to(model.cfg.device)
-    return direct_logit_attribution(model, tokens, prompts.positions["END"].to(tokens.device), prompts.answer_tokens)
+    return head_logit_attribution(model, tokens, prompts.positions["END"].to(tokens.device), prompts.answer_tokens)
 
 # %% ../nbs/16_head_scores.ipynb #c0026
 HEAD_SCORE_KINDS = ("previous_token", "duplicate_token", "induction", "successor", "copy_suppression",
@@ -349,7 +351,8 @@ def check_head_scores(model: HookedTransformer, seq_len: int = 12, batch_size: i
         try: scores[kind] = run(kind)
         except ValueError as e:
             if kind != "successor": raise
-            figures["unsupported"].append(f"successor: {e}"); continue
+            figures["unsupported"].append(f"successor: {e}")
+            continue
         s = scores[kind]
         assert s.shape == (L, H), f"{arch}: {kind} scores have shape {tuple(s.shape)}, expected ({L}, {H})"
         assert torch.isfinite(s).all(), f"{arch}: {kind} scores are not finite: {s}"

@@ -19,14 +19,15 @@ from torch import Tensor
 from torch.func import functional_call, grad, jvp, vmap
 from tqdm.auto import tqdm
 
-from .core import check_resume_config, resolve_device, seed_everything, save_state, load_state, Run
+from .core import resolve_device, seed_everything, save_state, load_state
+from .runs import Run
+from .training import TrainingLoop, checkpoint_path, list_checkpoints
 
 # %% auto #0
 __all__ = ['select_parameters', 'HessianOperator', 'check_dense_hessian', 'lanczos_eigs', 'top_bottom_eigs', 'rademacher',
            'hutchinson_trace', 'lanczos_tridiagonal', 'slq_quadrature', 'slq_density', 'slq_moment', 'LeNetTiny',
-           'count_parameters', 'load_digits_28', 'read_idx', 'load_mnist_idx', 'checkpoint_steps', 'checkpoint_name',
-           'train_classifier', 'load_checkpoint', 'checkpoint_spectrum', 'checkpoint_files', 'spectra_over_checkpoints',
-           'count_outliers']
+           'count_parameters', 'load_digits_28', 'read_idx', 'load_mnist_idx', 'checkpoint_steps', 'train_classifier',
+           'load_checkpoint', 'checkpoint_spectrum', 'spectra_over_checkpoints', 'count_outliers']
 
 # %% ../nbs/09_hessian.ipynb #c0005
 def select_parameters(model: nn.Module, params: Iterable[str] | None = None) -> list[str]:
@@ -58,7 +59,8 @@ class HessianOperator:
         self.n = self.theta.numel()
         self.blocks, start = {}, 0
         for n, s in zip(self.names, self.shapes):
-            self.blocks[n] = (start, start + s.numel()); start += s.numel()
+            self.blocks[n] = (start, start + s.numel())
+            start += s.numel()
         batch = tuple(batch) if isinstance(batch, (tuple, list)) else (batch,)
         self.inputs = cast(batch[0])
         self.targets = tuple(cast(t) if torch.is_tensor(t) else t for t in batch[1:])
@@ -101,7 +103,7 @@ class HessianOperator:
         out, = torch.autograd.grad(g, theta, v, retain_graph=True, allow_unused=True)
         return torch.zeros_like(v) if out is None else out.detach()
 
-    def hvp(self, v: Float[Tensor, "*k n_params"]) -> Float[Tensor, "*k n_params"]:
+    def hvp(self, v: Float[Tensor, "*n_vectors n_params"]) -> Float[Tensor, "*n_vectors n_params"]:
         "H v for one vector `[n]` or a stack of vectors `[k, n]` (vmapped)."
         v = torch.as_tensor(v).to(self.device, self.dtype)
         if v.shape[-1] != self.n:
@@ -152,9 +154,12 @@ class HessianOperator:
                 basis = torch.zeros(b - a, self.n - start, dtype=self.dtype, device=self.device)
                 basis[torch.arange(b - a), torch.arange(a - start, b - start)] = 1
                 cols = hv(basis)  # rows a:b of H, from column `start` on
-                self._check_finite(cols); self.n_hvp += b - a; bar.update(b - a)
-                H[a:b, start:] = cols; H[start:, a:b] = cols.T  # the upper part by symmetry
-                sq = cols[:, a - start:b - start]; H[a:b, a:b] = (sq + sq.T) / 2  # so H is exactly symmetric
+                self._check_finite(cols)
+                self.n_hvp += b - a; bar.update(b - a)
+                H[a:b, start:] = cols
+                H[start:, a:b] = cols.T  # the upper part by symmetry
+                sq = cols[:, a - start:b - start]
+                H[a:b, a:b] = (sq + sq.T) / 2  # so H is exactly symmetric
         bar.close()
         return H
 
@@ -205,7 +210,7 @@ def top_bottom_eigs(op: HessianOperator, k: int = 20, tol: float = 1e-6, seed: i
     return {"top_values": tv, "top_vectors": tV, "bottom_values": bv, "bottom_vectors": bV}
 
 # %% ../nbs/09_hessian.ipynb #c0017
-def rademacher(n: int, k: int, seed: int = 0, dtype=torch.float32, device=None) -> Float[Tensor, "k n_params"]:
+def rademacher(n: int, k: int, seed: int = 0, dtype=torch.float32, device=None) -> Float[Tensor, "n_probes n_params"]:
     "`k` random sign vectors of length `n`."
     g = torch.Generator().manual_seed(seed)
     return (torch.randint(0, 2, (k, n), generator=g) * 2 - 1).to(resolve_device(device), dtype)
@@ -220,17 +225,20 @@ def lanczos_tridiagonal(op: HessianOperator, v: Float[Tensor, "n_params"], n_ste
     "`n_steps` of Lanczos from `v` with full reorthogonalisation: (alpha, beta) of the tridiagonal."
     m = min(n_steps, op.n)
     Q = torch.zeros(m, op.n, dtype=torch.float64, device=op.device)
-    q = v.to(op.device, torch.float64); q = q / q.norm()
+    q = v.to(op.device, torch.float64)
+    q = q / q.norm()
     alpha, beta = [], []
     for j in range(m):
         Q[j] = q
         w = op.hvp(q.to(op.dtype)).double()
-        a = torch.dot(w, q); alpha.append(float(a))
+        a = torch.dot(w, q)
+        alpha.append(float(a))
         w = w - Q[:j + 1].T @ (Q[:j + 1] @ w)  # full reorthogonalisation, twice is enough
         w = w - Q[:j + 1].T @ (Q[:j + 1] @ w)
         b = w.norm()
         if j == m - 1 or b < 1e-10 * max(1.0, abs(float(a))): break  # invariant subspace found
-        beta.append(float(b)); q = w / b
+        beta.append(float(b))
+        q = w / b
     return np.array(alpha), np.array(beta)
 
 def slq_quadrature(op: HessianOperator, n_vectors: int = 10, n_steps: int = 40, seed: int = 0, progress: bool = False):
@@ -240,12 +248,13 @@ def slq_quadrature(op: HessianOperator, n_vectors: int = 10, n_steps: int = 40, 
     for z in tqdm(Z, desc="SLQ", disable=not progress):
         a, b = lanczos_tridiagonal(op, z, n_steps)
         theta, S = scipy.linalg.eigh_tridiagonal(a, b)
-        nodes.append(theta); weights.append(S[0] ** 2)
+        nodes.append(theta)
+        weights.append(S[0] ** 2)
     width = max(len(t) for t in nodes)  # early termination gives fewer nodes: pad with zero weight
     pad = lambda xs: torch.tensor(np.stack([np.pad(x, (0, width - len(x))) for x in xs]))
     return pad(nodes), pad(weights)
 
-def slq_density(nodes: Tensor, weights: Tensor, grid: Float[Tensor, "grid"], sigma: float) -> Float[Tensor, "grid"]:
+def slq_density(nodes: Tensor, weights: Tensor, grid: Float[Tensor, "n_grid"], sigma: float) -> Float[Tensor, "n_grid"]:
     "The Gaussian-smoothed spectral density on `grid` from SLQ nodes and weights."
     g = torch.as_tensor(grid, dtype=torch.float64)[:, None, None]
     k = torch.exp(-(g - nodes) ** 2 / (2 * sigma ** 2)) / (sigma * math.sqrt(2 * math.pi))
@@ -267,7 +276,7 @@ class LeNetTiny(nn.Module):
         self.conv2 = nn.Conv2d(channels[0], channels[1], 5)
         self.fc = nn.Linear(channels[1] * side * side, n_classes)
 
-    def forward(self, x: Float[Tensor, "batch 1 h w"]) -> Float[Tensor, "batch n_classes"]:
+    def forward(self, x: Float[Tensor, "batch 1 height width"]) -> Float[Tensor, "batch n_classes"]:
         x = F.max_pool2d(F.relu(self.conv1(x)), 2)
         x = F.max_pool2d(F.relu(self.conv2(x)), 2)
         return self.fc(x.flatten(1))
@@ -329,49 +338,43 @@ def checkpoint_steps(total_steps: int, n: int, spacing: str = "log") -> list[int
     else: raise ValueError(f"spacing={spacing!r}: use 'log' or 'linear'")
     return sorted(set(int(round(v)) for v in s))
 
-def checkpoint_name(step: int) -> str:
-    "File name of the checkpoint at `step`."
-    return f"ckpt_{step:07d}.safetensors"
-
-def train_classifier(model: nn.Module, x: Tensor, y: Tensor, epochs: int = 30, lr: float = 0.01, momentum: float = 0.9,
-                     batch_size: int = 64, ckpt_steps: Sequence[int] | None = None, folder=None, seed: int = 0,
-                     device=None, progress: bool = True) -> list[dict]:
-    "Train with SGD+momentum on (x, y); save checkpoints at `ckpt_steps` into `folder`; resume from the last one."
+def train_classifier(model: nn.Module, # the classifier to train (in place)
+                     x: Tensor, # inputs
+                     y: Tensor, # integer labels
+                     epochs: int = 30, # passes over the data
+                     lr: float = 0.01, # SGD learning rate
+                     momentum: float = 0.9, # SGD momentum
+                     batch_size: int = 64, # examples per step
+                     ckpt_steps: Sequence[int] | None = None, # steps to checkpoint at (default: 10 log-spaced)
+                     folder=None, # checkpoint folder (`training` format); resumes from its newest checkpoint
+                     seed: int = 0, # seed of the batch order
+                     device=None, # defaults to `core.default_device()`
+                     progress: bool = True, # show a progress bar
+                    ) -> list[dict]:
+    "Train with SGD+momentum on (x, y) in a resumable `training.TrainingLoop`, checkpointing at `ckpt_steps`."
     dev = resolve_device(device)
-    model.to(dev); x, y = x.to(dev), y.to(dev)
+    model.to(dev)
+    x, y = x.to(dev), y.to(dev)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
-    per_epoch = math.ceil(len(x) / batch_size); total = epochs * per_epoch
+    per_epoch = math.ceil(len(x) / batch_size)
+    total = epochs * per_epoch
     ckpt_steps = sorted(set(ckpt_steps if ckpt_steps is not None else checkpoint_steps(total, 10)))
-    folder = Path(folder) if folder is not None else None
     g = torch.Generator().manual_seed(seed)
-    step, history, perm = 0, [], None
-    done = [s for s in ckpt_steps if folder is not None and (folder/checkpoint_name(s)).exists()]
+    perm = torch.zeros(len(x), dtype=torch.long)            # this epoch's batch order, restored in place on resume
     train_config = {"lr": lr, "momentum": momentum, "batch_size": batch_size, "seed": seed, "n_samples": len(x)}
-    if done:
-        state, meta = load_state(folder/checkpoint_name(done[-1]), device=dev)
-        check_resume_config(folder/checkpoint_name(done[-1]), meta.get("train_config"), train_config)
-        load_checkpoint(model, state["model"]); opt.load_state_dict(state["opt"])
-        g.set_state(state["rng"]); step, history = state["step"], state["history"]
-        perm = state["perm"].cpu()
-    def save(s):
-        if folder is not None:
-            save_state({"model": model.state_dict(), "opt": opt.state_dict(), "rng": g.get_state(), "step": s,
-                        "history": history, "perm": perm if perm is not None else torch.zeros(0, dtype=torch.long)},
-                       folder/checkpoint_name(s), metadata={"step": s, "train_config": train_config})
-    bar = tqdm(total=total, initial=step, desc="train", disable=not progress)
-    if step == 0 and 0 in ckpt_steps: save(0)
-    while step < total:
-        i = step % per_epoch
-        if i == 0: perm = torch.randperm(len(x), generator=g)
+    loop = TrainingLoop(total, dict(model=model, optimizer=opt, generator=g), train_config, checkpoint_dir=folder,
+                        checkpoint_steps=ckpt_steps if folder is not None else (), extra=dict(perm=perm), progress=progress)
+    model.train()
+    for index in loop:
+        i = index % per_epoch
+        if i == 0: perm.copy_(torch.randperm(len(x), generator=g))
         idx = perm[i * batch_size:(i + 1) * batch_size].to(dev)
-        model.train(); opt.zero_grad()
-        loss = F.cross_entropy(model(x[idx]), y[idx]); loss.backward(); opt.step()
-        step += 1; bar.update(1)
-        if step % per_epoch == 0 or step in ckpt_steps:
-            history.append({"step": step, "loss": float(loss.detach())})
-        if step in ckpt_steps: save(step)
-    bar.close()
-    return history
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x[idx]), y[idx])
+        loss.backward()
+        opt.step()
+        if loop.step % per_epoch == 0 or loop.step in ckpt_steps: loop.history.append({"step": loop.step, "loss": float(loss.detach())})
+    return loop.history
 
 def load_checkpoint(model: nn.Module, state_dict: dict) -> nn.Module:
     "Load `state_dict` into `model`, with a clear error when it comes from another architecture."
@@ -408,18 +411,14 @@ def checkpoint_spectrum(run: Run, name: str, op: HessianOperator, mode: str = "d
     return run.load_tensors(name, device="cpu")
 
 # %% ../nbs/09_hessian.ipynb #c0036
-def checkpoint_files(folder) -> list[tuple[int, Path]]:
-    "(step, path) of the `ckpt_*.safetensors` checkpoints in `folder`, by step."
-    files = sorted(Path(folder).glob("ckpt_*.safetensors"))
-    if not files: raise FileNotFoundError(f"no ckpt_*.safetensors checkpoints in {folder}: train first (train_classifier)")
-    return [(int(f.stem.split("_")[1]), f) for f in files]
-
 def spectra_over_checkpoints(run: Run, make_model: Callable[[], nn.Module], folder, loss_fn: Callable, batch: Sequence,
                              mode: str = "dense", k: int = 20, params=None, dtype=None, device=None,
                              tol: float = 1e-6, max_gb: float = 4.0) -> list[tuple[int, dict, dict]]:
     "Spectrum (dense or Lanczos) at every checkpoint in `folder`, cached in `run` as `hessian_<step>`: [(step, tensors, meta)]."
+    found = list_checkpoints(folder)
+    if not found: raise FileNotFoundError(f"no checkpoints in {folder}: train first (train_classifier)")
     out = []
-    for step, f in tqdm(checkpoint_files(folder), desc="Hessian at checkpoints"):
+    for step, f in tqdm(found, desc="Hessian at checkpoints"):
         model = make_model()
         load_checkpoint(model, load_state(f, device="cpu")[0]["model"])
         op = HessianOperator(model.to(resolve_device(device)), loss_fn, batch, params=params, dtype=dtype, device=device)

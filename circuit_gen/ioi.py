@@ -82,9 +82,11 @@ ADVERSARIAL_TEMPLATES = [
 def _variations(family: str, templates: list[str], rng: random.Random, knob: str | None, distance: int | None):
     "Draw one (template, knobs, pools) variation of `family`."
     if family == "base":
-        i = rng.randrange(len(templates)); return templates[i], {}, {}
+        i = rng.randrange(len(templates))
+        return templates[i], {}, {}
     if family == "lexical":
-        i = rng.randrange(len(templates)); t = templates[i]
+        i = rng.randrange(len(templates))
+        t = templates[i]
         choices = [k for k in ("names", "objects", "verb", "synonym") if knob in (None, k)]
         k = rng.choice(choices)
         if k == "names": return t, {"knob": "names"}, {"names": ALT_NAMES}
@@ -246,7 +248,8 @@ def make_ioi_prompts(model, n: int, seed: int = 0, family: str = "base", counter
             io, s, c = rng.sample(pool, 3)
         o = order or rng.choice(["ABBA", "BABA"])
         n1, n2 = (io, s) if o == "ABBA" else (s, io)
-        place = rng.choice(extra.get("places", pools["places"])); obj = rng.choice(extra.get("objects", pools["objects"]))
+        place = rng.choice(extra.get("places", pools["places"]))
+        obj = rng.choice(extra.get("objects", pools["objects"]))
         clean = _fill(template, n1, n2, s, io, c, place, obj)
         if counterfactual == "ABC":
             corrupt = _fill(template.replace("[S]", "[C]") if "[C]" not in template else template.replace("[S]", "[X]"),
@@ -273,7 +276,8 @@ def _tokenize_rows(tok, rows, bos: int | None, pad: int) -> PromptSet:
                              "clean and corrupted prompts must align token by token")
         p = _name_positions(a, io_id, s_id, clean)
         for k, v in zip(("IO", "S1", "S2", "END"), p + (len(a) - 1,)): pos[k].append(v)
-        clean_ids.append(a); corrupt_ids.append(b); answers.append([io_id, s_id])
+        clean_ids.append(a)
+        corrupt_ids.append(b); answers.append([io_id, s_id])
     width = max(len(a) for a in clean_ids)
     padded = lambda seqs: torch.tensor([s + [pad] * (width - len(s)) for s in seqs], dtype=torch.long)
     lengths = torch.tensor([len(a) for a in clean_ids], dtype=torch.long)

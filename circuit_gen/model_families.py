@@ -155,7 +155,8 @@ def write_hub_cache(cache_dir, repo_id: str, revisions: dict, extra_config: dict
             files["config.json"] = json.dumps({**json.loads(files["config.json"]), **extra_config}, indent=2).encode()
         commit = hashlib.sha1(repo_id.encode() + revision.encode() + b"".join(files.values())).hexdigest()
         snap = repo / "snapshots" / commit
-        (repo / "blobs").mkdir(parents=True, exist_ok=True); snap.mkdir(parents=True, exist_ok=True)
+        (repo / "blobs").mkdir(parents=True, exist_ok=True)
+        snap.mkdir(parents=True, exist_ok=True)
         for name, data in files.items():
             blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
             if not blob.exists(): blob.write_bytes(data)

@@ -11,19 +11,19 @@ from typing import Callable, Iterable, Mapping
 import torch
 from jaxtyping import Int
 from torch import Tensor
-from tqdm.auto import tqdm
 from tokenizers import Tokenizer, decoders, models as tok_models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 from transformer_lens import HookedTransformer, HookedTransformerConfig
 
-from .core import check_resume_config, load_state, load_tensors, read_json, resolve_device, save_state, save_tensors, write_json
+from .core import load_state, load_tensors, read_json, resolve_device, save_tensors, write_json
+from .training import TrainingLoop, latest_checkpoint
 
 # %% auto #0
 __all__ = ['BOS', 'TOY_WORDS', 'WEIGHTS_PACKAGE_DIR', 'MAX_SHIPPED_BYTES', 'HUB_HOST', 'build_bpe_tokenizer', 'toy_corpus',
            'weights_dir', 'toy_model_dir', 'save_model_folder', 'list_toy_models', 'ModelUnavailableError',
-           'hub_reachable', 'supported_architectures', 'load_model', 'lm_loss', 'latest_checkpoint',
-           'train_language_model', 'repeated_segment_batch', 'repeated_tokens', 'non_special_token_ids',
-           'planted_repeats_batch', 'induction_training_batch']
+           'hub_reachable', 'supported_architectures', 'load_model', 'lm_loss', 'train_language_model',
+           'repeated_segment_batch', 'repeated_tokens', 'non_special_token_ids', 'planted_repeats_batch',
+           'induction_training_batch']
 
 # %% ../nbs/01_models.ipynb #c0004
 # HookedTransformer's constructor warns that it is deprecated in favour of TransformerBridge;
@@ -211,7 +211,8 @@ def _tl_config_dict(folder: Path, hf_cfg, arch: str) -> dict:
     if arch == "GPT2LMHeadModel" and raw.get("n_ctx") is None: raw["n_ctx"] = raw.get("n_positions", 1024)  # current transformers omits n_ctx
     # TransformerLens picks some architectures by substrings of the name ('llama', 'gemma'): hand it a neutral one
     with tempfile.TemporaryDirectory() as tmp:
-        neutral = Path(tmp)/"model"; neutral.mkdir()
+        neutral = Path(tmp)/"model"
+        neutral.mkdir()
         (neutral/"config.json").write_text(json.dumps(raw))
         try: return loading.convert_hf_model_config(str(neutral))
         except NotImplementedError as e:
@@ -319,52 +320,45 @@ def lm_loss(logits, tokens: Int[Tensor, "batch pos"], loss_mask=None) -> Tensor:
     if loss_mask is None: return nll.mean()
     return (nll * loss_mask).sum() / loss_mask.sum().clamp_min(1)
 
-def latest_checkpoint(checkpoint_dir) -> Path | None:
-    "The newest `step*.safetensors` in `checkpoint_dir`, or None."
-    d = Path(checkpoint_dir)
-    files = sorted(d.glob("step*.safetensors")) if d.exists() else []
-    return files[-1] if files else None
-
-def train_language_model(model: HookedTransformer, batch_fn: Callable, steps: int, lr: float = 1e-3,
-                         weight_decay: float = 0.01, warmup: int = 100, seed: int = 0,
-                         checkpoint_dir=None, checkpoint_every: int = 0, log_every: int = 50,
-                         progress: bool = True) -> list[dict]:
-    "Train `model` on batches from `batch_fn(step, generator) -> tokens | (tokens, loss_mask)`; checkpoint and resume."
-    if checkpoint_every and checkpoint_dir is None: raise ValueError("checkpoint_every needs a checkpoint_dir")
+def train_language_model(model: HookedTransformer, # the model to train (in place)
+                         batch_fn: Callable, # `batch_fn(step, generator) -> tokens | (tokens, loss_mask)`
+                         steps: int, # train until this step
+                         lr: float = 1e-3, # AdamW learning rate (after the linear warmup)
+                         weight_decay: float = 0.01, # AdamW weight decay
+                         warmup: int = 100, # steps of linear learning-rate warmup
+                         seed: int = 0, # seed of the generator handed to `batch_fn`
+                         checkpoint_dir=None, # folder of `step_XXXXXXX.safetensors` checkpoints; resumes from the newest
+                         checkpoint_every: int = 0, # checkpoint every k steps (0: none)
+                         log_every: int = 50, # record the loss every k steps
+                         progress: bool = True, # show a progress bar
+                        ) -> list[dict]:
+    "Train `model` with AdamW on batches from `batch_fn`, in a resumable `training.TrainingLoop`; returns the loss history."
     device = model.cfg.device
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, warmup)))
     gen = torch.Generator().manual_seed(seed)
-    start, history = 0, []
-    train_config = {"lr": lr, "weight_decay": weight_decay, "warmup": warmup, "seed": seed,
-                    "model": _config_dict(model.cfg)}
-    last = latest_checkpoint(checkpoint_dir) if checkpoint_dir else None
-    if last is not None:
-        state, meta = load_state(last, device=device)
-        check_resume_config(last, meta.get("train_config"), train_config)
-        model.load_state_dict(state["model"]); opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"]); gen.set_state(state["generator"].cpu())
-        start, history = state["step"], state["history"]
-    def save(step):
-        save_state({"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                    "generator": gen.get_state(), "step": step, "history": history},
-                   Path(checkpoint_dir)/f"step{step:06d}.safetensors", metadata={"step": step, "train_config": train_config})
-    if checkpoint_dir is not None and start == 0 and checkpoint_every: save(0)
+    train_config = {"lr": lr, "weight_decay": weight_decay, "warmup": warmup, "seed": seed, "model": _config_dict(model.cfg)}
+    loop = TrainingLoop(steps, dict(model=model, optimizer=opt, scheduler=sched, generator=gen), train_config,
+                        checkpoint_dir, checkpoint_every, desc="train", progress=progress)
     model.train()
-    bar = tqdm(range(start, steps), desc="train", disable=not progress, mininterval=5)
-    for step in bar:
+    for step in loop:
         batch = batch_fn(step, gen)
         tokens, mask = batch if isinstance(batch, tuple) else (batch, None)
         tokens = tokens.to(device)
         loss = lm_loss(model(tokens), tokens, None if mask is None else mask.to(device))
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"loss is {loss.item()} at step {step}; last good checkpoint: {latest_checkpoint(checkpoint_dir) if checkpoint_dir else 'none (no checkpoint_dir)'}")
-        opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
+            last = latest_checkpoint(checkpoint_dir) if checkpoint_dir else "none (no checkpoint_dir)"
+            raise FloatingPointError(f"loss is {loss.item()} at step {step}; last good checkpoint: {last}")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
         if (step + 1) % log_every == 0 or step + 1 == steps:
-            history.append({"step": step + 1, "loss": loss.item()}); bar.set_postfix(loss=f"{loss.item():.3f}")
-        if checkpoint_every and ((step + 1) % checkpoint_every == 0 or step + 1 == steps): save(step + 1)
+            loop.history.append({"step": step + 1, "loss": loss.item()})
+            loop.show(loss=f"{loss.item():.3f}")
     model.eval()
-    return history
+    return loop.history
+
 
 # %% ../nbs/01_models.ipynb #c0026
 def repeated_segment_batch(batch_size: int, seq_len: int, vocab: Int[Tensor, "n_tokens"], bos_id: int,

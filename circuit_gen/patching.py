@@ -12,7 +12,7 @@ from jaxtyping import Float, Int
 from torch import Tensor
 from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer
-from transformer_lens.utils import get_act_name
+from transformer_lens.utilities import get_act_name
 
 from .core import resolve_device
 from .residual_stream import attention_post_norm
@@ -76,7 +76,8 @@ def patch_residual(model: HookedTransformer, clean_tokens: Int[Tensor, "batch po
         for j, p in enumerate(cols):
             p = p.to(base.device) if isinstance(p, Tensor) else torch.full_like(b, p)
             def hook(act, hook, p=p, name=name):
-                act[b, p] = cache[name][b, p]; return act
+                act[b, p] = cache[name][b, p]
+                return act
             out[i, j] = _run_metric(model, base, metric, [(name, hook)])
     return out
 
@@ -136,7 +137,7 @@ def _receiver_hook_name(model, receiver: str) -> tuple[str, int | None]:
     kind, layer, head, qkv = check_component(model, receiver)
     if kind == "head":
         if qkv is None: raise ValueError(f"receiver {receiver!r}: say which input, e.g. {receiver}<q>, <k> or <v>")
-        return f"blocks.{layer}.hook_{qkv}_input", head
+        return get_act_name(f"{qkv}_input", layer), head
     if kind == "mlp": return get_act_name("mlp_in", layer), None
     if kind == "logits": return get_act_name("resid_post", model.cfg.n_layers - 1), None
     raise ValueError(f"receiver {receiver!r} cannot receive: use a head input, an MLP or 'logits'")
@@ -214,7 +215,8 @@ def check_path_patching(model: HookedTransformer, n_prompts: int = 4, seq_len: i
         name, head = _sender_output_name(model, sender)
         def patch_hook(act, hook, name=name, head=head):
             if head is None: return corrupted_cache[name]
-            act[:, :, head] = corrupted_cache[name][:, :, head]; return act
+            act[:, :, head] = corrupted_cache[name][:, :, head]
+            return act
         patched = _run_metric(model, clean, metric, [(name, patch_hook)])
         via_paths = path_patch(model, clean, corrupted, metric, [sender], downstream_receivers(model, sender)).mean().item()
         all_gap = max(all_gap, abs(via_paths - patched))

@@ -31,7 +31,8 @@ def plot_patching_map(values, x_labels=None, y_label: str = "layer", x_label: st
     im = ax.imshow(v, cmap="RdBu_r", vmin=c - span, vmax=c + span, aspect="auto")
     ax.set_xticks(range(v.shape[1])); ax.set_xticklabels(x_labels if x_labels is not None else range(v.shape[1]),
                                                          rotation=60 if x_labels is not None else 0, fontsize=8)
-    ax.set_yticks(range(v.shape[0])); ax.set_xlabel(x_label); ax.set_ylabel(y_label); ax.set_title(title)
+    ax.set_yticks(range(v.shape[0]))
+    ax.set_xlabel(x_label); ax.set_ylabel(y_label); ax.set_title(title)
     fig.colorbar(im, ax=ax, label=value_label)
     fig.tight_layout()
     return fig
@@ -45,8 +46,10 @@ def plot_direct_logit_attribution(attributions, labels, top: int = 15, title: st
     fig, ax = plt.subplots(figsize=(5, 0.3 * len(idx) + 1.2))
     ax.barh(range(len(idx)), mean[idx], xerr=None if err is None else err[idx],
             color=["tab:blue" if m >= 0 else "tab:red" for m in mean[idx]])
-    ax.set_yticks(range(len(idx))); ax.set_yticklabels([labels[i] for i in idx], fontsize=8)
-    ax.axvline(0, color="k", lw=0.8); ax.set_xlabel("contribution to logit difference"); ax.set_title(title)
+    ax.set_yticks(range(len(idx)))
+    ax.set_yticklabels([labels[i] for i in idx], fontsize=8)
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_xlabel("contribution to logit difference"); ax.set_title(title)
     fig.tight_layout()
     return fig
 
@@ -58,8 +61,10 @@ def plot_logit_lens(values, title: str = "logit lens", ylabel: str = "logit diff
     fig, ax = plt.subplots(figsize=(5, 3))
     ax.plot(x, v.mean(1), "o-", color="tab:blue")
     if v.shape[1] > 1: ax.fill_between(x, np.percentile(v, 10, 1), np.percentile(v, 90, 1), alpha=0.25, color="tab:blue", label="10-90%")
-    ax.set_xticks(x); ax.set_xticklabels([f"pre {i}" for i in x[:-1]] + ["final"], fontsize=8)
-    ax.axhline(0, color="k", lw=0.8); ax.set_xlabel("residual stream"); ax.set_ylabel(ylabel); ax.set_title(title)
+    ax.set_xticks(x)
+    ax.set_xticklabels([f"pre {i}" for i in x[:-1]] + ["final"], fontsize=8)
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xlabel("residual stream"); ax.set_ylabel(ylabel); ax.set_title(title)
     fig.tight_layout()
     return fig
 
@@ -79,9 +84,12 @@ def plot_generalisation(rows: list, report: dict, max_properties: int = 12, titl
         ticks.append(f"{f}\nn={s['n']}{undefined}\nfail {s['failure_rate']:.0%}\npooled f {s.get('faithfulness_of_means', math.nan):.2f}")
     ax.axhline(report["fail_below"], color="tab:red", ls="--", lw=1, label=f"failure threshold ({report['fail_below']})")
     ax.axhline(1, color="grey", lw=0.8, ls=":")
-    ax.set_xticks(range(len(fams))); ax.set_xticklabels(ticks, fontsize=8)
-    ax.set_ylim(-0.6, 1.6); ax.set_ylabel("faithfulness (clipped to [-0.5, 1.5])")
-    ax.set_title("faithfulness per prompt (bar: median)", fontsize=10); ax.legend(loc="lower left", fontsize=7)
+    ax.set_xticks(range(len(fams)))
+    ax.set_xticklabels(ticks, fontsize=8)
+    ax.set_ylim(-0.6, 1.6)
+    ax.set_ylabel("faithfulness (clipped to [-0.5, 1.5])")
+    ax.set_title("faithfulness per prompt (bar: median)", fontsize=10)
+    ax.legend(loc="lower left", fontsize=7)
     tests = report["property_tests"][:max_properties][::-1]
     y = np.arange(len(tests))
     eff = np.array([t["effect"] for t in tests])
@@ -93,11 +101,13 @@ def plot_generalisation(rows: list, report: dict, max_properties: int = 12, titl
         pad = 0.02 * span * (1 if t["effect"] >= 0 else -1)
         bx.text(t["effect"] + pad, yi, f"{stars} n={t['n']}", va="center", ha="left" if t["effect"] >= 0 else "right", fontsize=7)
     bx.set_xlim(min(0, eff.min() if len(eff) else 0) - 0.35 * span, max(0, eff.max() if len(eff) else 0) + 0.35 * span)
-    bx.set_yticks(y); bx.set_yticklabels([t["property"] for t in tests], fontsize=8)
+    bx.set_yticks(y)
+    bx.set_yticklabels([t["property"] for t in tests], fontsize=8)
     bx.axvline(0, color="k", lw=0.8)
     bx.set_xlabel("median faithfulness minus base median (red: fails more, green: less)")
     bx.set_title("prompt properties vs base prompts (Mann-Whitney U, Holm-corrected)", fontsize=10)
-    fig.suptitle(title); fig.tight_layout()
+    fig.suptitle(title)
+    fig.tight_layout()
     return fig
 
 # %% ../nbs/19_plots.ipynb #c0009
@@ -115,8 +125,10 @@ def plot_grokking_curves(history: dict, marks: dict | None = None, title: str = 
         a1.plot(st, history[f"{split}_acc"], color=c, label=split)
         a2.plot(st, history[f"{split}_loss"], color=c, label=split)
     for ax in (a1, a2): _mark_steps(ax, marks); ax.set_xlabel("step"); ax.legend(fontsize=7)
-    a1.set_ylabel("accuracy"); a2.set_ylabel("loss"); a2.set_yscale("log")
-    fig.suptitle(title); fig.tight_layout()
+    a1.set_ylabel("accuracy")
+    a2.set_ylabel("loss"); a2.set_yscale("log")
+    fig.suptitle(title)
+    fig.tight_layout()
     return fig
 
 def plot_entropy_curves(steps, series: dict, marks: dict | None = None, title: str = "weight entropy",
@@ -127,10 +139,13 @@ def plot_entropy_curves(steps, series: dict, marks: dict | None = None, title: s
     for ax, (name, vals) in zip(axes[0], series.items()):
         v = np.asarray(vals, dtype=float)
         if normalize and np.isfinite(v).any(): v = v - np.nanmin(v)
-        ax.plot(steps, v, color="tab:green"); ax.set_title(name, fontsize=9); ax.set_xlabel("step")
+        ax.plot(steps, v, color="tab:green")
+        ax.set_title(name, fontsize=9); ax.set_xlabel("step")
         _mark_steps(ax, marks)
-    axes[0][0].set_ylabel(ylabel); axes[0][0].legend(fontsize=7) if marks else None
-    fig.suptitle(title); fig.tight_layout()
+    axes[0][0].set_ylabel(ylabel)
+    axes[0][0].legend(fontsize=7) if marks else None
+    fig.suptitle(title)
+    fig.tight_layout()
     return fig
 
 def plot_free_energy_gap(steps, dF, marks: dict | None = None, title: str = "free-energy gap dF = dL - T dH"):
@@ -144,7 +159,8 @@ def plot_free_energy_gap(steps, dF, marks: dict | None = None, title: str = "fre
     if np.isfinite(d).any() and np.nanmax(np.abs(d)) > 0:
         ax.set_yscale("symlog", linthresh=max(np.nanpercentile(np.abs(d[np.isfinite(d)]), 10), 1e-12))
     _mark_steps(ax, marks)
-    ax.set_xlabel("step"); ax.set_ylabel("dF"); ax.set_title(title); ax.legend(fontsize=7)
+    ax.set_xlabel("step")
+    ax.set_ylabel("dF"); ax.set_title(title); ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
@@ -212,7 +228,8 @@ def plot_spectrum_evolution(steps, spectra, n_show: int = 20, title: str = "Hess
     if symlog: ax.set_yscale("symlog", linthresh=1e-3)
     st = sorted(steps)
     if len(st) > 2 and st[-1] > 50 * max(st[1], 1): ax.set_xscale("symlog", linthresh=max(st[1], 1))  # log-spaced checkpoints
-    ax.set_xlabel("step"); ax.set_ylabel("eigenvalue"); ax.set_title(title); ax.legend(loc="best", fontsize=8)
+    ax.set_xlabel("step")
+    ax.set_ylabel("eigenvalue"); ax.set_title(title); ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -248,13 +265,16 @@ def plot_gap_barcode(steps, barcode: dict, title: str = "spectral-gap barcode"):
     for t in range(len(steps)):
         for j in range(lo.shape[1]):
             if np.isnan(lo[t, j]): continue
-            k = int(na[t, j]); c = cmap(min(k, 9) % 10)
+            k = int(na[t, j])
+            c = cmap(min(k, 9) % 10)
             ax.vlines(pos[t] + 0.08 * (j - lo.shape[1] / 2), lo[t, j], up[t, j], color=c, lw=4, alpha=0.8,
                       label=f"{k} above" if k not in seen and k <= 10 else None)
             seen.add(k)
     ax.set_yscale("symlog", linthresh=1e-3)
-    ax.set_xticks(pos); ax.set_xticklabels([str(int(s)) for s in steps], rotation=90, fontsize=7)
-    ax.set_xlabel("checkpoint step"); ax.set_ylabel("eigenvalue (gap interval)"); ax.set_title(title)
+    ax.set_xticks(pos)
+    ax.set_xticklabels([str(int(s)) for s in steps], rotation=90, fontsize=7)
+    ax.set_xlabel("checkpoint step")
+    ax.set_ylabel("eigenvalue (gap interval)"); ax.set_title(title)
     ax.legend(fontsize=7, title="eigenvalues above gap", title_fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: bars fill the axes
     fig.tight_layout()
     return fig
@@ -274,12 +294,14 @@ def plot_conv_filters(weight, title: str = "conv filters", ncols: int = 8):
     "Each output channel's first-input-channel kernel of a conv weight [out, in, h, w] as a picture."
     W = torch.as_tensor(weight).detach().float().cpu()
     if W.ndim != 4: raise ValueError(f"conv weight must be [out, in, h, w], got shape {tuple(W.shape)}")
-    n = W.shape[0]; ncols = min(ncols, n); nrows = math.ceil(n / ncols)
+    n = W.shape[0]
+    ncols = min(ncols, n); nrows = math.ceil(n / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(1.1 * ncols, 1.1 * nrows + 0.4), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
-            k = W[i, 0]; v = float(k.abs().max()) or 1.0
+            k = W[i, 0]
+            v = float(k.abs().max()) or 1.0
             ax.imshow(k.numpy(), cmap="RdBu_r", vmin=-v, vmax=v)
     fig.suptitle(title, fontsize=9)
     return fig
@@ -360,10 +382,12 @@ def plot_attribution_graph(G: nx.DiGraph, token_strings=None, title: str = "attr
                         for l in layers])
     ax.set_xticks(range(n_pos))
     if token_strings is not None: ax.set_xticklabels([repr(t)[1:-1] for t in token_strings[:n_pos]], rotation=60, ha="right", fontsize=7)
-    ax.set_xlim(-0.7, n_pos - 0.3); ax.set_ylim(min(layers) - 0.6, max(layers) + 0.6)
+    ax.set_xlim(-0.7, n_pos - 0.3)
+    ax.set_ylim(min(layers) - 0.6, max(layers) + 0.6)
     handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=k) for k, c in _KIND_COLORS.items()]
     ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    ax.set_title(title); fig.tight_layout()
+    ax.set_title(title)
+    fig.tight_layout()
     return fig
 
 # %% ../nbs/19_plots.ipynb #c0023
@@ -380,7 +404,7 @@ def _circuit_positions(G, n_layers: int, n_heads: int) -> dict:
     return pos
 
 def plot_circuit(graph, max_edges: int = 300, title: str | None = None, figsize=None):
-    "A circuit (an eap.Graph) as a layered graph: blue edges help the clean behaviour, red hurt it, width = |score|."
+    "A circuit (a circuit_graph.Graph) as a layered graph: blue edges help the clean behaviour, red hurt it, width = |score|."
     G = graph.to_networkx(in_graph_only=True)
     L, H = graph.cfg["n_layers"], graph.cfg["n_heads"]
     edges = sorted(G.edges(keys=True, data=True), key=lambda e: -abs(e[3]["score"]))[:max_edges]
@@ -403,7 +427,8 @@ def plot_circuit(graph, max_edges: int = 300, title: str | None = None, figsize=
     rows = [(0, "input")] + [(2 * l + 1, f"heads {l}") for l in range(L)] + ([(2 * l + 2, f"MLP {l}") for l in range(L)] if mlp else [])
     rows.append((2 * L + 1, "logits"))
     ax.set_yticks([r for r, _ in rows], [n for _, n in rows])
-    ax.set_xticks([]); ax.set_xlim(-(H + 1) / 2, (H - 1) / 2 + (1.8 if mlp else 0.5)); ax.set_ylim(-0.8, 2 * L + 1.8)
+    ax.set_xticks([])
+    ax.set_xlim(-(H + 1) / 2, (H - 1) / 2 + (1.8 if mlp else 0.5)); ax.set_ylim(-0.8, 2 * L + 1.8)
     for s in ("top", "right", "bottom"): ax.spines[s].set_visible(False)
     n_in = graph.count_included_edges()
     ax.set_title(title or f"circuit: {n_in} of {graph.n_edges} edges ({100 * n_in / max(graph.n_edges, 1):.2g}%)"
@@ -412,15 +437,18 @@ def plot_circuit(graph, max_edges: int = 300, title: str | None = None, figsize=
     return fig
 
 def plot_faithfulness_curve(curves, title: str = "faithfulness (MIB)", area_key: str | None = None):
-    "Faithfulness f(k) against the % of edges kept: one curve (an eap.faithfulness_curve dict) or a dict label -> curve."
+    "Faithfulness f(k) against the % of edges kept: one curve (a circuit_evaluation.faithfulness_curve dict) or a dict label -> curve."
     if isinstance(curves, dict) and "faithfulness" in curves: curves = {"circuit": curves}
     fig, ax = plt.subplots(figsize=(6, 3.8))
     for label, c in curves.items():
         extra = f" (area {c[area_key]:.3f})" if area_key and area_key in c else ""
         ax.plot(c["percentages"], c["faithfulness"], marker="o", ms=3, label=f"{label}{extra}")
-    ax.axhline(1.0, color="k", lw=0.8, ls="--"); ax.axhline(0.0, color="k", lw=0.5, ls=":")
-    ax.set_xscale("log"); ax.set_xlabel("% of edges in the circuit"); ax.set_ylabel("faithfulness f(k)")
-    ax.set_title(title); ax.legend(fontsize=8)
+    ax.axhline(1.0, color="k", lw=0.8, ls="--")
+    ax.axhline(0.0, color="k", lw=0.5, ls=":")
+    ax.set_xscale("log")
+    ax.set_xlabel("% of edges in the circuit"); ax.set_ylabel("faithfulness f(k)")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -436,10 +464,13 @@ def plot_head_scores_over_steps(steps, scores, title: str = "head scores over tr
     cb = fig.colorbar(im, ax=ax, label="score")
     if chance is not None: cb.ax.axhline(chance, color="red", lw=1.5); cb.ax.text(1.05, chance, "chance", color="red", fontsize=7, transform=cb.ax.get_yaxis_transform())
     every = max(1, n_steps // 20)
-    ax.set_xticks(range(0, n_steps, every)); ax.set_xticklabels([str(int(s)) for s in list(steps)[::every]], rotation=90, fontsize=7)
+    ax.set_xticks(range(0, n_steps, every))
+    ax.set_xticklabels([str(int(s)) for s in list(steps)[::every]], rotation=90, fontsize=7)
     rows_every = max(1, (L * H) // 40)
-    ax.set_yticks(range(0, L * H, rows_every)); ax.set_yticklabels([f"L{i // H}H{i % H}" for i in range(0, L * H, rows_every)], fontsize=7)
-    ax.set_xlabel("checkpoint step"); ax.set_ylabel("head"); ax.set_title(title)
+    ax.set_yticks(range(0, L * H, rows_every))
+    ax.set_yticklabels([f"L{i // H}H{i % H}" for i in range(0, L * H, rows_every)], fontsize=7)
+    ax.set_xlabel("checkpoint step")
+    ax.set_ylabel("head"); ax.set_title(title)
     fig.tight_layout()
     return fig
 
@@ -458,7 +489,8 @@ def plot_phase_change(steps, score, loss, result: dict | None = None, title: str
     "Induction score (left axis) and loss on repeated tokens (right axis) over steps, with the found change points."
     fig, ax = plt.subplots(figsize=(7, 3.8))
     ax.plot(list(steps), np.asarray(score, float), color="tab:blue", marker="o", ms=3, label="max induction score")
-    ax.set_xlabel("step"); ax.set_ylabel("induction score", color="tab:blue")
+    ax.set_xlabel("step")
+    ax.set_ylabel("induction score", color="tab:blue")
     ax2 = ax.twinx()
     ax2.plot(list(steps), np.asarray(loss, float), color="tab:red", marker="s", ms=3, label="loss on repeated tokens")
     ax2.set_ylabel("loss on repeated tokens", color="tab:red")

@@ -11,26 +11,14 @@ from torch import Tensor
 from transformer_lens import ActivationCache, HookedTransformer, HookedTransformerConfig
 
 from .core import resolve_device
+from transformer_lens.utilities import get_act_name
 from transformer_lens.utilities.activation_functions import apply_softcap
 from .models import non_special_token_ids
 
 # %% auto #0
-__all__ = ['tiny_transformer', 'accumulated_residual', 'apply_final_norm', 'soft_cap_logits', 'logit_lens', 'attention_post_norm',
+__all__ = ['accumulated_residual', 'apply_final_norm', 'soft_cap_logits', 'logit_lens', 'attention_post_norm',
            'head_contributions', 'decompose_residual', 'logit_diff_directions', 'direct_logit_attribution',
            'per_layer_logit_diff', 'check_residual_stream']
-
-# %% ../nbs/02_residual_stream.ipynb #c0006
-def tiny_transformer(n_layers: int = 2, d_model: int = 32, n_heads: int = 4, d_vocab: int = 50, n_ctx: int = 16,
-                     attn_only: bool = False, normalization_type: str | None = "LN", seed: int = 0, device=None) -> HookedTransformer:
-    "A random small HookedTransformer (hooks for head results and split q/k/v inputs on), for tests."
-    cfg = HookedTransformerConfig(n_layers=n_layers, d_model=d_model, n_heads=n_heads, d_head=d_model // n_heads,
-                                  d_mlp=None if attn_only else 4 * d_model, attn_only=attn_only, d_vocab=d_vocab, n_ctx=n_ctx,
-                                  act_fn="gelu", normalization_type=normalization_type, seed=seed,
-                                  device=str(resolve_device(device)))
-    model = HookedTransformer(cfg)
-    model.set_use_attn_result(True); model.set_use_split_qkv_input(True)
-    if not attn_only: model.set_use_hook_mlp_in(True)
-    return model.eval()
 
 # %% ../nbs/02_residual_stream.ipynb #c0009
 def accumulated_residual(cache: ActivationCache, n_layers: int | None = None) -> Float[Tensor, "layer batch pos d_model"]:
@@ -68,7 +56,7 @@ def _post_attention_norm(model: HookedTransformer, cache: ActivationCache, layer
     "`x` (batch pos [head_index] d_model) through the layer's post-attention norm at its cached scale (identity without one)."
     norm = attention_post_norm(model, layer)
     if norm is None: return x
-    scale = cache[f"blocks.{layer}.ln1_post.hook_scale"]             # batch pos 1
+    scale = cache[get_act_name("scale", layer, "ln1_post")]             # batch pos 1
     if x.dim() == 4: scale = scale[:, :, None]
     if hasattr(norm, "b"): x = x - x.mean(-1, keepdim=True)            # a LayerNorm centres; an RMS norm does not
     out = x / scale * norm.w
@@ -80,20 +68,23 @@ def head_contributions(model: HookedTransformer, cache: ActivationCache, layer: 
     out = torch.einsum("bphd,hdm->bphm", z, model.blocks[layer].attn.W_O)
     return _post_attention_norm(model, cache, layer, out, bias=False)
 
-def decompose_residual(model: HookedTransformer, cache: ActivationCache) -> tuple[Float[Tensor, "component batch pos d_model"], list[str]]:
+def decompose_residual(model: HookedTransformer, cache: ActivationCache) -> tuple[Float[Tensor, "n_components batch pos d_model"], list[str]]:
     "The final residual stream as a stack of additive components (embeddings, heads, biases, MLPs) and their labels."
     cfg = model.cfg
-    comps, labels = [cache["hook_embed"]], ["embed"]
-    if "hook_pos_embed" in cache.cache_dict:
-        comps.append(cache["hook_pos_embed"]); labels.append("pos_embed")
+    comps, labels = [cache[get_act_name("embed")]], ["embed"]
+    if get_act_name("pos_embed") in cache.cache_dict:
+        comps.append(cache[get_act_name("pos_embed")])
+        labels.append("pos_embed")
     bias = torch.zeros_like(comps[0])
     for l in range(cfg.n_layers):
         comps.extend(head_contributions(model, cache, l).unbind(2))
         labels.extend(f"L{l}H{h}" for h in range(cfg.n_heads))
         bias = bias + _post_attention_norm(model, cache, l, model.blocks[l].attn.b_O.expand_as(comps[0]), bias=True)
         if not cfg.attn_only:
-            comps.append(cache["mlp_out", l]); labels.append(f"MLP{l}")
-    comps.append(bias); labels.append("attn_bias")
+            comps.append(cache["mlp_out", l])
+            labels.append(f"MLP{l}")
+    comps.append(bias)
+    labels.append("attn_bias")
     return torch.stack(comps), labels
 
 # %% ../nbs/02_residual_stream.ipynb #c0016
@@ -103,13 +94,13 @@ def logit_diff_directions(model: HookedTransformer, answer_tokens: Int[Tensor, "
     return model.W_U[:, ans[:, 0]].T - model.W_U[:, ans[:, 1]].T
 
 def direct_logit_attribution(model: HookedTransformer, cache: ActivationCache, answer_tokens: Int[Tensor, "batch 2"],
-                             positions: Int[Tensor, "batch"]) -> tuple[Float[Tensor, "component batch"], list[str]]:
+                             positions: Int[Tensor, "batch"]) -> tuple[Float[Tensor, "n_components batch"], list[str]]:
     "Each residual component's direct contribution to logit[correct] - logit[wrong] at `positions`, final LN scale frozen."
     comps, labels = decompose_residual(model, cache)
     b = torch.arange(comps.shape[1], device=comps.device)
     pos = positions.to(comps.device)
     at = comps[:, b, pos]                                            # component batch d_model
-    scale = cache["ln_final.hook_scale"][b, pos] if model.cfg.normalization_type else None
+    scale = cache[get_act_name("scale")][b, pos] if model.cfg.normalization_type else None
     norm = model.cfg.normalization_type
     if norm in ("LN", "LNPre"): at = at - at.mean(-1, keepdim=True)
     if scale is not None: at = at / scale

@@ -27,13 +27,13 @@ def _scaled(eigenvalues, scale: str, linthresh: float) -> np.ndarray:
     if scale == "symlog": return np.sign(ev) * np.log1p(np.abs(ev) / linthresh)
     raise ValueError(f"scale={scale!r}: use 'linear' or 'symlog'")
 
-def eigenvalue_linkage(eigenvalues: Float[Tensor, "n"], scale: str = "linear", linthresh: float = 1e-3) -> np.ndarray:
+def eigenvalue_linkage(eigenvalues: Float[Tensor, "n_eigenvalues"], scale: str = "linear", linthresh: float = 1e-3) -> np.ndarray:
     "Single-linkage tree (scipy linkage matrix) of eigenvalues on a line."
     x = _scaled(eigenvalues, scale, linthresh)
     if len(x) < 2: raise ValueError(f"need at least 2 eigenvalues to cluster, got {len(x)}")
     return linkage(x[:, None], method="single")
 
-def eigenvalue_clusters(eigenvalues: Float[Tensor, "n"], resolution: float, scale: str = "linear",
+def eigenvalue_clusters(eigenvalues: Float[Tensor, "n_eigenvalues"], resolution: float, scale: str = "linear",
                         linthresh: float = 1e-3) -> np.ndarray:
     "Cluster labels of eigenvalues coarse-grained at `resolution`, numbered from the top cluster down (0 = largest)."
     x = _scaled(eigenvalues, scale, linthresh)
@@ -67,7 +67,7 @@ def group_blocks(blocks: Mapping[str, Sequence[int]], depth: int | None = 1, key
         out.setdefault(group, []).append((int(a), int(b)))
     return out
 
-def block_mass(eigenvectors: Float[Tensor, "n_params k"], blocks: Mapping[str, Sequence]) -> Float[Tensor, "k n_blocks"]:
+def block_mass(eigenvectors: Float[Tensor, "n_params n_vectors"], blocks: Mapping[str, Sequence]) -> Float[Tensor, "n_vectors n_blocks"]:
     "Fraction of each (unit) eigenvector's squared norm in each block; blocks map names to (a, b) or lists of them."
     V2 = torch.as_tensor(eigenvectors, dtype=torch.float64) ** 2
     V2 = V2 / V2.sum(0, keepdim=True)
@@ -155,7 +155,8 @@ def fiedler_linkage(tree: dict) -> np.ndarray:
         if not node["children"]: return leaf_id[id(node["nodes"])], 0, len(node["nodes"])
         (a, ha, na), (b, hb, nb) = walk(node["children"][0]), walk(node["children"][1])
         h = max(ha, hb) + 1
-        rows.append([a, b, h, na + nb]); counter[0] += 1
+        rows.append([a, b, h, na + nb])
+        counter[0] += 1
         return counter[0] - 1, h, na + nb
     if len(leaves) > 1: walk(tree)
     Z = np.array(rows, dtype=np.float64).reshape(-1, 4)

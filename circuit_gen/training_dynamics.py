@@ -4,7 +4,7 @@
 
 # %% ../nbs/17_training_dynamics.ipynb #c0002
 from __future__ import annotations
-import re, warnings
+import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
@@ -19,12 +19,14 @@ from transformer_lens import HookedTransformer, HookedTransformerConfig
 from .core import load_state, load_tensors, resolve_device, save_tensors
 from .models import load_model, non_special_token_ids, train_language_model
 from .head_scores import head_scores, random_tokens, bos_token_id
+from .testing import tiny_model
+from .training import checkpoint_step, list_checkpoints
 
 # %% auto #0
-__all__ = ['PYTHIA_STEPS', 'TASKS', 'TASK_ROLES', 'CheckpointError', 'CheckpointSeries', 'tiny_attn_only_model', 'periodic_batch',
-           'sweep', 'stack_results', 'induction_metrics', 'ioi_metrics', 'task_metrics', 'task_prompts',
-           'circuit_edges', 'enable_edge_hooks', 'edge_names_of', 'edge_jaccard', 'weighted_jaccard', 'overlap_table',
-           'role_heads', 'role_consistency', 'phase_change', 'induction_probe', 'train_induction_series']
+__all__ = ['PYTHIA_STEPS', 'TASKS', 'TASK_ROLES', 'CheckpointError', 'CheckpointSeries', 'periodic_batch', 'map_checkpoints',
+           'stack_results', 'induction_metrics', 'ioi_metrics', 'task_metrics', 'task_prompts', 'circuit_edges',
+           'enable_edge_hooks', 'edge_names_of', 'edge_jaccard', 'weighted_jaccard', 'overlap_table', 'role_heads',
+           'role_consistency', 'phase_change', 'induction_probe', 'train_induction_series']
 
 # %% ../nbs/17_training_dynamics.ipynb #c0005
 PYTHIA_STEPS = [0] + [2 ** i for i in range(10)] + list(range(1000, 143001, 1000))
@@ -40,10 +42,6 @@ def _weights_of(path) -> dict[str, Tensor]:
     try: state, _ = load_state(path)
     except Exception as e: raise CheckpointError(f"checkpoint {path} cannot be read ({e})") from e
     return state["model"] if isinstance(state, dict) and "model" in state else state
-
-def _step_of(path: Path) -> int | None:
-    m = re.search(r"step_?(\d+)", Path(path).stem)
-    return int(m.group(1)) if m else None
 
 class CheckpointSeries:
     "An ordered series of training checkpoints, loaded lazily one at a time."
@@ -120,7 +118,7 @@ class CheckpointSeries:
         "Checkpoint files (weights for `base`) or model folders, in step order (steps from names or given)."
         paths = [Path(p) for p in paths]
         if steps is None:
-            steps = [_step_of(p) for p in paths]
+            steps = [checkpoint_step(p) for p in paths]
             if None in steps: raise ValueError(f"cannot read a step from {paths[steps.index(None)]}: name files step<N>.safetensors or pass steps=")
         template = {}
         def loader(p):
@@ -144,9 +142,9 @@ class CheckpointSeries:
     def from_folder(cls, folder, base=None, on_error: str = "warn", device=None) -> "CheckpointSeries":
         "The `step*.safetensors` checkpoints of a training run folder, checked for gaps."
         folder = Path(folder)
-        files = sorted(folder.glob("step*.safetensors"), key=lambda p: _step_of(p) or 0)
+        files = [p for _, p in list_checkpoints(folder)]
         if not files: raise FileNotFoundError(f"no step*.safetensors checkpoints in {folder}: is it the run's checkpoints/ folder?")
-        steps = [_step_of(p) for p in files]
+        steps = [checkpoint_step(p) for p in files]
         gaps = _missing_steps(steps)
         if gaps:
             msg = f"checkpoint folder {folder} has gaps: steps {gaps[:10]}{'...' if len(gaps) > 10 else ''} are missing"
@@ -163,14 +161,6 @@ def _missing_steps(steps: Sequence[int]) -> list[int]:
     return sorted(grid - set(steps))
 
 # %% ../nbs/17_training_dynamics.ipynb #c0007
-def tiny_attn_only_model(d_vocab: int = 64, d_model: int = 32, n_heads: int = 2, n_layers: int = 2, n_ctx: int = 32,
-                         normalization_type: str | None = None, seed: int = 0, device=None) -> HookedTransformer:
-    "A tokenizer-free attention-only model (BOS = token 0) small enough to train in seconds on a CPU."
-    cfg = HookedTransformerConfig(n_layers=n_layers, n_heads=n_heads, d_model=d_model, d_head=d_model // n_heads, n_ctx=n_ctx,
-                                  d_vocab=d_vocab, attn_only=True, normalization_type=normalization_type, seed=seed,
-                                  device=str(resolve_device(device)))
-    return HookedTransformer(cfg)
-
 def periodic_batch(model: HookedTransformer, batch_size: int, seq_len: int, generator: torch.Generator,
                    min_period: int = 4) -> Int[Tensor, "batch pos"]:
     "BOS + random tokens repeating with a random period per row: only in-context copying predicts them."
@@ -181,15 +171,17 @@ def periodic_batch(model: HookedTransformer, batch_size: int, seq_len: int, gene
     return torch.cat([torch.full((batch_size, 1), bos_token_id(model)), x], 1)
 
 # %% ../nbs/17_training_dynamics.ipynb #c0015
-def sweep(series: CheckpointSeries, fn: Callable[[HookedTransformer, int], Mapping], folder,
+def map_checkpoints(series: CheckpointSeries, fn: Callable[[HookedTransformer, int], Mapping], folder,
           progress: bool = True) -> dict[int, dict[str, Tensor]]:
     "Run `fn(model, step)` over the series, caching each checkpoint's result in `folder`; resumes."
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     out = {}
     for step in tqdm(series.steps, desc=f"sweep {series.name}", disable=not progress, mininterval=5):
         f = folder/f"step{step:08d}.safetensors"
         if f.exists():
-            out[step] = load_tensors(f, device="cpu")[0]; continue
+            out[step] = load_tensors(f, device="cpu")[0]
+            continue
         model = series.load(step)
         if model is None: continue
         with torch.no_grad() if getattr(fn, "no_grad", True) else torch.enable_grad():
@@ -245,7 +237,7 @@ def task_metrics(model: HookedTransformer, task: str, **kwargs) -> dict[str, flo
 def task_prompts(model: HookedTransformer, task: str, n: int = 16, seed: int = 0, **kwargs):
     "Clean/corrupted prompts with answers for circuit discovery: EAP's induction prompts or IOI prompts."
     if task == "induction":
-        from circuit_gen.eap import make_induction_prompts
+        from circuit_gen.edge_attribution import make_induction_prompts
         return make_induction_prompts(model, n, seed=seed, **kwargs)
     if task == "ioi":
         if model.tokenizer is None: raise ValueError("the IOI task needs a tokenizer that spells names; this model has none")
@@ -256,7 +248,8 @@ def task_prompts(model: HookedTransformer, task: str, n: int = 16, seed: int = 0
 def circuit_edges(model: HookedTransformer, prompts, method: str = "EAP-IG-inputs", top_n: int = 20,
                   absolute: bool = True, **kwargs) -> dict[str, Tensor]:
     "Attribute every edge, keep the top `top_n`: {'scores': all edge scores, 'in_circuit': bool mask} in edge-name order."
-    from circuit_gen.eap import attribute_prompts, select_top_n
+    from circuit_gen.circuit_graph import select_top_n
+    from circuit_gen.edge_attribution import attribute_prompts
     enable_edge_hooks(model)
     graph = attribute_prompts(model, prompts, method=method, progress=False, **kwargs)
     chosen = select_top_n(graph, top_n, absolute=absolute, prune=False)
@@ -271,7 +264,7 @@ def enable_edge_hooks(model: HookedTransformer) -> HookedTransformer:
 
 def edge_names_of(model: HookedTransformer) -> list[str]:
     "MIB edge names of the model's graph, in the order `circuit_edges` uses."
-    from circuit_gen.eap import Graph
+    from circuit_gen.circuit_graph import Graph
     return Graph.from_model(model).edge_names
 
 def edge_jaccard(a: Tensor, b: Tensor) -> float:
@@ -323,7 +316,8 @@ def role_consistency(roles_t: Mapping[str, set], roles_final: Mapping[str, set])
 # %% ../nbs/17_training_dynamics.ipynb #c0032
 def phase_change(steps: Sequence[int], score: Sequence[float], loss: Sequence[float], window: int) -> dict:
     "Where the score rises fastest and the loss drops fastest (per step, between checkpoints); the score's 10-90% rise window."
-    steps = np.asarray(steps, dtype=float); score, loss = np.asarray(score, float), np.asarray(loss, float)
+    steps = np.asarray(steps, dtype=float)
+    score, loss = np.asarray(score, float), np.asarray(loss, float)
     if len(steps) < 3: raise ValueError(f"need at least 3 checkpoints to find a phase change, got {len(steps)}")
     dt = np.diff(steps)
     rise, drop = np.diff(score) / dt, -np.diff(loss) / dt
@@ -349,7 +343,8 @@ def train_induction_series(folder, steps: int = 600, checkpoint_every: int = 20,
                            n_heads: int = 2, seq_len: int = 32, batch_size: int = 32, lr: float = 3e-3, seed: int = 0,
                            device=None, progress: bool = True) -> CheckpointSeries:
     "Train a tiny attn-only model on periodic random tokens with dense checkpoints in `folder`; its series."
-    model = tiny_attn_only_model(d_vocab, d_model, n_heads, n_ctx=seq_len, seed=seed, device=device)
+    model = tiny_model(d_vocab=d_vocab, d_model=d_model, n_heads=n_heads, n_ctx=seq_len, attn_only=True, normalization_type=None,
+                       edge_hooks=False, seed=seed, device=device)
     train_language_model(model, lambda s, g: periodic_batch(model, batch_size, seq_len, g), steps=steps, lr=lr, warmup=10,
                          weight_decay=0.0, seed=seed, checkpoint_dir=folder, checkpoint_every=checkpoint_every, progress=progress)
     return CheckpointSeries.from_folder(folder, base=model)

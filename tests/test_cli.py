@@ -11,7 +11,8 @@ from pathlib import Path
 
 import nbformat, pytest, yaml
 
-from circuit_gen.cli import main, run_state
+from circuit_gen.cli import main
+from circuit_gen.runs import run_state
 
 # Values a shell would mangle or execute; they must reach the notebook byte for byte.
 EVIL = ["x; rm -rf ~", "it's \"quoted\" and  spaced", "$(touch PWNED) `touch PWNED2` | cat > PWNED3"]
@@ -21,7 +22,7 @@ def write_notebook(path, params_src: str, body_src: str) -> Path:
     "A three-cell notebook (imports, parameters cell, body)."
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"display_name": "python3", "language": "python", "name": "python3"}
-    nb.cells = [nbformat.v4.new_code_cell("import json, os, sys, time\nfrom pathlib import Path\nfrom circuit_gen.core import Run"),
+    nb.cells = [nbformat.v4.new_code_cell("import json, os, sys, time\nfrom pathlib import Path\nfrom circuit_gen.runs import Run"),
                 nbformat.v4.new_code_cell(params_src, metadata={"tags": ["parameters"]}),
                 nbformat.v4.new_code_cell(body_src)]
     for i, c in enumerate(nb.cells): c.id = f"c{i}"

@@ -13,8 +13,9 @@ import nbformat, pytest, yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_cli import Result, cli, write_notebook  # noqa: E402
 
-from circuit_gen.cli import main, run_state  # noqa: E402
-from circuit_gen.core import Run, read_json, read_yaml  # noqa: E402
+from circuit_gen.cli import main  # noqa: E402
+from circuit_gen.core import read_json, read_yaml  # noqa: E402
+from circuit_gen.runs import Run, run_state  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -98,7 +99,7 @@ def test_two_processes_logging_metrics_keep_every_key(tmp_path):
     Run("conc", "r", params={"a": 1}, root=tmp_path)
     code = textwrap.dedent("""
         import sys
-        from circuit_gen.core import Run
+        from circuit_gen.runs import Run
         run = Run("conc", "r", params={"a": 1}, root=sys.argv[1])
         for i in range(150): run.log_metrics(**{f"{sys.argv[2]}{i}": i})
     """)
@@ -164,7 +165,7 @@ def test_closed_set_parameter_is_checked_before_the_notebook_starts(tmp_path, en
 
 def test_experiment_notebooks_declare_their_closed_sets():
     "Every closed-set parameter of the experiment notebooks is a Literal whose default is one of its values."
-    from circuit_gen.cli import literal_choices, notebook_parameters
+    from circuit_gen.parameters import literal_choices, notebook_parameters
     expect = {"21_find_circuit": ["method", "task", "intervention", "selection"], "33_circuits_over_training": ["method", "task", "on_error"],
               "20_circuit_generalisation": ["intervention"], "28_hessian_digits": ["hessian_mode"], "31_train_clt": ["sparsity"],
               "34_head_scores_over_training": ["on_error"]}

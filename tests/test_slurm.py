@@ -12,7 +12,8 @@ from pathlib import Path
 
 import nbformat, pytest, yaml
 
-from circuit_gen.cli import main, sweep_status
+from circuit_gen.cli import main
+from circuit_gen.sweeps import sweep_status
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the helpers live in test_cli.py, next to this file
 from test_cli import EVIL, assert_no_shell_effects, cli, write_notebook

@@ -390,6 +390,7 @@ def render_site(nbs: Path, docs: dict[str, nbformat.NotebookNode], src: Path, ou
         pages[name] = title_of(nb)[0] or Path(name).stem
     shutil.copytree(mathjax_dir(), d/"assets"/"mathjax")
     shutil.copytree(VENDOR/"iframe-worker", d/"assets"/"iframe-worker")
+    if (nbs/"images").is_dir(): shutil.copytree(nbs/"images", d/"images")   # figures the prose links to (images/*.png)
     css = (nbs/"styles.css").read_text() if (nbs/"styles.css").exists() else ""
     (d/"assets"/"styles.css").write_text(css)
     cfg = src/"mkdocs.yml"
