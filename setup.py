@@ -41,7 +41,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
     include_package_data=True,
     # shipped toy models (safetensors weights + tokenizer) and sweep tables are package data
-    package_data={cfg['lib_name']: ['weights/*/*', 'hparams/*', 'vendor/*']},
+    package_data={cfg['lib_name']: ['weights/*/*', 'experiments/*', 'vendor/*']},
     install_requires=requirements,
     extras_require={'dev': dev_requirements, 'bench': bench_requirements, 'docs': docs_requirements},
     dependency_links=cfg.get('dep_links', '').split(),

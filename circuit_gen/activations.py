@@ -26,7 +26,9 @@ __all__ = ['mlp_hook_names', 'tiny_mlp_model', 'token_batches', 'toy_text_lines'
            'ActivationStore']
 
 # %% ../nbs/11_activations.ipynb #c0005
-def mlp_hook_names(model: HookedTransformer, layers: Sequence[int] | None = None) -> tuple[list[str], list[str]]:
+def mlp_hook_names(model: HookedTransformer, # a model with MLPs
+                   layers: Sequence[int] | None = None, # increasing, distinct layer indices; None: all
+                  ) -> tuple[list[str], list[str]]: # (`resid_mid`, or `resid_pre` in parallel blocks; `mlp_out`) names
     "TransformerLens hook names (inputs, outputs) of the MLPs in `layers` (all when None)."
     if model.cfg.attn_only:
         raise ValueError(f"model {model.cfg.model_name!r} is attention-only: a cross-layer transcoder needs a model with MLPs")
@@ -38,9 +40,17 @@ def mlp_hook_names(model: HookedTransformer, layers: Sequence[int] | None = None
     return [get_act_name(inp, l) for l in layers], [get_act_name("mlp_out", l) for l in layers]
 
 # %% ../nbs/11_activations.ipynb #c0007
-def tiny_mlp_model(n_layers: int = 2, d_model: int = 16, d_mlp: int = 32, n_heads: int = 4, n_ctx: int = 32,
-                   vocab_size: int = 300, seed: int = 0, normalization_type: str = "LN", dtype=torch.float32,
-                   device=None) -> HookedTransformer:
+def tiny_mlp_model(n_layers: int = 2, # transformer blocks
+                   d_model: int = 16, # residual stream width
+                   d_mlp: int = 32, # MLP width
+                   n_heads: int = 4, # attention heads per layer
+                   n_ctx: int = 32, # context length
+                   vocab_size: int = 300, # BPE vocabulary size (>= 257 + BOS)
+                   seed: int = 0, # initialisation seed
+                   normalization_type: str = "LN", # "LN", "RMS" or None
+                   dtype=torch.float32, # parameter dtype
+                   device=None, # defaults to `core.default_device()`
+                  ) -> HookedTransformer:
     "A random tiny HookedTransformer with MLPs and a toy BPE tokenizer, for tests."
     tok = build_bpe_tokenizer(toy_corpus(400), vocab_size=vocab_size)
     with tempfile.TemporaryDirectory() as d:   # TransformerLens re-reads the tokenizer from its folder
@@ -53,8 +63,13 @@ def tiny_mlp_model(n_layers: int = 2, d_model: int = 16, d_mlp: int = 32, n_head
     return model
 
 # %% ../nbs/11_activations.ipynb #c0010
-def token_batches(model: HookedTransformer, lines: Iterable[str], seq_len: int, batch_size: int,
-                  loop: bool = False, device=None) -> Iterator[Int[Tensor, "batch pos"]]:
+def token_batches(model: HookedTransformer, # a model with a tokenizer
+                  lines: Iterable[str], # text, one document per line (each starts with BOS, or EOS without one)
+                  seq_len: int, # tokens per row, BOS first; 2..`n_ctx`
+                  batch_size: int, # rows per batch
+                  loop: bool = False, # start over at the end, forever
+                  device=None, # defaults to `core.default_device()`
+                 ) -> Iterator[Int[Tensor, "batch pos"]]:
     "Rows of `seq_len` tokens (BOS first) from `lines`, `batch_size` rows at a time."
     if seq_len < 2 or seq_len > model.cfg.n_ctx:
         raise ValueError(f"seq_len={seq_len}: must be in 2..{model.cfg.n_ctx} (the model's context)")
@@ -77,7 +92,11 @@ def token_batches(model: HookedTransformer, lines: Iterable[str], seq_len: int, 
         if not loop: return
 
 # %% ../nbs/11_activations.ipynb #c0014
-def toy_text_lines(model: HookedTransformer, n_lines: int, ioi_fraction: float = 0.5, seed: int = 0) -> list[str]:
+def toy_text_lines(model: HookedTransformer, # a model with a tokenizer (for the IOI prompts)
+                   n_lines: int, # lines in all
+                   ioi_fraction: float = 0.5, # share of IOI prompts followed by their answer
+                   seed: int = 0, # seed of the lines and the shuffle
+                  ) -> list[str]:
     "Toy-corpus lines mixed with answered IOI prompts (`ioi_fraction` of them), shuffled."
     n_ioi = int(round(n_lines * ioi_fraction))
     lines = toy_corpus(n_lines - n_ioi, seed=seed)
@@ -89,8 +108,10 @@ def toy_text_lines(model: HookedTransformer, n_lines: int, ioi_fraction: float =
 
 # %% ../nbs/11_activations.ipynb #c0017
 @torch.no_grad()
-def collect_mlp_activations(model: HookedTransformer, tokens: Int[Tensor, "batch pos"], layers: Sequence[int] | None = None,
-                            ) -> tuple[Float[Tensor, "batch layer d_model"], Float[Tensor, "batch layer d_model"]]:
+def collect_mlp_activations(model: HookedTransformer, # a model with MLPs
+                            tokens: Int[Tensor, "batch pos"], # token ids
+                            layers: Sequence[int] | None = None, # layers to read; None: all
+                           ) -> tuple[Float[Tensor, "batch layer d_model"], Float[Tensor, "batch layer d_model"]]:
     "MLP inputs and outputs of `layers` for every token of `tokens`, one row per token."
     ins, outs = mlp_hook_names(model, layers)
     store = {}
@@ -103,7 +124,8 @@ def collect_mlp_activations(model: HookedTransformer, tokens: Int[Tensor, "batch
     return x, y
 
 # %% ../nbs/11_activations.ipynb #c0020
-def model_fingerprint(model: HookedTransformer) -> dict:
+def model_fingerprint(model: HookedTransformer, # any HookedTransformer
+                     ) -> dict:
     "What identifies a model for caches and saved CLTs: name, sizes and a hash of the weights' first values."
     h = hashlib.sha1()
     for n, p in sorted(model.state_dict().items()):
@@ -114,10 +136,19 @@ def model_fingerprint(model: HookedTransformer) -> dict:
 
 class ActivationStore:
     "Shuffled, memory-bounded batches of (MLP input, MLP output) rows from a token stream, optionally cached on disk."
-    def __init__(self, model: HookedTransformer | None, token_source: Iterable | None, batch_size: int,
-                 layers: Sequence[int] | None = None, budget_mb: float = 64.0, n_tokens: int | None = None,
-                 cache_dir=None, shard_tokens: int = 8192, seed: int = 0, epochs: int = 1, progress: bool = True,
-                 fingerprint: dict | None = None):
+    def __init__(self, model: HookedTransformer | None, # the model to run; None: read a complete cache in `cache_dir`
+                 token_source: Iterable | None, # token batches (`token_batches`); None with a complete cache
+                 batch_size: int, # rows per batch yielded
+                 layers: Sequence[int] | None = None, # MLP layers; None: all
+                 budget_mb: float = 64.0, # memory of the shuffle buffer in MiB (float32)
+                 n_tokens: int | None = None, # stop after this many token rows; None: the whole source
+                 cache_dir=None, # folder of safetensors shards and a manifest; None: no disk cache
+                 shard_tokens: int = 8192, # token rows per shard on disk
+                 seed: int = 0, # seed of the shuffles
+                 epochs: int = 1, # passes over the stream
+                 progress: bool = True, # show a progress bar
+                 fingerprint: dict | None = None, # model identity a cache must match; None: `model_fingerprint`
+                ):
         self.model, self.token_source, self.batch_size = model, token_source, int(batch_size)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.n_tokens, self.shard_tokens, self.seed, self.epochs, self.progress = n_tokens, int(shard_tokens), seed, epochs, progress

@@ -32,13 +32,13 @@ __all__ = ['PromptState', 'prompt_state', 'decoder_rows', 'frozen_forward', 'Att
 @dataclass
 class PromptState:
     "What the clean forward pass fixes for one prompt: frozen patterns and scales, features, errors, embeddings."
-    tokens: Int[Tensor, "pos"]
+    tokens: Int[Tensor, "pos"] # the prompt's token ids
     frozen: dict                                      # hook name -> clean activation (patterns, normalisation scales)
-    embeddings: Float[Tensor, "pos d_model"]
+    embeddings: Float[Tensor, "pos d_model"] # `resid_pre` of layer 0 (token and position embeddings)
     features: Int[Tensor, "n_features 3"]             # (layer, pos, feature index), sorted
-    activations: Float[Tensor, "n_features"]
-    pre_activations: Float[Tensor, "n_features"]
-    errors: Float[Tensor, "layer pos d_model"]
+    activations: Float[Tensor, "n_features"] # active feature values, in `features` order
+    pre_activations: Float[Tensor, "n_features"] # their encoder pre-activations
+    errors: Float[Tensor, "layer pos d_model"] # MLP output minus CLT reconstruction, model units
     logits: Float[Tensor, "pos d_vocab"]              # the model's output (after any logit soft-cap)
 
 def _check_prompt(model: HookedTransformer, prompt) -> Int[Tensor, "pos"]:
@@ -58,7 +58,11 @@ def _frozen_hook_names(model: HookedTransformer) -> list[str]:
     return [n for n in model.hook_dict if n.endswith("attn.hook_pattern") or n.endswith("hook_scale")]
 
 @torch.no_grad()
-def prompt_state(model: HookedTransformer, clt: CrossLayerTranscoder, prompt, max_features: int | None = None) -> PromptState:
+def prompt_state(model: HookedTransformer, # the model the CLT was trained on (every layer)
+                 clt: CrossLayerTranscoder, # a CLT over every layer of `model`
+                 prompt, # text, or token ids `[pos]` (BOS included as the model would add it)
+                 max_features: int | None = None, # keep only the largest activations (debugging); the rest go to errors
+                ) -> PromptState:
     "Run the clean forward pass of `prompt` and read off everything the local replacement model freezes."
     check_clt_model(clt, model)
     if clt.cfg.layers != list(range(model.cfg.n_layers)):
@@ -85,7 +89,11 @@ def prompt_state(model: HookedTransformer, clt: CrossLayerTranscoder, prompt, ma
                        features=torch.stack([layer, pos, feat], 1), activations=acts[pos, layer, feat],
                        pre_activations=pre[pos, layer, feat], errors=y - y_hat.to(y.dtype), logits=logits[0])
 
-def decoder_rows(clt: CrossLayerTranscoder, layers: Int[Tensor, "n"], features: Int[Tensor, "n"], out_layer: int) -> Float[Tensor, "n d_model"]:
+def decoder_rows(clt: CrossLayerTranscoder, # the transcoder
+                 layers: Int[Tensor, "n"], # source layer of each feature
+                 features: Int[Tensor, "n"], # feature index of each
+                 out_layer: int, # the MLP output written to
+                ) -> Float[Tensor, "n d_model"]:
     "Model-unit decoder vectors to MLP `out_layer` of the (source layer, feature) pairs given."
     rows = clt.W_dec[0].new_zeros(len(layers), clt.cfg.d_model)
     for s in range(out_layer + 1):
@@ -93,9 +101,14 @@ def decoder_rows(clt: CrossLayerTranscoder, layers: Int[Tensor, "n"], features: 
         if sel.any(): rows = rows.index_put((sel.nonzero(as_tuple=True)[0],), clt.W_dec[s][out_layer - s, features[sel]])
     return rows / clt.output_scale[out_layer]
 
-def frozen_forward(model: HookedTransformer, clt: CrossLayerTranscoder, state: PromptState,
-                   embeddings: Float[Tensor, "batch pos d_model"], activations: Float[Tensor, "batch n_features"],
-                   errors: Float[Tensor, "batch layer pos d_model"], demean_logits: bool = False) -> tuple[Tensor, Tensor]:
+def frozen_forward(model: HookedTransformer, # the model the CLT was trained on (every layer)
+                   clt: CrossLayerTranscoder, # a CLT over every layer of `model`
+                   state: PromptState, # the clean run's frozen values (`prompt_state`)
+                   embeddings: Float[Tensor, "batch pos d_model"], # input embeddings (source nodes)
+                   activations: Float[Tensor, "batch n_features"], # feature activations (source nodes)
+                   errors: Float[Tensor, "batch layer pos d_model"], # error terms (source nodes)
+                   demean_logits: bool = False, # logit nodes minus the mean logit
+                  ) -> tuple[Tensor, Tensor]:
     "Feature pre-activations and logit-node values (pre-soft-cap logits) of the local replacement model at the given inputs."
     B, n_pos = embeddings.shape[0], len(state.tokens)
     ins, outs = mlp_hook_names(model, clt.cfg.layers)
@@ -129,21 +142,21 @@ def frozen_forward(model: HookedTransformer, clt: CrossLayerTranscoder, state: P
 @dataclass
 class AttributionGraph:
     "An attribution graph: nodes, the dense adjacency (rows = targets) and the constants that complete it."
-    prompt: str
-    tokens: Int[Tensor, "pos"]
-    token_strings: list[str]
+    prompt: str # the prompt text
+    tokens: Int[Tensor, "pos"] # its token ids
+    token_strings: list[str] # each token decoded
     features: Int[Tensor, "n_features 3"]         # (layer, pos, feature)
-    activations: Float[Tensor, "n_features"]
-    logit_tokens: Int[Tensor, "n_logits"]
-    logit_probabilities: Float[Tensor, "n_logits"]
-    logit_strings: list[str]
-    adjacency: Float[Tensor, "n_nodes n_nodes"]
+    activations: Float[Tensor, "n_features"] # feature activations in the clean run
+    logit_tokens: Int[Tensor, "n_logits"] # token ids of the logit nodes
+    logit_probabilities: Float[Tensor, "n_logits"] # their probabilities at the last position
+    logit_strings: list[str] # the logit tokens decoded
+    adjacency: Float[Tensor, "n_nodes n_nodes"] # `A[target, source]` direct effects
     bias: Float[Tensor, "n_nodes"]                   # constant term of each target (0 for sources)
     target_values: Float[Tensor, "n_nodes"]          # pre-activation / logit-node value (pre-soft-cap) in the clean run
-    n_layers: int
-    d_features: int
-    model_name: str = ""
-    clt_name: str = ""
+    n_layers: int # model layers
+    d_features: int # CLT features per layer
+    model_name: str = "" # for the graph files
+    clt_name: str = "" # for the graph files
     demean_logits: bool = False                      # logit nodes minus the mean logit (circuit-tracer's convention)
 
     @property
@@ -161,7 +174,8 @@ class AttributionGraph:
     @property
     def logit_slice(self) -> slice: return slice(self.token_slice.stop, self.n_nodes)
 
-    def node_ids(self, error_ids: str = "circuit-tracer") -> list[str]:
+    def node_ids(self, error_ids: str = "circuit-tracer", # "circuit-tracer" (errors `0_{l}_{p}`) or "unique" (`{l}_-1_{p}`)
+                ) -> list[str]:
         "Node ids in adjacency order as circuit-tracer spells them (error nodes `0_{layer}_{pos}`; `{layer}_-1_{pos}` if 'unique')."
         ids = [f"{l}_{f}_{p}" for l, p, f in self.features.tolist()]
         if error_ids == "circuit-tracer": ids += [f"0_{l}_{p}" for l in range(self.n_layers) for p in range(self.n_pos)]
@@ -178,10 +192,18 @@ def _select_logits(logits: Float[Tensor, "d_vocab"], max_n_logits: int, desired_
     n = max(1, min(n, max_n_logits))
     return idx[:n], p[:n]
 
-def build_attribution_graph(model: HookedTransformer, clt: CrossLayerTranscoder, prompt, max_n_logits: int = 10,
-              desired_logit_prob: float = 0.95, batch_size: int = 32, max_features: int | None = None,
-              logit_tokens: Sequence[int] | None = None, progress: bool = True, clt_name: str = "",
-              demean_logits: bool = False) -> AttributionGraph:
+def build_attribution_graph(model: HookedTransformer, # the model the CLT was trained on (every layer)
+                            clt: CrossLayerTranscoder, # a CLT over every layer of `model`
+                            prompt, # text, or token ids `[pos]` (BOS included as the model would add it)
+                            max_n_logits: int = 10, # most logit nodes
+                            desired_logit_prob: float = 0.95, # take top logits until their probability reaches this
+                            batch_size: int = 32, # targets per backward pass
+                            max_features: int | None = None, # keep only the largest activations (debugging)
+                            logit_tokens: Sequence[int] | None = None, # logit nodes to use instead of the top ones
+                            progress: bool = True, # show a progress bar
+                            clt_name: str = "", # recorded in the graph
+                            demean_logits: bool = False, # logit nodes minus the mean logit (circuit-tracer)
+                           ) -> AttributionGraph:
     "The attribution graph of `prompt`: exact direct effects in the local replacement model, by batched backward passes."
     state = prompt_state(model, clt, prompt, max_features=max_features)
     dtype = state.embeddings.dtype
@@ -274,9 +296,14 @@ def _intervention_errors(model: HookedTransformer, clt: CrossLayerTranscoder, st
         worst = max(worst, (change - expected).abs().max().item())
     return worst
 
-def check_attribution_graph(model: HookedTransformer, clt: CrossLayerTranscoder | None = None, prompt=None,
-                            demean_logits: bool = False, max_sources: int = 256, rel_tol: float | None = None,
-                            seed: int = 0) -> dict:
+def check_attribution_graph(model: HookedTransformer, # a model with MLPs and a tokenizer
+                            clt: CrossLayerTranscoder | None = None, # a CLT over every layer; None: a random one
+                            prompt=None, # text or token ids; None: an IOI sentence
+                            demean_logits: bool = False, # check with demeaned logit nodes
+                            max_sources: int = 256, # sources checked against interventions
+                            rel_tol: float | None = None, # relative tolerance; None: 1e-4 (1e-9 in float64)
+                            seed: int = 0, # seed of the random CLT
+                           ) -> dict:
     "Build an attribution graph on `model` and check edges = interventions, completeness and exact replacement; return the figures."
     arch = model.cfg.original_architecture or model.cfg.model_name
     if prompt is None: prompt = "When Mary and John went to the store, John gave a drink to"
@@ -320,12 +347,16 @@ def check_attribution_graph(model: HookedTransformer, clt: CrossLayerTranscoder 
             "feature_node_vs_clt": pre_err, "replacement_with_errors": with_errors, "replacement_without_errors": without_errors}
 
 # %% ../nbs/13_attribution_graph.ipynb #c0016
-def normalize_matrix(A: Float[Tensor, "n n"]) -> Float[Tensor, "n n"]:
+def normalize_matrix(A: Float[Tensor, "n n"], # adjacency, rows = targets
+                    ) -> Float[Tensor, "n n"]:
     "Rows of |A| normalised to sum to 1 (all-zero rows stay zero)."
     a = A.abs()
     return a / a.sum(1, keepdim=True).clamp_min(1e-10)
 
-def compute_influence(A: Float[Tensor, "n n"], weights: Float[Tensor, "n"], max_iter: int = 1000) -> Float[Tensor, "n"]:
+def compute_influence(A: Float[Tensor, "n n"], # non-negative adjacency of an acyclic graph, rows = targets
+                      weights: Float[Tensor, "n"], # weight of each target node
+                      max_iter: int = 1000, # longest path considered before giving up
+                     ) -> Float[Tensor, "n"]:
     "`weights (A + A^2 + ...)`: the total influence of each node on the weighted targets, for acyclic A."
     current = weights @ A
     influence = current.clone()
@@ -335,7 +366,8 @@ def compute_influence(A: Float[Tensor, "n n"], weights: Float[Tensor, "n"], max_
         influence += current
     raise RuntimeError(f"influence did not converge in {max_iter} iterations: is the graph acyclic?")
 
-def logit_weights(graph: AttributionGraph) -> Float[Tensor, "n_nodes"]:
+def logit_weights(graph: AttributionGraph, # the graph (`build_attribution_graph`)
+                 ) -> Float[Tensor, "n_nodes"]:
     "Logit probabilities on the logit nodes, zero elsewhere."
     w = torch.zeros(graph.n_nodes, dtype=graph.adjacency.dtype)
     w[graph.logit_slice] = graph.logit_probabilities.to(w.dtype)
@@ -350,12 +382,15 @@ def _find_threshold(scores: Tensor, fraction: float) -> Tensor:
 @dataclass
 class PrunedGraph:
     "Which nodes and edges pruning keeps, and every node's cumulative-influence rank score."
-    node_mask: Bool[Tensor, "n_nodes"]
-    edge_mask: Bool[Tensor, "n_nodes n_nodes"]
-    influence: Float[Tensor, "n_nodes"]
-    cumulative: Float[Tensor, "n_nodes"]
+    node_mask: Bool[Tensor, "n_nodes"] # nodes kept
+    edge_mask: Bool[Tensor, "n_nodes n_nodes"] # `[target, source]` edges kept
+    influence: Float[Tensor, "n_nodes"] # each node's influence on the logits
+    cumulative: Float[Tensor, "n_nodes"] # share of the total influence up to this node, by rank
 
-def prune_graph(graph: AttributionGraph, node_threshold: float = 0.8, edge_threshold: float = 0.98) -> PrunedGraph:
+def prune_graph(graph: AttributionGraph, # the graph (`build_attribution_graph`)
+                node_threshold: float = 0.8, # keep the nodes holding this share of the influence; (0, 1]
+                edge_threshold: float = 0.98, # keep the edges holding this share of the edge scores; (0, 1]
+               ) -> PrunedGraph:
     "Keep nodes with the first `node_threshold` of influence on the logits and edges with `edge_threshold`."
     for name, v in [("node_threshold", node_threshold), ("edge_threshold", edge_threshold)]:
         if not 0 < v <= 1: raise ValueError(f"{name}={v} must be in (0, 1]")
@@ -381,7 +416,8 @@ def prune_graph(graph: AttributionGraph, node_threshold: float = 0.8, edge_thres
     cumulative[order] = influence[order].cumsum(0) / influence.sum().clamp_min(1e-30)
     return PrunedGraph(node_mask=node_mask, edge_mask=edge_mask, influence=influence, cumulative=cumulative)
 
-def graph_scores(graph: AttributionGraph) -> dict:
+def graph_scores(graph: AttributionGraph, # the graph (`build_attribution_graph`)
+                ) -> dict: # `replacement_score`, `completeness_score` in [0, 1]
     "Replacement and completeness scores of the (unpruned) graph."
     w = logit_weights(graph)
     An = normalize_matrix(graph.adjacency)
@@ -392,9 +428,11 @@ def graph_scores(graph: AttributionGraph) -> dict:
     return {"replacement_score": (tok / (tok + err)).item(), "completeness_score": ((non_error * out).sum() / out.sum()).item()}
 
 # %% ../nbs/13_attribution_graph.ipynb #c0021
-def supernode_adjacency(graph: AttributionGraph, groups: Mapping[str, Sequence[str]],
-                        node_mask: Bool[Tensor, "n_nodes"] | None = None,
-                        error_ids: str = "circuit-tracer") -> tuple[list[str], Float[Tensor, "m m"]]:
+def supernode_adjacency(graph: AttributionGraph, # the graph (`build_attribution_graph`)
+                        groups: Mapping[str, Sequence[str]], # name -> node ids (as `node_ids(error_ids)` spells them)
+                        node_mask: Bool[Tensor, "n_nodes"] | None = None, # ungrouped nodes to keep; None: all
+                        error_ids: str = "circuit-tracer", # "circuit-tracer" (errors `0_{l}_{p}`) or "unique" (`{l}_-1_{p}`)
+                       ) -> tuple[list[str], Float[Tensor, "m m"]]: # (names, adjacency `[m, m]`)
     "Node names and adjacency after merging each group of node ids into one supernode (ungrouped kept nodes stay)."
     ids = graph.node_ids(error_ids)
     index = {n: i for i, n in enumerate(ids)}
@@ -423,7 +461,10 @@ def supernode_adjacency(graph: AttributionGraph, groups: Mapping[str, Sequence[s
     return names, M @ graph.adjacency @ M.T
 
 # %% ../nbs/13_attribution_graph.ipynb #c0027
-def graph_to_networkx(graph: AttributionGraph, pruned: PrunedGraph | None = None, error_ids: str = "unique") -> nx.DiGraph:
+def graph_to_networkx(graph: AttributionGraph, # the graph (`build_attribution_graph`)
+                      pruned: PrunedGraph | None = None, # nodes and edges to keep; None: `prune_graph(graph)`
+                      error_ids: str = "unique", # "circuit-tracer" (errors `0_{l}_{p}`) or "unique" (`{l}_-1_{p}`)
+                     ) -> nx.DiGraph:
     "The (pruned) graph as a networkx DiGraph with layer/pos/kind/label/influence node attributes."
     pruned = pruned or prune_graph(graph)
     ids = graph.node_ids(error_ids)

@@ -18,9 +18,9 @@ from transformer_lens import HookedTransformer
 from transformer_lens.utilities import get_act_name
 
 from .core import resolve_device
-from .circuit_graph import (Graph, _attn_post_norms, _capture_sources, _dest_hooks, _model_label, _source_hooks,
-                                       select_greedy, select_top_n)
-from .edge_attribution import _call_metric, _pad_pair, attribute_prompts, check_prompts, prompt_metric
+from .circuit_graph import Graph, _attn_post_norms, _dest_hooks, _model_label, select_greedy, select_top_n
+from .edge_attribution import (_call_metric, _capture_for, _check_convention, _pad_pair, _source_hooks_for,
+                                          attribute_prompts, check_prompts, prompt_metric)
 
 # %% auto #0
 __all__ = ['MIB_PERCENTAGES', 'INTERVENTIONS', 'evaluate_graph', 'area_under_curve', 'faithfulness_curve', 'circuit_scores',
@@ -31,7 +31,7 @@ MIB_PERCENTAGES = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
 INTERVENTIONS = ("patching", "zero", "mean", "mean-positional")
 
 # %% ../nbs/15b_circuit_evaluation.ipynb #e037
-def _source_means(model, lay, tokens, lengths, positional: bool, batch_size: int, device):
+def _source_means(model, lay, tokens, lengths, positional: bool, batch_size: int, device, convention: str = "circuit_gen"):
     "Mean source outputs over real positions (per position if `positional`) of a reference prompt set."
     tokens = torch.as_tensor(tokens).long().to(device)
     lengths = torch.full((len(tokens),), tokens.shape[1], device=device) if lengths is None else torch.as_tensor(lengths, device=device)
@@ -41,7 +41,7 @@ def _source_means(model, lay, tokens, lengths, positional: bool, batch_size: int
     for i0 in range(0, len(tokens), batch_size):
         t, l = tokens[i0:i0 + batch_size], lengths[i0:i0 + batch_size]
         mask = (torch.arange(T, device=device)[None] < l[:, None])
-        acts, _ = _capture_sources(model, lay, t, mask.long() if (l < T).any() else None)
+        acts, _ = _capture_for(model, lay, t, mask.long() if (l < T).any() else None, convention)
         total += (acts * mask[:, :, None, None]).sum(0).double()
         count += mask.sum(0)
     if positional: return (total / count.clamp_min(1)[:, None, None]).to(model.cfg.dtype)
@@ -50,9 +50,12 @@ def _source_means(model, lay, tokens, lengths, positional: bool, batch_size: int
 def evaluate_graph(model: HookedTransformer, graph: Graph, clean_tokens: Int[Tensor, "batch pos"],
                    corrupted_tokens: Int[Tensor, "batch pos"] | None, metric: Callable | None,
                    clean_lengths=None, corrupted_lengths=None, intervention: str = "patching", mean_tokens=None,
-                   mean_lengths=None, batch_size: int = 32, return_logits: bool = False, progress: bool = False, device=None):
+                   mean_lengths=None, batch_size: int = 32, return_logits: bool = False, progress: bool = False, device=None,
+                   convention: str = "circuit_gen", # "reference": the `input` node is the token embedding alone, as in EAP-IG
+                  ):
     "Per-prompt metric (or logits) of `model` with every edge outside `graph`'s circuit ablated by `intervention`."
     if intervention not in INTERVENTIONS: raise ValueError(f"unknown intervention {intervention!r}: choose one of {INTERVENTIONS}")
+    _check_convention(convention)
     graph.check(model)
     device = resolve_device(device if device is not None else model.cfg.device)
     lay = graph._layout
@@ -63,7 +66,7 @@ def evaluate_graph(model: HookedTransformer, graph: Graph, clean_tokens: Int[Ten
     N, T = clean.shape
     if intervention.startswith("mean"):
         ref, ref_l = (corrupted, kl) if mean_tokens is None else (mean_tokens, mean_lengths)
-        means = _source_means(model, lay, ref, ref_l, intervention == "mean-positional", batch_size, device)
+        means = _source_means(model, lay, ref, ref_l, intervention == "mean-positional", batch_size, device, convention)
         if intervention == "mean-positional" and means.shape[0] < T:
             raise ValueError(f"mean-positional reference prompts have {means.shape[0]} positions, the prompts {T}: give longer mean_tokens")
     out_of_graph = (~graph.in_graph & lay.real).to(device=device, dtype=model.cfg.dtype)
@@ -75,7 +78,7 @@ def evaluate_graph(model: HookedTransformer, graph: Graph, clean_tokens: Int[Ten
         sl = slice(i0, i0 + batch_size)
         c, cmask = clean[sl], None if cm is None else cm[sl]
         b = c.shape[0]
-        if intervention == "patching": ablated, _ = _capture_sources(model, lay, corrupted[sl], None if km is None else km[sl])
+        if intervention == "patching": ablated, _ = _capture_for(model, lay, corrupted[sl], None if km is None else km[sl], convention)
         elif intervention == "zero": ablated = torch.zeros(b, T, lay.n_forward, model.cfg.d_model, device=device, dtype=model.cfg.dtype)
         elif intervention == "mean": ablated = means[None, None].expand(b, T, -1, -1)
         else: ablated = means[None, :T].expand(b, -1, -1, -1)
@@ -101,7 +104,7 @@ def evaluate_graph(model: HookedTransformer, graph: Graph, clean_tokens: Int[Ten
                     update = update + norms[l](z + torch.einsum(spec, delta[:, :, r], w[r])) - norms[l](z)
                 return act + update
             return hook
-        fwd = [(n, source_hook(r)) for n, r in _source_hooks(lay)] + [(n, dest_hook(c_, ph)) for n, c_, ph in _dest_hooks(lay)]
+        fwd = [(n, source_hook(r)) for n, r in _source_hooks_for(lay, convention)] + [(n, dest_hook(c_, ph)) for n, c_, ph in _dest_hooks(lay)]
         with torch.no_grad(), model.hooks(fwd_hooks=fwd):
             logits = model(c, attention_mask=cmask)
         results.append(logits if return_logits else _call_metric(metric, logits, torch.arange(N, device=device)[sl]))
@@ -127,12 +130,15 @@ def area_under_curve(percentages: Sequence[float], values: Sequence[float]) -> f
 def faithfulness_curve(model: HookedTransformer, graph: Graph, clean_tokens, corrupted_tokens, metric: Callable,
                        clean_lengths=None, corrupted_lengths=None, percentages: Sequence[float] = MIB_PERCENTAGES,
                        absolute: bool = False, intervention: str = "patching", selection: str = "top_n",
-                       batch_size: int = 32, progress: bool = True, **kwargs) -> dict:
+                       batch_size: int = 32, progress: bool = True,
+                       convention: str = "circuit_gen", # "reference": MIB's edge counts (rounded down) and EAP-IG's input node
+                       **kwargs) -> dict:
     "Faithfulness of the circuits with k% of `graph`'s edges (chosen by `selection`), with CPR/CMD-style areas."
+    reference = _check_convention(convention) == "reference"
     select = {"top_n": select_top_n, "greedy": select_greedy}.get(selection)
     if select is None: raise ValueError(f"selection={selection!r}: choose 'top_n' or 'greedy'")
     ev = lambda g: evaluate_graph(model, g, clean_tokens, corrupted_tokens, metric, clean_lengths, corrupted_lengths,
-                                  intervention=intervention, batch_size=batch_size, **kwargs).mean().item()
+                                  intervention=intervention, batch_size=batch_size, convention=convention, **kwargs).mean().item()
     device = resolve_device(kwargs.get("device") or model.cfg.device)
     clean, *_ , cm, _ = _pad_pair(model, clean_tokens, corrupted_tokens, clean_lengths, corrupted_lengths, device)
     with torch.no_grad():
@@ -144,13 +150,13 @@ def faithfulness_curve(model: HookedTransformer, graph: Graph, clean_tokens, cor
         raise ValueError(f"metric is {m_full:.4g} with and without every edge ablated: faithfulness is undefined for this task/intervention")
     fs, ms, ns = [], [], []
     for k in tqdm(percentages, desc="faithfulness", disable=not progress):
-        n = int(round(graph.n_edges * float(k) / 100))
+        n = int(float(k) / 100 * graph.n_edges) if reference else int(round(graph.n_edges * float(k) / 100))
         circuit = select(graph, n, absolute=absolute)
         m = ev(circuit)
         ms.append(m)
         fs.append((m - m_empty) / (m_full - m_empty)); ns.append(circuit.count_included_edges())
     return {"percentages": [float(k) for k in percentages], "faithfulness": fs, "metric": ms, "n_edges": ns,
-            "metric_full": m_full, "metric_empty": m_empty, "absolute": absolute, "intervention": intervention,
+            "metric_full": m_full, "metric_empty": m_empty, "absolute": absolute, "intervention": intervention, "convention": convention,
             "area": area_under_curve(percentages, fs), "area_abs_gap": area_under_curve(percentages, [abs(1 - f) for f in fs])}
 
 def circuit_scores(model: HookedTransformer, graph: Graph, *args, **kwargs) -> dict:

@@ -25,7 +25,8 @@ __all__ = ['top_n', 'REFERENCE_CFG_KEYS', 'graph_config', 'Graph', 'prune', 'sel
 # %% ../nbs/15_circuit_graph.ipynb #c0006
 _CFG_KEYS = ("n_layers", "n_heads", "parallel_attn_mlp", "d_model", "attn_only")
 
-def graph_config(model_or_cfg) -> dict:
+def graph_config(model_or_cfg, # a HookedTransformer, its cfg, or a dict with at least `n_layers`, `n_heads`, `d_model`
+                ) -> dict:
     "The graph-relevant config (`n_layers n_heads parallel_attn_mlp d_model attn_only`) of a model, its cfg, or a dict."
     c = getattr(model_or_cfg, "cfg", model_or_cfg)
     get = (lambda k, d=None: c.get(k, d)) if isinstance(c, dict) else (lambda k, d=None: getattr(c, k, d))
@@ -79,9 +80,12 @@ class _Layout:
 # %% ../nbs/15_circuit_graph.ipynb #c0008
 class Graph:
     "The MIB edge graph of a HookedTransformer: dense edge scores [n_forward, n_backward], real-edge and in-graph masks."
-    def __init__(self, cfg, scores: Float[Tensor, "n_forward n_backward"] | None = None,
-                 in_graph: Bool[Tensor, "n_forward n_backward"] | None = None,
-                 nodes_in_graph: Bool[Tensor, "n_forward"] | None = None, nodes_scores: Float[Tensor, "n_forward"] | None = None):
+    def __init__(self, cfg, # anything `graph_config` reads
+                 scores: Float[Tensor, "n_forward n_backward"] | None = None, # edge scores; None: zeros
+                 in_graph: Bool[Tensor, "n_forward n_backward"] | None = None, # circuit edges; None: none
+                 nodes_in_graph: Bool[Tensor, "n_forward"] | None = None, # circuit source nodes; None: none
+                 nodes_scores: Float[Tensor, "n_forward"] | None = None, # node scores, if the method gives them
+                ):
         self.cfg = graph_config(cfg)
         self._layout = lay = _Layout(self.cfg)
         shape = (lay.n_forward, lay.n_backward)
@@ -96,7 +100,8 @@ class Graph:
         self.meta: dict = {}
 
     @classmethod
-    def from_model(cls, model: HookedTransformer) -> "Graph":
+    def from_model(cls, model: HookedTransformer, # any HookedTransformer
+                  ) -> "Graph":
         "An empty, unscored graph of `model`."
         return cls(graph_config(model))
 
@@ -109,18 +114,22 @@ class Graph:
     edge_names = property(lambda self: list(self._layout.edge_names))
     n_edges = property(lambda self: len(self._layout.edge_names))
 
-    def forward_index(self, node: str) -> int:
+    def forward_index(self, node: str, # "input", `a{l}.h{h}` or `m{l}`
+                     ) -> int:
         "Row of source node `node` ('input', 'a1.h0', 'm1')."
         try: return self._layout.fwd_index[node]
         except KeyError: raise KeyError(f"no source node {node!r} in a graph with {self.cfg}") from None
 
-    def backward_index(self, node: str, qkv: str | None = None) -> int:
+    def backward_index(self, node: str, # `a{l}.h{h}`, `m{l}` or "logits"
+                       qkv: str | None = None, # "q", "k" or "v" for a head; None otherwise
+                      ) -> int:
         "Column of destination `node` ('m1', 'logits', or a head with qkv in 'q','k','v')."
         name = f"{node}<{qkv}>" if qkv else node
         try: return self._layout.bwd_index[name]
         except KeyError: raise KeyError(f"no destination {name!r} in a graph with {self.cfg} (heads need q, k or v)") from None
 
-    def edge_index(self, name: str) -> tuple[int, int]:
+    def edge_index(self, name: str, # `source->destination`, e.g. "a0.h1->a1.h2<q>"
+                  ) -> tuple[int, int]:
         "(row, column) of edge `name`, e.g. 'a0.h1->a1.h2<q>'."
         src, sep, dst = name.partition("->")
         f, b = self._layout.fwd_index.get(src), self._layout.bwd_index.get(dst)
@@ -146,7 +155,8 @@ class Graph:
         "Scores of the real edges, in `edge_names` order."
         return self.scores[self._layout.edge_rows, self._layout.edge_cols]
 
-    def check(self, model: HookedTransformer):
+    def check(self, model: HookedTransformer, # the model to use the circuit on
+             ):
         "Raise if this graph was built for another architecture than `model` (layers, heads, d_model, MLPs) or its hooks are off."
         mine, theirs = self.cfg, graph_config(model)
         diffs = [f"{k}: circuit {mine[k]}, model {theirs[k]}" for k in _CFG_KEYS if mine[k] != theirs[k]]
@@ -169,7 +179,8 @@ def _check_scores(graph: Graph):
         raise ValueError(f"{int(bad.sum())} edge scores are NaN (first: {graph.forward_names[f]}->{graph.backward_names[b]}): "
                          "the attribution diverged or the file was edited; recompute the scores")
 
-def prune(graph: Graph) -> Graph:
+def prune(graph: Graph, # the circuit to prune (in place)
+         ) -> Graph:
     "Keep only in-graph edges on an input->logits path; set `nodes_in_graph` to the nodes on such paths (in place)."
     lay = graph._layout
     ig = graph.in_graph & lay.real
@@ -201,7 +212,11 @@ def _finish(graph: Graph, chosen: Tensor, do_prune: bool, how: str) -> Graph:
     g.meta["selection"] = how
     return prune(g) if do_prune else g
 
-def select_top_n(graph: Graph, n: int, absolute: bool = False, prune: bool = True) -> Graph:
+def select_top_n(graph: Graph, # the scored graph
+                 n: int, # edges to keep, 0..`n_edges`
+                 absolute: bool = False, # rank by |score|
+                 prune: bool = True, # drop edges not on an input->logits path (`prune`)
+                ) -> Graph:
     "A copy of `graph` whose circuit is the `n` highest-scoring edges (by |score| if `absolute`), pruned."
     if not 0 <= int(n) <= graph.n_edges: raise ValueError(f"n={n}: the graph has {graph.n_edges} edges")
     s = _ranked(graph, absolute).flatten()
@@ -211,11 +226,19 @@ def select_top_n(graph: Graph, n: int, absolute: bool = False, prune: bool = Tru
 
 top_n = select_top_n
 
-def select_threshold(graph: Graph, threshold: float, absolute: bool = False, prune: bool = True) -> Graph:
+def select_threshold(graph: Graph, # the scored graph
+                     threshold: float, # lowest score kept
+                     absolute: bool = False, # rank by |score|
+                     prune: bool = True, # drop edges not on an input->logits path (`prune`)
+                    ) -> Graph:
     "A copy of `graph` whose circuit is the edges scoring >= `threshold` (|score| if `absolute`), pruned."
     return _finish(graph, _ranked(graph, absolute) >= float(threshold), prune, f"threshold({threshold}, absolute={absolute})")
 
-def select_greedy(graph: Graph, n: int, absolute: bool = False, prune: bool = True) -> Graph:
+def select_greedy(graph: Graph, # the scored graph
+                  n: int, # edges to add (fewer if none is left)
+                  absolute: bool = False, # rank by |score|
+                  prune: bool = True, # drop edges not on an input->logits path (`prune`)
+                 ) -> Graph:
     "A copy of `graph` grown from `logits` backwards: repeatedly add the best edge into a node already in the circuit."
     if not 0 <= int(n) <= graph.n_edges: raise ValueError(f"n={n}: the graph has {graph.n_edges} edges")
     s = _ranked(graph, absolute)
@@ -239,7 +262,8 @@ def _node_layer(name: str, n_layers: int) -> int:
     return int(re.match(r"[am](\d+)", name).group(1))
 
 @patch
-def to_networkx(self: Graph, in_graph_only: bool = True) -> nx.MultiDiGraph:
+def to_networkx(self: Graph, in_graph_only: bool = True, # only the circuit; False: every real edge
+               ) -> nx.MultiDiGraph:
     "A networkx MultiDiGraph of the circuit (or of every real edge), with scores and layers as attributes."
     lay, G = self._layout, nx.MultiDiGraph(cfg=dict(self.cfg))
     for i, name in enumerate(self.node_names):
@@ -257,7 +281,8 @@ def to_networkx(self: Graph, in_graph_only: bool = True) -> nx.MultiDiGraph:
     return G
 
 # %% ../nbs/15_circuit_graph.ipynb #g006
-def check_model_hooks(model: HookedTransformer):
+def check_model_hooks(model: HookedTransformer, # the model to check
+                     ):
     "Raise unless `model` exposes per-head results, split q/k/v inputs and MLP inputs (what edge-level work needs)."
     cfg, missing = model.cfg, []
     if not cfg.use_attn_result: missing.append("model.set_use_attn_result(True)")
@@ -305,7 +330,8 @@ def _capture_sources(model, lay, tokens, attention_mask) -> Float[Tensor, "batch
 
 # %% ../nbs/15_circuit_graph.ipynb #c0061
 @patch
-def to_json(self: Graph, path) -> Path:
+def to_json(self: Graph, path, # the `.json` file to write
+           ) -> Path:
     "Write the graph as MIB/EAP-IG JSON."
     nodes = {}
     for i, name in enumerate(self.forward_names):
@@ -319,7 +345,9 @@ def to_json(self: Graph, path) -> Path:
     return Path(path)
 
 @patch(cls_method=True)
-def from_json(cls: Graph, path, model: HookedTransformer | None = None) -> Graph:
+def from_json(cls: Graph, path, # an MIB/EAP-IG `.json` circuit
+              model: HookedTransformer | None = None, # check the circuit fits it; None: no check
+             ) -> Graph:
     "Read a MIB/EAP-IG JSON circuit; with `model`, also check it fits."
     try: d = json.loads(Path(path).read_text())
     except json.JSONDecodeError as e:
@@ -353,7 +381,8 @@ def _edge_lookup(self: Graph) -> dict:
     return self._layout.lookup
 
 @patch
-def to_pt(self: Graph, path) -> Path:
+def to_pt(self: Graph, path, # the `.pt` file to write
+         ) -> Path:
     "Write the graph as an MIB/EAP-IG .pt circuit file."
     d = {"cfg": dict(self.cfg), "src_nodes": self.forward_names, "dst_nodes": self.backward_names,
          "edges_scores": self.scores.clone(), "edges_in_graph": self.in_graph.clone(), "nodes_in_graph": self.nodes_in_graph.clone()}
@@ -362,7 +391,9 @@ def to_pt(self: Graph, path) -> Path:
     return Path(path)
 
 @patch(cls_method=True)
-def from_pt(cls: Graph, path, model: HookedTransformer | None = None) -> Graph:
+def from_pt(cls: Graph, path, # an MIB/EAP-IG `.pt` circuit
+            model: HookedTransformer | None = None, # check the circuit fits it; None: no check
+           ) -> Graph:
     "Read an MIB/EAP-IG .pt circuit (with weights_only=True); with `model`, also check it fits."
     try: d = torch_load(path)
     except Exception as e: raise ValueError(f"{path} is not a readable torch file ({type(e).__name__}: {str(e)[:120]}): truncated or not a circuit?") from None
@@ -387,7 +418,9 @@ def from_pt(cls: Graph, path, model: HookedTransformer | None = None) -> Graph:
     _check_scores(g)
     return g
 
-def load_graph(path, model: HookedTransformer | None = None) -> Graph:
+def load_graph(path, # a `.json` or `.pt` circuit file
+               model: HookedTransformer | None = None, # check the circuit fits it; None: no check
+              ) -> Graph:
     "Read a circuit file (.json or .pt, by suffix)."
     suffix = Path(path).suffix
     if suffix == ".json": return Graph.from_json(path, model)
@@ -400,7 +433,10 @@ REFERENCE_CFG_KEYS = ("n_layers", "n_heads", "parallel_attn_mlp", "d_model")   #
 def _model_label(model: HookedTransformer) -> str:
     return f"{model.cfg.model_name} ({model.cfg.original_architecture})"
 
-def check_circuit_files(model: HookedTransformer, n_edges: int = 20, seed: int = 0) -> dict:
+def check_circuit_files(model: HookedTransformer, # any model with edge hooks
+                        n_edges: int = 20, # edges in the random test circuit
+                        seed: int = 0, # seed of the random scores
+                       ) -> dict:
     "Assert that a circuit on `model`'s graph survives .json and .pt exactly, with the cfg keys the EAP-IG reference reads."
     import tempfile
     graph = Graph.from_model(model)

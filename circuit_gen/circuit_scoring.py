@@ -29,7 +29,9 @@ __all__ = ['GPT2_IOI_CIRCUIT', 'TOY_IOI_CIRCUIT', 'CIRCUITS', 'resolve_positions
 # %% ../nbs/05_circuit_scoring.ipynb #c0006
 _POS = re.compile(r"^(IO|S1|S2|END)([+-]\d+)?$")
 
-def resolve_positions(name: str, prompts: PromptSet) -> Int[Tensor, "batch"] | None:
+def resolve_positions(name: str, # "IO", "S1", "S2", "END", with an offset such as "S1+1", or "all"
+                      prompts: PromptSet, # the prompts to read positions from
+                     ) -> Int[Tensor, "batch"] | None:
     "Per-prompt token positions for a position name such as 'END' or 'S1+1' (None for 'all')."
     if name == "all": return None
     m = _POS.match(name)
@@ -39,9 +41,9 @@ def resolve_positions(name: str, prompts: PromptSet) -> Int[Tensor, "batch"] | N
 @dataclass
 class Circuit:
     "Heads by role, each with the positions it acts at (and, optionally, the position it should attend to)."
-    roles: dict[str, dict]
-    name: str = ""
-    model: str = ""
+    roles: dict[str, dict] # role -> `{"heads", "positions", "attends_to"}` spec
+    name: str = "" # label for reports
+    model: str = "" # name of the model the circuit was found on
 
     def __post_init__(self):
         for role, spec in self.roles.items():
@@ -55,7 +57,8 @@ class Circuit:
         hs = {h for spec in self.roles.values() for h in spec["heads"]}
         return sorted(hs, key=lambda s: tuple(int(x) for x in re.findall(r"\d+", s)))
 
-    def check(self, model: HookedTransformer) -> None:
+    def check(self, model: HookedTransformer, # the model to check against
+             ) -> None:
         "Raise if the circuit names a layer or head the model does not have."
         for role, spec in self.roles.items():
             for h in spec["heads"]:
@@ -63,7 +66,9 @@ class Circuit:
                 except ValueError as e: raise ValueError(f"circuit {self.name or ''} role {role!r}: {e}") from None
                 if kind != "head": raise ValueError(f"circuit role {role!r}: {h!r} is not a head ('a{{layer}}.h{{head}}')")
 
-    def keep_mask(self, model: HookedTransformer, prompts: PromptSet) -> Bool[Tensor, "batch pos layer head_index"]:
+    def keep_mask(self, model: HookedTransformer, # the model the circuit is for
+                  prompts: PromptSet, # prompts whose positions the roles name
+                 ) -> Bool[Tensor, "batch pos layer head_index"]:
         "Where each head is kept (True) or ablated: a head is kept at the positions of the roles it plays."
         B, P = prompts.clean_tokens.shape
         keep = torch.zeros(B, P, model.cfg.n_layers, model.cfg.n_heads, dtype=torch.bool)
@@ -77,8 +82,12 @@ class Circuit:
                     else: keep[b, pos.clamp(0, P - 1), l, hh] = True
         return keep
 
-    def ablated_logits(self, model: HookedTransformer, prompts: PromptSet, intervention: str = "mean", device=None,
-                       reference: PromptSet | None = None) -> Float[Tensor, "batch pos d_vocab"]:
+    def ablated_logits(self, model: HookedTransformer, # the model the circuit is for
+                       prompts: PromptSet, # IOI prompts (`ioi.make_ioi_prompts`)
+                       intervention: str = "mean", # "mean" (per position class), "patching" or "zero"
+                       device=None, # where to run; None: the model's device
+                       reference: PromptSet | None = None, # corrupted prompts of the means; None: `prompts`
+                      ) -> Float[Tensor, "batch pos d_vocab"]:
         "The model's logits on the clean prompts with every head outside the circuit ablated."
         self.check(model)
         return run_with_heads_kept(model, prompts, self.keep_mask(model, prompts), intervention, device, reference)
@@ -89,12 +98,15 @@ class Circuit:
 
     def to_dict(self) -> dict: return {"name": self.name, "model": self.model, "roles": self.roles}
     @classmethod
-    def from_dict(cls, d: dict) -> "Circuit": return cls(roles=d["roles"], name=d.get("name", ""), model=d.get("model", ""))
-    def save(self, path) -> None:
+    def from_dict(cls, d: dict, # what `to_dict` returned: `name`, `model`, `roles`
+                 ) -> "Circuit": return cls(roles=d["roles"], name=d.get("name", ""), model=d.get("model", ""))
+    def save(self, path, # the `.json` file to write
+            ) -> None:
         "Write the circuit as JSON."
         with atomic_write(path, "w") as f: json.dump(self.to_dict(), f, indent=1)
     @classmethod
-    def load(cls, path) -> "Circuit": return cls.from_dict(json.loads(Path(path).read_text()))
+    def load(cls, path, # a `.json` file written by `save`
+            ) -> "Circuit": return cls.from_dict(json.loads(Path(path).read_text()))
 
 # %% ../nbs/05_circuit_scoring.ipynb #c0010
 def _heads(s: str) -> list[str]: return [f"a{x.split('.')[0]}.h{x.split('.')[1]}" for x in s.split()]
@@ -110,7 +122,8 @@ GPT2_IOI_CIRCUIT = Circuit(name="gpt2-ioi", model="gpt2", roles={
 })
 
 # %% ../nbs/05_circuit_scoring.ipynb #c0015
-def position_classes(prompts: PromptSet) -> Int[Tensor, "batch pos"]:
+def position_classes(prompts: PromptSet, # the prompts to classify
+                    ) -> Int[Tensor, "batch pos"]:
     "0 for ordinary tokens, 1..4 for the IO, S1, S2 and END positions, -1 for padding."
     B, P = prompts.clean_tokens.shape
     cls = torch.zeros(B, P, dtype=torch.long)
@@ -119,8 +132,13 @@ def position_classes(prompts: PromptSet) -> Int[Tensor, "batch pos"]:
     for i, k in enumerate(("IO", "S1", "S2", "END"), start=1): cls[b, prompts.positions[k].cpu()] = i
     return cls
 
-def run_with_heads_kept(model: HookedTransformer, prompts: PromptSet, keep: Bool[Tensor, "batch pos layer head_index"],
-                        intervention: str = "mean", device=None, reference: PromptSet | None = None) -> Float[Tensor, "batch pos d_vocab"]:
+def run_with_heads_kept(model: HookedTransformer, # the model to run
+                        prompts: PromptSet, # IOI prompts (`ioi.make_ioi_prompts`)
+                        keep: Bool[Tensor, "batch pos layer head_index"], # True where a head's `z` is kept (`keep_mask`)
+                        intervention: str = "mean", # "mean" (per position class), "patching" or "zero"
+                        device=None, # where to run; None: the model's device
+                        reference: PromptSet | None = None, # corrupted prompts of the means; None: `prompts`
+                       ) -> Float[Tensor, "batch pos d_vocab"]:
     "Logits on the clean prompts with each head's z replaced where `keep` is False (patching, zero or mean)."
     if intervention not in ("mean", "patching", "zero"): raise ValueError(f"intervention={intervention!r}: use 'mean', 'patching' or 'zero'")
     device = resolve_device(device) if device is not None else model.cfg.device
@@ -161,8 +179,15 @@ def _role_scores(circuit, model, prompts, device) -> dict[str, Tensor]:
         out[f"{role}_attention"] = torch.stack(vals).mean(0).cpu() if vals else torch.full((len(prompts),), float("nan"))
     return out
 
-def score_circuit(circuit, model: HookedTransformer, prompts: PromptSet, intervention: str = "mean",
-                  batch_size: int = 128, min_gap: float = 1.0, device=None, reference: PromptSet | None = None) -> list[dict]:
+def score_circuit(circuit, # a `Circuit` (or any object with `check`, `empty`, `ablated_logits`)
+                  model: HookedTransformer, # the model to score on
+                  prompts: PromptSet, # IOI prompts (`ioi.make_ioi_prompts`)
+                  intervention: str = "mean", # "mean" (per position class), "patching" or "zero"
+                  batch_size: int = 128, # prompts per forward pass
+                  min_gap: float = 1.0, # faithfulness is NaN where full minus empty logit diff <= this
+                  device=None, # where to run; None: the model's device
+                  reference: PromptSet | None = None, # corrupted prompts of the means; None: `prompts`
+                 ) -> list[dict]: # one dict per prompt
     "One row per prompt: faithfulness of `circuit` (ablating the rest by `intervention`), role scores, family and knobs."
     device = resolve_device(device) if device is not None else model.cfg.device
     circuit.check(model)
@@ -187,7 +212,11 @@ def score_circuit(circuit, model: HookedTransformer, prompts: PromptSet, interve
     return rows
 
 # %% ../nbs/05_circuit_scoring.ipynb #f13c02
-def check_circuit_scorer(model: HookedTransformer, n: int = 8, seed: int = 0, tol: float = 1e-4) -> dict:
+def check_circuit_scorer(model: HookedTransformer, # a model with a tokenizer
+                         n: int = 8, # IOI prompts
+                         seed: int = 0, # seed of the prompts
+                         tol: float = 1e-4, # largest relative logit error allowed
+                        ) -> dict: # errors, mean gap and faithfulness of the full and empty circuits
     "Check that the full circuit scores 1 and the empty one 0 on `model`'s IOI prompts, with exact logits; return the figures."
     arch = getattr(model.cfg, "original_architecture", None) or "model"
     device = next(model.parameters()).device
@@ -219,7 +248,9 @@ def check_circuit_scorer(model: HookedTransformer, n: int = 8, seed: int = 0, to
     return figures
 
 # %% ../nbs/05_circuit_scoring.ipynb #c0024
-def write_rows_csv(rows: list[dict], path) -> Path:
+def write_rows_csv(rows: list[dict], # one dict per prompt (`score_circuit`)
+                   path, # the `.csv` file to write
+                  ) -> Path: # `path`
     "Write per-prompt rows as CSV (columns: the union of the rows' keys, in first-seen order)."
     cols = list(dict.fromkeys(k for r in rows for k in r))
     with atomic_write(path, "w") as f:
@@ -227,7 +258,8 @@ def write_rows_csv(rows: list[dict], path) -> Path:
         for r in rows: w.writerow({k: r.get(k, "") for k in cols})
     return Path(path)
 
-def read_rows_csv(path) -> list[dict]:
+def read_rows_csv(path, # a `.csv` file written by `write_rows_csv`
+                 ) -> list[dict]:
     "Read a per-prompt CSV back; numbers become floats, 'True'/'False' booleans."
     def conv(v):
         if v in ("True", "False"): return v == "True"
@@ -257,7 +289,10 @@ def _ratio_of_means(sub: list[dict]) -> float:
     full, circ, none = (float(np.mean([r[k] for r in sub])) for k in ("logit_diff", "logit_diff_circuit", "logit_diff_empty"))
     return (circ - none) / (full - none) if abs(full - none) > 1e-9 else math.nan
 
-def generalisation_report(rows: list[dict], fail_below: float = 0.5, min_n: int = 5) -> dict:
+def generalisation_report(rows: list[dict], # per-prompt rows from `score_circuit`
+                          fail_below: float = 0.5, # faithfulness under which a prompt counts as a failure
+                          min_n: int = 5, # fewest prompts with a property to test it
+                         ) -> dict: # `families`, `property_tests` (Holm-corrected), `numeric_knobs`, counts
     "Per-family summary and tests of which prompt properties predict low faithfulness."
     fam = {}
     for f in dict.fromkeys(r["family"] for r in rows):
@@ -302,7 +337,8 @@ TOY_IOI_CIRCUIT = Circuit(name="toy-ioi", model="toy-ioi", roles={
 
 CIRCUITS = {"gpt2-ioi": GPT2_IOI_CIRCUIT, "toy-ioi": TOY_IOI_CIRCUIT}
 
-def load_circuit(name_or_path) -> Circuit:
+def load_circuit(name_or_path, # a key of `CIRCUITS` or a `.json` file
+                ) -> Circuit:
     "A shipped circuit spec by name (`CIRCUITS`) or a Circuit JSON file."
     if str(name_or_path) in CIRCUITS: return CIRCUITS[str(name_or_path)]
     p = Path(name_or_path)
@@ -310,8 +346,15 @@ def load_circuit(name_or_path) -> Circuit:
     raise ValueError(f"unknown circuit {name_or_path!r}: use one of {sorted(CIRCUITS)} or a JSON file written by Circuit.save")
 
 # %% ../nbs/05_circuit_scoring.ipynb #c0034
-def grow_circuit(model: HookedTransformer, prompts: PromptSet, circuit: Circuit, role: str = "added",
-                 positions=("END",), target: float = 0.9, intervention: str = "mean", max_heads: int = 8) -> tuple[Circuit, list]:
+def grow_circuit(model: HookedTransformer, # the model to score on
+                 prompts: PromptSet, # IOI prompts (`ioi.make_ioi_prompts`)
+                 circuit: Circuit, # the circuit to start from
+                 role: str = "added", # role the added heads join
+                 positions=("END",), # positions the added heads are kept at
+                 target: float = 0.9, # median faithfulness to reach
+                 intervention: str = "mean", # "mean" (per position class), "patching" or "zero"
+                 max_heads: int = 8, # most heads to add
+                ) -> tuple[Circuit, list]: # (grown circuit, [(head added, median faithfulness)])
     "Greedily add heads (as `role`, kept at `positions`) to `circuit` until its median faithfulness reaches `target`."
     roles = {r: dict(s, heads=list(s["heads"])) for r, s in circuit.roles.items()}
     faith = lambda c: float(np.nanmedian([r["faithfulness"] for r in score_circuit(c, model, prompts, intervention)]))

@@ -10,12 +10,14 @@ from typing import Sequence
 
 from .core import read_json
 from .runs import STATUS_FILE, run_state
-from .parameters import describe_parameters, list_notebooks, notebook_experiment, notebook_parameters, parse_parameters
+from .parameters import (check_parameters, describe_parameters, list_notebooks, load_preset, notebook_experiment,
+                                    notebook_parameters, parse_parameters)
 from .notebook_runs import choose_run_folder, run_notebook
 from .sweeps import (SCRIPT_FILE, SLURM_DEFAULTS, TABLE_FILE, collect_sweep, create_sweep, run_row, submit_sweep,
                                 sweep_folder, sweep_spec, sweep_status)
 from .tour import run_tour
 from .graph_viewer import view
+from .spectrum_viewer import list_spectra, view_spectra
 
 # %% auto #0
 __all__ = ['build_parser', 'main']
@@ -30,6 +32,9 @@ def _cmd_run(a) -> int:
         nb = Path(a.notebook)
         declared = notebook_parameters(nb)
         params = parse_parameters(nb, a.param, a.file, declared)
+        if a.preset:   # the experiment file's preset first, then -f and -p on top
+            preset = check_parameters(load_preset(nb, a.preset)[0], declared, nb, where=lambda k: f"preset {a.preset!r}")
+            params = {**preset, **params}
         run_dir, params = choose_run_folder(nb, params, declared, run_dir=a.run_dir, out=a.out, run_id=a.run_id,
                                             experiment=a.experiment)
         if not a.quiet: print(f"running {nb} into {run_dir}", flush=True)
@@ -87,13 +92,16 @@ def _cmd_tour(a) -> int:
     return 1 if failed else 0
 
 def _cmd_view(a) -> int:
-    page = view(a.graph, a.out, serve=a.serve, port=a.port)
+    path = Path(a.path)
+    if path.is_dir() and list_spectra(path): page = view_spectra(path, a.out, serve=a.serve, port=a.port)
+    elif path.is_file() and path.suffix == ".json": page = view(path, a.out, serve=a.serve, port=a.port)
+    else: raise ValueError(f"{path} is neither an attribution graph file (a .json in circuit-tracer's format) nor a run folder "
+                           "holding Hessian spectra (hessian_<step>.safetensors, from 28_hessian_digits, 29_hessian_grokking or 30_fiedler)")
     print(f"viewer page: {page.path}")
     if page.server is not None:
         print(f"serving at {page.server.url}  (Ctrl-C to stop)", flush=True)
         page.server.wait()
     return 0
-
 
 # %% ../nbs/18d_cli.ipynb #c0043
 def build_parser() -> argparse.ArgumentParser:
@@ -108,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", parents=[common], help="run a notebook into a new run folder runs/<experiment>/<run_id>/")
     r.add_argument("notebook", nargs="?")
     params(r)
+    r.add_argument("--preset", help="start from a preset of the notebook's experiment file (e.g. gpu, gpu:gpt2)")
     r.add_argument("--run-id")
     r.add_argument("--experiment", help="folder name under runs/ (default: from the notebook)")
     r.add_argument("--out", help="runs root (default: the project's runs/ or $CIRCUIT_GEN_RUNS)")
@@ -122,11 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave out cells with these test flags (default: hub without network, cuda without a GPU)")
     r.set_defaults(fn=_cmd_run)
     s = sub.add_parser("sweep", parents=[common], help="write (and --submit) a SLURM array sweep of a notebook or a sweep file")
-    s.add_argument("notebook", help="a notebook, or a sweep file slurm/sweeps/*.yaml")
+    s.add_argument("notebook", help="an experiment (circuit_gen/experiments/NAME.yaml), a notebook, or a sweep file")
     params(s)
     s.add_argument("--grid", action="append", metavar="NAME=V1,V2", help="a parameter to sweep (repeatable)")
     s.add_argument("--seeds", type=int, help="add a seed axis 0..N-1")
-    s.add_argument("--preset", help="start from circuit_gen/hparams (e.g. gpu)")
+    s.add_argument("--preset", help="start from a preset of the notebook's experiment file (e.g. gpu, gpu:gpt2)")
     s.add_argument("--name", help="sweep name (default: experiment + table hash)")
     s.add_argument("--gpus", type=int, help=f"GPUs per task (default {SLURM_DEFAULTS['gpus']}; 0 for none)")
     s.add_argument("--time", help=f"time limit per task (default {SLURM_DEFAULTS['time']})")
@@ -162,9 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--only", help="regex on notebook names")
     u.add_argument("--device", default="", help="e.g. cpu")
     u.set_defaults(fn=_cmd_tour)
-    v = sub.add_parser("view", parents=[common], help="write the offline viewer page of an attribution graph file (circuit-tracer format)")
-    v.add_argument("graph", help="a graph .json (create_graph_files, circuit-tracer or Neuronpedia)")
-    v.add_argument("--out", help="the page to write (default: the graph's name with .html)")
+    v = sub.add_parser("view", parents=[common], help="write the offline viewer page of an attribution graph file or of a run's Hessian spectra")
+    v.add_argument("path", help="a graph .json (create_graph_files, circuit-tracer or Neuronpedia), or a run folder with hessian_<step>.safetensors")
+    v.add_argument("--out", help="the page to write (default: the graph's name with .html; spectrum_viewer.html in the run folder)")
     v.add_argument("--serve", action="store_true", help="also serve it on 127.0.0.1 until Ctrl-C")
     v.add_argument("--port", type=int, default=0, help="port to serve on (default: any free one)")
     v.set_defaults(fn=_cmd_view)

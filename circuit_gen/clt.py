@@ -56,11 +56,17 @@ class _Step(torch.autograd.Function):
         window = ((pre - threshold).abs() < ctx.bandwidth / 2).to(g.dtype)
         return torch.zeros_like(pre), _sum_to(-(1 / ctx.bandwidth) * window * g, threshold.shape), None
 
-def jumprelu(pre: Tensor, threshold: Tensor, bandwidth: float) -> Tensor:
+def jumprelu(pre: Tensor, # pre-activations
+             threshold: Tensor, # per-feature thresholds $\theta$, broadcast against `pre`
+             bandwidth: float, # width $\varepsilon$ of the rectangle kernel of the threshold gradient
+            ) -> Tensor:
     "`pre * (pre > threshold)`, with the rectangle-kernel straight-through gradient for `threshold`."
     return _JumpReLU.apply(pre, threshold, bandwidth)
 
-def step(pre: Tensor, threshold: Tensor, bandwidth: float) -> Tensor:
+def step(pre: Tensor, # pre-activations
+         threshold: Tensor, # per-feature thresholds $\theta$, broadcast against `pre`
+         bandwidth: float, # width $\varepsilon$ of the rectangle kernel of the threshold gradient
+        ) -> Tensor:
     "`(pre > threshold)` as floats (the L0 count), with the rectangle-kernel straight-through gradient for `threshold`."
     return _Step.apply(pre, threshold, bandwidth)
 
@@ -68,17 +74,17 @@ def step(pre: Tensor, threshold: Tensor, bandwidth: float) -> Tensor:
 @dataclass
 class CLTConfig:
     "Shape and training hyperparameters of a cross-layer transcoder."
-    d_model: int
-    layers: list[int]
-    d_features: int
+    d_model: int # residual stream width of the model
+    layers: list[int] # the model's MLP layers the CLT reads and writes
+    d_features: int # features per layer
     sparsity: str = "tanh"        # "tanh" or "l0"
     sparsity_coef: float = 0.3       # against a reconstruction loss summed over d_model and layers
-    tanh_scale: float = 4.0
+    tanh_scale: float = 4.0 # $c$ in the tanh penalty
     bandwidth: float = 0.1        # epsilon of the rectangle kernel, in normalised units
     threshold_init: float = 0.5       # pre-activations have O(1) scale after normalisation
-    pre_act_coef: float = 0.0
-    dead_after_tokens: int = 100_000
-    model: dict = field(default_factory=dict)
+    pre_act_coef: float = 0.0 # weight $\mu$ of the pre-activation loss (0: off)
+    dead_after_tokens: int = 100_000 # a feature silent for this many training tokens is dead
+    model: dict = field(default_factory=dict) # `model_fingerprint` of the model it is trained on
 
     def __post_init__(self):
         if self.sparsity not in ("tanh", "l0"): raise ValueError(f"sparsity={self.sparsity!r}: use 'tanh' or 'l0'")
@@ -90,7 +96,10 @@ class CLTConfig:
 
 class CrossLayerTranscoder(nn.Module):
     "A sparse cross-layer transcoder: JumpReLU encoders per layer, decoders to the same and all later MLP outputs."
-    def __init__(self, cfg: CLTConfig, seed: int = 0, device=None):
+    def __init__(self, cfg: CLTConfig, # shapes and hyperparameters
+                 seed: int = 0, # initialisation seed
+                 device=None, # defaults to `core.default_device()`
+                ):
         super().__init__()
         self.cfg = cfg
         L, D, Fe = cfg.n_layers, cfg.d_model, cfg.d_features
@@ -108,12 +117,14 @@ class CrossLayerTranscoder(nn.Module):
     @property
     def threshold(self) -> Float[Tensor, "layer d_features"]: return self.log_threshold.exp()
 
-    def encode(self, x: Float[Tensor, "batch layer d_model"]) -> tuple[Tensor, Tensor]:
+    def encode(self, x: Float[Tensor, "batch layer d_model"], # raw MLP inputs
+              ) -> tuple[Tensor, Tensor]:
         "Pre-activations and JumpReLU activations `[batch, layer, d_features]` of raw MLP inputs `x`."
         pre = torch.einsum("bld,ldf->blf", x * self.input_scale[:, None], self.W_enc) + self.b_enc
         return pre, jumprelu(pre, self.threshold, self.cfg.bandwidth)
 
-    def decode_normalised(self, acts: Float[Tensor, "batch layer d_features"]) -> Float[Tensor, "batch layer d_model"]:
+    def decode_normalised(self, acts: Float[Tensor, "batch layer d_features"], # JumpReLU activations from `encode`
+                         ) -> Float[Tensor, "batch layer d_model"]:
         "Reconstructions of all MLP outputs in normalised units."
         outs = []
         for l in range(self.cfg.n_layers):
@@ -122,11 +133,13 @@ class CrossLayerTranscoder(nn.Module):
             outs.append(y)
         return torch.stack(outs, 1)
 
-    def decode(self, acts: Float[Tensor, "batch layer d_features"]) -> Float[Tensor, "batch layer d_model"]:
+    def decode(self, acts: Float[Tensor, "batch layer d_features"], # JumpReLU activations from `encode`
+              ) -> Float[Tensor, "batch layer d_model"]:
         "Reconstructions of all MLP outputs in the model's units."
         return self.decode_normalised(acts) / self.output_scale[:, None]
 
-    def forward(self, x: Float[Tensor, "batch layer d_model"]) -> Float[Tensor, "batch layer d_model"]:
+    def forward(self, x: Float[Tensor, "batch layer d_model"], # raw MLP inputs
+               ) -> Float[Tensor, "batch layer d_model"]:
         "Reconstructed MLP outputs for MLP inputs `x`."
         return self.decode(self.encode(x)[1])
 
@@ -134,12 +147,16 @@ class CrossLayerTranscoder(nn.Module):
         "Norm of each feature's decoders to all its output layers, concatenated."
         return torch.stack([w.pow(2).sum((0, 2)).sqrt() for w in self.W_dec])
 
-    def decoder_vectors(self, layer_index: int, feature: int) -> Float[Tensor, "out_layer d_model"]:
+    def decoder_vectors(self, layer_index: int, # index into `cfg.layers` (not the model layer)
+                        feature: int, # feature index
+                       ) -> Float[Tensor, "out_layer d_model"]:
         "The model-unit vectors feature `feature` of CLT layer index `layer_index` writes to MLP outputs `layer_index..`."
         return self.W_dec[layer_index][:, feature] / self.output_scale[layer_index:, None]
 
     @torch.no_grad()
-    def fit_normalisation(self, x: Float[Tensor, "batch layer d_model"], y: Float[Tensor, "batch layer d_model"]):
+    def fit_normalisation(self, x: Float[Tensor, "batch layer d_model"], # raw MLP inputs
+                          y: Float[Tensor, "batch layer d_model"], # raw MLP outputs
+                         ):
         "Set the per-layer input and output scales so the mean norms become sqrt(d_model)."
         d = math.sqrt(self.cfg.d_model)
         self.input_scale.copy_(d / x.norm(dim=-1).mean(0).clamp_min(1e-8))
@@ -147,8 +164,11 @@ class CrossLayerTranscoder(nn.Module):
         return self
 
 # %% ../nbs/12_clt.ipynb #c0012
-def clt_loss(clt: CrossLayerTranscoder, x: Float[Tensor, "batch layer d_model"], y: Float[Tensor, "batch layer d_model"],
-             sparsity_coef: float | None = None) -> tuple[Tensor, dict]:
+def clt_loss(clt: CrossLayerTranscoder, # the transcoder
+             x: Float[Tensor, "batch layer d_model"], # raw MLP inputs
+             y: Float[Tensor, "batch layer d_model"], # raw MLP outputs
+             sparsity_coef: float | None = None, # $\lambda$; None: `cfg.sparsity_coef`
+            ) -> tuple[Tensor, dict]: # (loss, `mse`, `sparsity`, `acts` [, `pre_act`])
     "Training loss (reconstruction + sparsity [+ pre-activation]) and its parts, plus the activations."
     cfg = clt.cfg
     lam = cfg.sparsity_coef if sparsity_coef is None else sparsity_coef
@@ -165,7 +185,9 @@ def clt_loss(clt: CrossLayerTranscoder, x: Float[Tensor, "batch layer d_model"],
         parts["pre_act"] = pre_act.detach()
     return total, parts
 
-def fvu_metric(y: Float[Tensor, "batch layer d_model"], y_hat: Float[Tensor, "batch layer d_model"]) -> Float[Tensor, "layer"]:
+def fvu_metric(y: Float[Tensor, "batch layer d_model"], # true MLP outputs
+               y_hat: Float[Tensor, "batch layer d_model"], # reconstructions
+              ) -> Float[Tensor, "layer"]:
     "Fraction of variance unexplained per layer."
     return (y - y_hat).pow(2).sum((0, 2)) / (y - y.mean(0)).pow(2).sum((0, 2)).clamp_min(1e-12)
 
@@ -226,17 +248,22 @@ def train_clt(clt: CrossLayerTranscoder, # the transcoder to train (in place)
         if max_seconds is not None and time.monotonic() - t0 > max_seconds: loop.stop(save=checkpoint_dir is not None)
     return loop.history
 
-def dead_features(clt: CrossLayerTranscoder) -> Bool[Tensor, "layer d_features"]:
+def dead_features(clt: CrossLayerTranscoder, # a CLT trained by `train_clt` in this session
+                 ) -> Bool[Tensor, "layer d_features"]:
     "Features that have not fired for `cfg.dead_after_tokens` training tokens."
     if not hasattr(clt, "tokens_since_fired"): raise ValueError("dead features are tracked during train_clt; this CLT has not been trained here")
     return clt.tokens_since_fired >= clt.cfg.dead_after_tokens
 
 # %% ../nbs/12_clt.ipynb #c0017
-def save_clt(clt: CrossLayerTranscoder, path) -> Path:
+def save_clt(clt: CrossLayerTranscoder, # the transcoder to save
+             path, # the `.safetensors` file to write
+            ) -> Path: # `path`
     "Save a CLT's weights and config (with the model fingerprint) as safetensors."
     return save_tensors(dict(clt.state_dict()), path, metadata={"clt_config": asdict(clt.cfg)})
 
-def check_clt_model(clt: CrossLayerTranscoder, model: HookedTransformer):
+def check_clt_model(clt: CrossLayerTranscoder, # the transcoder
+                    model: HookedTransformer, # the model to use it on
+                   ):
     "Raise if `clt` was not trained on `model` (fingerprint, d_model, layers)."
     c = clt.cfg
     if c.d_model != model.cfg.d_model:
@@ -246,7 +273,10 @@ def check_clt_model(clt: CrossLayerTranscoder, model: HookedTransformer):
     if c.model and c.model != fp:
         raise ValueError(f"CLT was trained on model {c.model}, not on {fp}: load the CLT trained for this model")
 
-def load_clt(path, model: HookedTransformer | None = None, device=None) -> CrossLayerTranscoder:
+def load_clt(path, # a file written by `save_clt`
+             model: HookedTransformer | None = None, # check the CLT was trained on it; None: no check
+             device=None, # defaults to `core.default_device()`
+            ) -> CrossLayerTranscoder:
     "Load a CLT written by `save_clt`; with `model`, check it was trained for that model and its layers."
     tensors, meta = load_tensors(path, device=device)
     if "clt_config" not in meta: raise ValueError(f"{path} is not a CLT written by save_clt (no clt_config in its metadata)")
@@ -256,8 +286,11 @@ def load_clt(path, model: HookedTransformer | None = None, device=None) -> Cross
     return clt
 
 # %% ../nbs/12_clt.ipynb #c0019
-def run_with_clt(model: HookedTransformer, clt: CrossLayerTranscoder, tokens: Int[Tensor, "batch pos"],
-                 error_terms: bool = False) -> Float[Tensor, "batch pos d_vocab"]:
+def run_with_clt(model: HookedTransformer, # the model the CLT was trained on
+                 clt: CrossLayerTranscoder, # the replacement for its MLPs
+                 tokens: Int[Tensor, "batch pos"], # token ids
+                 error_terms: bool = False, # add the clean run's reconstruction errors, so the logits are exact
+                ) -> Float[Tensor, "batch pos d_vocab"]:
     "Logits of the model with the CLT's layers' MLPs replaced by the CLT (plus the clean run's errors)."
     check_clt_model(clt, model)
     ins, outs = mlp_hook_names(model, clt.cfg.layers)
@@ -280,7 +313,10 @@ def run_with_clt(model: HookedTransformer, clt: CrossLayerTranscoder, tokens: In
     return model.run_with_hooks(tokens, fwd_hooks=hooks)
 
 @torch.no_grad()
-def evaluate_clt(clt: CrossLayerTranscoder, model: HookedTransformer, tokens: Int[Tensor, "batch pos"]) -> dict:
+def evaluate_clt(clt: CrossLayerTranscoder, # the transcoder
+                 model: HookedTransformer, # the model it was trained on
+                 tokens: Int[Tensor, "batch pos"], # held-out token ids
+                ) -> dict: # `fvu`, `l0`, `never_active_fraction`, losses, `loss_recovered`
     "FVU and L0 per layer, never-active features, and next-token losses (clean, replaced, with errors, MLPs zeroed)."
     check_clt_model(clt, model)
     x, y = collect_mlp_activations(model, tokens, clt.cfg.layers)
@@ -300,7 +336,12 @@ def evaluate_clt(clt: CrossLayerTranscoder, model: HookedTransformer, tokens: In
             "loss_recovered": (zero - replaced) / (zero - clean) if zero > clean else float("nan")}
 
 # %% ../nbs/12_clt.ipynb #f12g02
-def check_clt(model: HookedTransformer, steps: int = 80, d_features: int = 32, seed: int = 0, rel_tol: float = 1e-4) -> dict:
+def check_clt(model: HookedTransformer, # a model with MLPs and a tokenizer
+              steps: int = 80, # training steps on one repeated batch
+              d_features: int = 32, # features per layer
+              seed: int = 0, # seed of the text and the CLT
+              rel_tol: float = 1e-4, # tolerance of exactness relative to the logit scale
+             ) -> dict:
     "Train a small CLT on `model` for `steps` steps and check training, exact replacement with errors and evaluation; return the figures."
     arch = model.cfg.original_architecture or model.cfg.model_name
     def require(ok: bool, what: str):

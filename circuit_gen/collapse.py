@@ -19,7 +19,8 @@ from .entropy import EntropyEstimator, flat_mask, param_shapes, flatten_params
 # %% auto #0
 __all__ = ['top_fraction_mask', 'magnitude_mask', 'attribution_scores', 'attribution_mask', 'learn_mask', 'mask_from_nodes',
            'gini', 'model_gini', 'solvent_decomposition', 'superposition_density', 'model_superposition',
-           'free_energy_gap', 'first_negative_step', 'negative_turns', 'collapse_run', 'rows_to_csv']
+           'free_energy_gap', 'first_negative_step', 'negative_turns', 'collapse_run', 'rows_to_csv',
+           'correlation_verdict', 'fraction_verdict']
 
 # %% ../nbs/08_collapse.ipynb #c0005
 def top_fraction_mask(scores: Mapping[str, Tensor], frac: float) -> dict[str, Tensor]:
@@ -190,7 +191,8 @@ def negative_turns(steps: Sequence[int], dF: Sequence[float]) -> list[int]:
 
 # %% ../nbs/08_collapse.ipynb #c0030
 def collapse_run(cfg, circuit_frac: float = 0.1, entropy_key: str = "swag_total", window: int = 20, rank: int = 10,
-                 out_dir=None, device=None, progress: bool = True, stop_at_test_acc: float | None = None) -> dict:
+                 out_dir=None, device=None, progress: bool = True, stop_at_test_acc: float | None = None,
+                 callbacks: Sequence[Callable] = ()) -> dict:
     "Train `cfg` (a GrokConfig) while tracking weight entropy, sparsity, superposition and the free-energy gap."
     from circuit_gen.grokking import GrokTrainer, memorization_step, grokking_step
     from circuit_gen.entropy import EntropyMonitor
@@ -200,7 +202,9 @@ def collapse_run(cfg, circuit_frac: float = 0.1, entropy_key: str = "swag_total"
     extra = {}
     def structure_hook(tr):
         extra[tr.step] = {"gini": model_gini(tr.model), **{f"superposition_{k}": v for k, v in model_superposition(tr.model, cfg.p).items()}}
-    trainer.callbacks += [monitor, structure_hook]
+    def extra_hook(tr):   # e.g. the curvature and KDE estimators of P1, whose values join the row of this step
+        for cb in callbacks: extra.setdefault(tr.step, {}).update(cb(tr) or {})
+    trainer.callbacks += [monitor, structure_hook, extra_hook]
     hist = trainer.fit(progress=progress, stop_at_test_acc=stop_at_test_acc)
     snaps = {s["step"]: s for s in monitor.snapshots}
     rows = []
@@ -232,3 +236,48 @@ def rows_to_csv(rows: Sequence[dict], path) -> None:
     with atomic_write(path) as f:
         w = csv.DictWriter(f, fieldnames=cols); w.writeheader()
         for r in rows: w.writerow({k: r.get(k, "") for k in cols})
+
+# %% ../nbs/08_collapse.ipynb #c0041
+def _defined(v) -> bool: return v is not None and bool(np.isfinite(float(v)))
+
+def correlation_verdict(x: Sequence, y: Sequence, claim: str, statistic: str, sign: int, min_points: int = 5,
+                        alpha: float = 0.05, names: tuple[str, str] = ("x", "y")) -> dict:
+    "Verdict on a predicted monotone relation (`sign` +1 or -1) from Spearman's rho of the defined (x, y) pairs."
+    from scipy.stats import spearmanr
+    from circuit_gen.runs import make_verdict
+    if sign not in (1, -1): raise ValueError(f"sign={sign!r}: use +1 (y rises with x) or -1 (y falls with x)")
+    pairs = [(float(a), float(b)) for a, b in zip(x, y) if _defined(a) and _defined(b)]
+    n, nx, ny = len(pairs), *names
+    if n < min_points:
+        return make_verdict("collapse", claim, statistic, None, None,
+                            f"only {n} of {len(x)} runs have both {nx} and {ny} defined, fewer than the {min_points} a rank "
+                            f"correlation needs, so the claim is undecided at this scale.")
+    xs, ys = map(np.asarray, zip(*pairs))
+    if np.ptp(xs) == 0 or np.ptp(ys) == 0:
+        return make_verdict("collapse", claim, statistic, None, None,
+                            f"{nx if np.ptp(xs) == 0 else ny} is the same in all {n} runs ({xs[0] if np.ptp(xs) == 0 else ys[0]:g}), "
+                            "so no rank correlation is defined.")
+    rho = float(spearmanr(xs, ys).statistic)
+    p_pred = float(spearmanr(xs, ys, alternative="greater" if sign > 0 else "less").pvalue)
+    p_opp = float(spearmanr(xs, ys, alternative="less" if sign > 0 else "greater").pvalue)
+    held = True if p_pred < alpha else (False if p_opp < alpha else None)
+    word = {True: "significant in the predicted direction", False: "significant against the prediction",
+            None: f"not significant at {alpha:g}"}[held]
+    pts = ", ".join(f"({a:g}, {b:g})" for a, b in pairs)
+    return make_verdict("collapse", claim, statistic, rho, held,
+                        f"Spearman rho = {rho:.2f} over {n} runs (one-sided p = {min(p_pred, p_opp):.3f}, {word}); "
+                        f"({nx}, {ny}) = {pts}.")
+
+def fraction_verdict(flags: Sequence, claim: str, statistic: str, min_n: int = 3, detail: str = "") -> dict:
+    "Verdict from per-seed outcomes (True, False, or None = undefined): held when more than half of the defined ones are True."
+    from circuit_gen.runs import make_verdict
+    defined = [bool(f) for f in flags if f is not None]
+    n, k = len(defined), sum(defined)
+    if n < min_n:
+        return make_verdict("collapse", claim, statistic, None, None,
+                            f"the outcome is defined for only {n} of {len(flags)} seeds (fewer than {min_n}; a seed counts only "
+                            f"when its run memorized and grokked), so the claim is undecided at this scale{detail}.")
+    frac = k / n
+    held = True if frac > 0.5 else (False if frac < 0.5 else None)
+    return make_verdict("collapse", claim, statistic, frac, held,
+                        f"{k} of {n} seeds show it ({frac:.0%}; held means more than half){detail}.")

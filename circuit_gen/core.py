@@ -35,12 +35,14 @@ def default_device() -> torch.device:
     if hasattr(torch.backends, "mps") and torch.backends.mps.is_available(): return torch.device("mps")
     return torch.device("cpu")
 
-def resolve_device(device=None) -> torch.device:
+def resolve_device(device=None, # a `torch.device`, a name such as "cpu" or "cuda:1", or None for `default_device()`
+                  ) -> torch.device:
     "`device` as a `torch.device`, or `default_device()` when it is None."
     return default_device() if device is None else torch.device(device)
 
 # %% ../nbs/00_core.ipynb #c0008
-def seed_everything(seed: int) -> torch.Generator:
+def seed_everything(seed: int, # non-negative int
+                   ) -> torch.Generator: # a CPU generator seeded with `seed`
     "Seed `random`, NumPy and torch with `seed`; return a torch Generator seeded alike."
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
@@ -54,7 +56,8 @@ def _umask_mode() -> int:
     return 0o666 & ~mask
 
 @contextlib.contextmanager
-def atomic_path(path):
+def atomic_path(path, # the file to write; its folder is created
+               ):
     "Yield a temp path next to `path` for a writer to fill; rename it over `path` only if the block succeeds."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,7 +72,10 @@ def atomic_path(path):
         raise
 
 @contextlib.contextmanager
-def atomic_write(path, mode: str = "w", **kwargs):
+def atomic_write(path, # the file to write; its folder is created
+                 mode: str = "w", # `open` mode: "w" text or "wb" bytes
+                 **kwargs,
+                ):
     "Open a temp file next to `path` for writing; rename it over `path` only if the block succeeds."
     with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as f:
         yield f
@@ -88,12 +94,16 @@ def _jsonable(o):
 class ConfigError(ValueError):
     "A file or value a user wrote that cannot be used; the message names the file, line and key."
 
-def write_json(path, obj, indent: int = 2) -> Path:
+def write_json(path, # the `.json` file to write
+               obj, # JSON-able data; numpy/torch values and paths are converted
+               indent: int = 2, # spaces per indentation level
+              ) -> Path: # `path`
     "Atomically write `obj` as JSON to `path`."
     with atomic_write(path) as f: json.dump(_jsonable(obj), f, indent=indent, allow_nan=True)
     return Path(path)
 
-def read_json(path) -> Any:
+def read_json(path, # a `.json` file
+             ) -> Any:
     "Read JSON from `path`; a truncated or hand-broken file is a `ConfigError` naming it, line and column."
     with open(path) as f:
         try: return json.load(f)
@@ -101,7 +111,9 @@ def read_json(path) -> Any:
             raise ConfigError(f"{path}, line {e.lineno}, column {e.colno}: not valid JSON ({e.msg}); "
                               "was it truncated (a full disk, a killed copy) or edited by hand?") from None
 
-def write_yaml(path, obj) -> Path:
+def write_yaml(path, # the `.yaml` file to write
+               obj, # YAML-able data; numpy/torch values and paths are converted
+              ) -> Path: # `path`
     "Atomically write `obj` as YAML to `path` (keys in insertion order)."
     with atomic_write(path) as f: yaml.safe_dump(_jsonable(obj), f, sort_keys=False)
     return Path(path)
@@ -115,14 +127,16 @@ def _yaml_error(path, e: yaml.YAMLError) -> ConfigError:
     hint = "; YAML indents with spaces, not tabs" if "\\t" in problem or "\t" in problem else ""
     return ConfigError(f"{where}: not valid YAML ({problem}{hint})")
 
-def read_yaml(path) -> Any:
+def read_yaml(path, # a `.yaml` file
+             ) -> Any:
     "Read YAML from `path` (safe loader); malformed YAML is a `ConfigError` naming file, line and column."
     with open(path, encoding="utf-8") as f:
         try: return yaml.safe_load(f)
         except yaml.YAMLError as e: raise _yaml_error(path, e) from None
         except UnicodeDecodeError as e: raise ConfigError(f"{path}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
 
-def yaml_lines(path) -> dict[str, int]:
+def yaml_lines(path, # a `.yaml` file
+              ) -> dict[str, int]: # dotted key -> 1-based line
     "The 1-based line of every mapping key in a YAML file, as dotted paths (`grid.seed`); a key given twice is an error."
     with open(path, encoding="utf-8") as f:
         try: root = yaml.compose(f, Loader=yaml.SafeLoader)
@@ -141,7 +155,10 @@ def yaml_lines(path) -> dict[str, int]:
     return out
 
 # %% ../nbs/00_core.ipynb #c0015
-def save_tensors(tensors: Mapping[str, torch.Tensor], path, metadata: Mapping | None = None) -> Path:
+def save_tensors(tensors: Mapping[str, torch.Tensor], # flat `name -> tensor` map; saved on CPU
+                 path, # the `.safetensors` file to write
+                 metadata: Mapping | None = None, # JSON-able data stored in the file header
+                ) -> Path: # `path`
     "Atomically save a flat `name -> tensor` map (plus JSON-able `metadata`) as safetensors."
     bad = [k for k, v in tensors.items() if not isinstance(v, torch.Tensor)]
     if bad: raise TypeError(f"save_tensors takes tensors only; not tensors: {bad[:5]} (use flatten_state for nested state)")
@@ -156,7 +173,9 @@ def save_tensors(tensors: Mapping[str, torch.Tensor], path, metadata: Mapping | 
     with atomic_path(path) as tmp: _st_save_file(out, str(tmp), metadata=meta)
     return Path(path)
 
-def load_tensors(path, device=None) -> tuple[dict[str, torch.Tensor], dict]:
+def load_tensors(path, # a `.safetensors` file
+                 device=None, # where to put the tensors; defaults to `core.default_device()`
+                ) -> tuple[dict[str, torch.Tensor], dict]: # (`name -> tensor`, metadata)
     "Load a safetensors file written by `save_tensors`: (`name -> tensor`, metadata)."
     from safetensors import safe_open
     path = Path(path)
@@ -170,14 +189,17 @@ def load_tensors(path, device=None) -> tuple[dict[str, torch.Tensor], dict]:
         raise ValueError(f"{path} is not a readable safetensors file ({e}); was it truncated or written by another tool?") from e
     return tensors, json.loads(meta.get("circuit_gen", "{}"))
 
-def torch_load(path, map_location="cpu"):
+def torch_load(path, # a `.pt` file of tensors and plain containers
+               map_location="cpu", # device to load the tensors onto
+              ):
     "Load a torch file with `weights_only=True` (never unpickle arbitrary code)."
     return torch.load(path, map_location=map_location, weights_only=True)
 
 # %% ../nbs/00_core.ipynb #c0018
 _SEP = "/"
 
-def flatten_state(state: Mapping) -> tuple[dict[str, torch.Tensor], dict]:
+def flatten_state(state: Mapping, # nested dicts/lists/tuples of tensors, arrays, numbers and strings
+                 ) -> tuple[dict[str, torch.Tensor], dict]: # (`path -> tensor`, `{"skeleton": ...}`)
     "Split nested `state` into flat tensors and a JSON skeleton that `unflatten_state` inverts."
     tensors = {}
     def walk(o, prefix):
@@ -199,7 +221,9 @@ def flatten_state(state: Mapping) -> tuple[dict[str, torch.Tensor], dict]:
     skeleton = walk(state, "")
     return tensors, {"skeleton": skeleton}
 
-def unflatten_state(tensors: Mapping[str, torch.Tensor], meta: Mapping) -> Any:
+def unflatten_state(tensors: Mapping[str, torch.Tensor], # the flat tensors `flatten_state` returned
+                    meta: Mapping, # the `{"skeleton": ...}` it returned
+                   ) -> Any:
     "Rebuild the nested state that `flatten_state` split."
     def build(o):
         if isinstance(o, dict):
@@ -210,19 +234,27 @@ def unflatten_state(tensors: Mapping[str, torch.Tensor], meta: Mapping) -> Any:
         return o
     return build(meta["skeleton"])
 
-def save_state(state: Mapping, path, metadata: Mapping | None = None) -> Path:
+def save_state(state: Mapping, # nested state as `flatten_state` takes it
+               path, # the `.safetensors` file to write
+               metadata: Mapping | None = None, # JSON-able user metadata, returned by `load_state`
+              ) -> Path: # `path`
     "Atomically save nested training state (model, optimizer, RNG, counters) as safetensors."
     tensors, skel = flatten_state(state)
     return save_tensors(tensors, path, metadata={**skel, "user": dict(metadata or {})})
 
-def load_state(path, device=None) -> tuple[Any, dict]:
+def load_state(path, # a `.safetensors` file written by `save_state`
+               device=None, # where to put the tensors; defaults to `core.default_device()`
+              ) -> tuple[Any, dict]: # (nested state, user metadata)
     "Load what `save_state` wrote: (nested state, user metadata)."
     tensors, meta = load_tensors(path, device=device)
     if "skeleton" not in meta: raise ValueError(f"{path} holds plain tensors, not a checkpoint written by save_state")
     return unflatten_state(tensors, meta), meta.get("user", {})
 
 # %% ../nbs/00_core.ipynb #f00r01
-def check_resume_config(path, saved: Mapping | None, current: Mapping) -> None:
+def check_resume_config(path, # the checkpoint, named in the error
+                        saved: Mapping | None, # settings recorded in the checkpoint; None: nothing to check
+                        current: Mapping, # this run's settings (JSON-able)
+                       ) -> None:
     "Refuse to resume from checkpoint `path` when its recorded settings `saved` differ from `current` (names the keys)."
     if saved is None: return                      # checkpoints written before settings were recorded
     current = json.loads(json.dumps(dict(current), default=str))   # as the checkpoint's JSON metadata holds them

@@ -19,11 +19,12 @@ from .circuit_graph import (Graph, _Layout, _attn_post_norms, _capture_sources, 
                                        _source_hooks, check_model_hooks)
 
 # %% auto #0
-__all__ = ['METHODS', 'answer_logit_metric', 'prompt_metric', 'TokenPromptSet', 'make_induction_prompts', 'attribute',
-           'attribute_prompts', 'check_prompts', 'check_ig_completeness']
+__all__ = ['METHODS', 'CONVENTIONS', 'answer_logit_metric', 'prompt_metric', 'TokenPromptSet', 'make_induction_prompts',
+           'attribute', 'attribute_prompts', 'check_prompts', 'check_ig_completeness']
 
 # %% ../nbs/15a_edge_attribution.ipynb #a020
 METHODS = ("EAP", "EAP-IG-inputs", "EAP-IG-activations", "clean-corrupted", "exact")
+CONVENTIONS = ("circuit_gen", "reference")
 
 # %% ../nbs/15a_edge_attribution.ipynb #c0023
 def _pad_pair(model, clean, corrupted, clean_lengths, corrupted_lengths, device):
@@ -116,6 +117,26 @@ def make_induction_prompts(model: HookedTransformer, n: int, seq_len: int = 10, 
     return TokenPromptSet(clean.to(model.cfg.device), corrupted.to(model.cfg.device),
                           torch.stack([a[:, prefix_len], a2[:, prefix_len]], 1).to(model.cfg.device))
 
+# %% ../nbs/15a_edge_attribution.ipynb #r1502
+def _check_convention(convention: str) -> str:
+    if convention not in CONVENTIONS: raise ValueError(f"unknown convention {convention!r}: choose one of {CONVENTIONS}")
+    return convention
+
+def _input_hook_name(convention: str) -> str:
+    "Where the `input` node writes: token + position embeddings (ours), or the token embedding alone (the reference)."
+    return get_act_name("embed") if convention == "reference" else get_act_name("resid_pre", 0)
+
+def _source_hooks_for(lay: _Layout, convention: str) -> list[tuple[str, object]]:
+    "`_source_hooks` with the `input` node's hook of `convention`."
+    return [(_input_hook_name(convention), 0)] + _source_hooks(lay)[1:]
+
+def _capture_for(model, lay, tokens, attention_mask, convention: str):
+    "`_capture_sources` with the `input` node's output of `convention`."
+    acts, logits = _capture_sources(model, lay, tokens, attention_mask)
+    if convention == "reference":
+        with torch.no_grad(): acts[:, :, 0] = model.embed(tokens)      # what hook_embed sees
+    return acts, logits
+
 # %% ../nbs/15a_edge_attribution.ipynb #a021
 def _single_source_effects(model, lay, base: Float[Tensor, "batch pos n_forward d_model"],
                            delta: Float[Tensor, "batch pos n_forward d_model"]) -> Float[Tensor, "batch pos n_forward d_model"]:
@@ -149,32 +170,38 @@ class _FrozenWeights:
     def __exit__(self, *exc):
         for p, f in zip(self.model.parameters(), self.flags): p.requires_grad_(f)
 
-def _jobs(method: str, lay: _Layout, ig_steps: int) -> list[tuple[float, object, object]]:
+def _jobs(method: str, lay: _Layout, ig_steps: int, convention: str = "circuit_gen") -> list[tuple[float, object, object]]:
     "(alpha, interpolated hook index or 'input', score-row group) for each job of a prompt."
+    reference = convention == "reference"
     if method == "EAP": return [(1.0, "input", "all")]
     if method == "clean-corrupted": return [(1.0, "input", "all"), (0.0, "input", "all")]
-    alphas = [k / ig_steps for k in range(ig_steps, 0, -1)]     # alpha = 1 (the clean run) first
-    if method == "EAP-IG-inputs": return [(a, "input", "all") for a in alphas]
+    if method == "EAP-IG-inputs":
+        ks = range(ig_steps) if reference else range(ig_steps, 0, -1)    # reference k = 0..m-1; ours k = m..1 (the clean run first)
+        return [(k / ig_steps, "input", "all") for k in ks]
+    alphas = [k / ig_steps for k in range(ig_steps, 0, -1)]
     if method == "EAP-IG-activations":
-        return [(a, "input" if i == 0 else i, i) for i in range(len(_source_hooks(lay))) for a in alphas]
+        # ours scores a component's edges on its own runs; the reference adds every edge on every run (one score group)
+        return [(a, "input" if i == 0 else i, "all" if reference else i) for i in range(len(_source_hooks(lay))) for a in alphas]
     raise ValueError(f"unknown method {method!r}: choose one of {METHODS}")
 
-def _attribute_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, method, ig_steps, rows_cap, scores):
+def _attribute_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, method, ig_steps, rows_cap, scores,
+                     convention="circuit_gen"):
     "Add this batch's summed edge attributions into `scores` (float64)."
     b, T = clean.shape
-    corr_acts, _ = _capture_sources(model, lay, corrupted, kmask)
+    corr_acts, _ = _capture_for(model, lay, corrupted, kmask, convention)
     src = _source_hooks(lay)
-    jobs = _jobs(method, lay, ig_steps)
-    # Except for EAP-IG-activations (which interpolates them), the clean outputs are read off the first job's rows
-    # (alpha = 1: the clean run) during the first pass, which saves a forward pass per batch.
-    record_clean = method != "EAP-IG-activations"
-    clean_acts = torch.zeros_like(corr_acts) if record_clean else _capture_sources(model, lay, clean, cmask)[0]
+    jobs = _jobs(method, lay, ig_steps, convention)
+    # Except for EAP-IG-activations (which interpolates them) and the reference's IG points (no alpha = 1), the clean
+    # outputs are read off the first job's rows (alpha = 1: the clean run) during the first pass, saving a forward pass.
+    record_clean = method != "EAP-IG-activations" and jobs[0][0] == 1.0
+    clean_acts = torch.zeros_like(corr_acts) if record_clean else _capture_for(model, lay, clean, cmask, convention)[0]
     cache = {}
     def get_diff():
         # [n_forward, batch*pos*d_model]: each destination reads a row prefix, so its einsum is one contiguous matmul
         # (float32 even for half-precision models: each cell sums batch*pos*d_model products)
         if "diff" not in cache:
-            diff = -_single_source_effects(model, lay, clean_acts, corr_acts - clean_acts).float()
+            delta = corr_acts - clean_acts
+            diff = -(delta if convention == "reference" else _single_source_effects(model, lay, clean_acts, delta)).float()
             cache["diff"] = diff.permute(2, 0, 1, 3).reshape(lay.n_forward, -1)
         return cache["diff"]
     per_group = {}
@@ -196,7 +223,7 @@ def _attribute_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, me
             a = (alpha * mix + (1 - mix)).repeat_interleave(b)[:, None, None]
             x = corr_acts[:, :, 0].repeat(J, 1, 1) + a * (x - corr_acts[:, :, 0].repeat(J, 1, 1))
             return x.requires_grad_(True)
-        fwd.append((get_act_name("resid_pre", 0), input_hook))
+        fwd.append((_input_hook_name(convention), input_hook))
         if first:
             def record_hook(rows):
                 def hook(act, hook): clean_acts[:, :, rows] = act[:b].detach()
@@ -278,9 +305,12 @@ def attribute(model: HookedTransformer, clean_tokens: Int[Tensor, "batch pos"], 
               metric: Callable, clean_lengths: Int[Tensor, "batch"] | None = None,
               corrupted_lengths: Int[Tensor, "batch"] | None = None, method: str = "EAP-IG-inputs", ig_steps: int = 5,
               batch_size: int = 16, max_rows: int | None = None, memory_gb: float | None = None,
-              progress: bool = True, device=None) -> Graph:
+              progress: bool = True, device=None,
+              convention: str = "circuit_gen", # "reference": the EAP-IG reference's points, averaging, input node and IG-activations
+             ) -> Graph:
     "Score every edge of `model`'s graph by `method` on clean/corrupted prompt pairs; returns a scored `Graph`."
     if method not in METHODS: raise ValueError(f"unknown method {method!r}: choose one of {METHODS}")
+    reference = _check_convention(convention) == "reference"
     if int(ig_steps) < 1: raise ValueError(f"ig_steps={ig_steps} must be >= 1")
     check_model_hooks(model)
     device = resolve_device(device if device is not None else model.cfg.device)
@@ -292,18 +322,23 @@ def attribute(model: HookedTransformer, clean_tokens: Int[Tensor, "batch pos"], 
     rows_cap = _rows_per_pass(model, T, memory_gb, max_rows)
     bs = max(1, min(int(batch_size), rows_cap or int(batch_size)))
     scores = torch.zeros(lay.n_forward, lay.n_backward, dtype=torch.float64, device=device)
+    n_batches = 0
     with _FrozenWeights(model):
         for i0 in tqdm(range(0, N, bs), desc=f"attribute {method}", disable=not progress, mininterval=5):
             sl = slice(i0, i0 + bs)
             idx = torch.arange(N, device=device)[sl]
             args = (model, lay, clean[sl], corrupted[sl], None if cm is None else cm[sl], None if km is None else km[sl], metric, idx)
-            if method == "exact": _exact_batch(*args, rows_cap, scores)
-            else: _attribute_batch(*args, method, int(ig_steps), rows_cap, scores)
-    scores = (scores / N).float().cpu() * lay.real
+            batch_scores = torch.zeros_like(scores) if reference else scores
+            if method == "exact": _exact_batch(*args, rows_cap, batch_scores)
+            else: _attribute_batch(*args, method, int(ig_steps), rows_cap, batch_scores, convention)
+            if reference: scores += batch_scores / len(idx)      # the reference's metric is the batch mean (mean=True)
+            n_batches += 1
+    # the reference then divides by the number of prompts (gradient methods) or averages the batch means (exact)
+    scores = (scores / (n_batches if reference and method == "exact" else N)).float().cpu() * lay.real
     if not torch.isfinite(scores).all(): raise FloatingPointError(f"{method} produced non-finite edge scores: check the metric and the model")
     graph.scores = scores
     graph.nodes_scores = scores.sum(1)
-    graph.meta.update(method=method, ig_steps=int(ig_steps), n_prompts=N)
+    graph.meta.update(method=method, ig_steps=int(ig_steps), n_prompts=N, convention=convention)
     return graph
 
 def attribute_prompts(model: HookedTransformer, prompt_set, method: str = "EAP-IG-inputs", metric: Callable | None = None,

@@ -23,8 +23,10 @@ __all__ = ['feature_activations', 'top_activating_contexts', 'activation_histogr
 
 # %% ../nbs/14_feature_analysis.ipynb #c0005
 @torch.no_grad()
-def feature_activations(model: HookedTransformer, clt: CrossLayerTranscoder, tokens: Int[Tensor, "batch pos"]
-                        ) -> Float[Tensor, "batch pos layer d_features"]:
+def feature_activations(model: HookedTransformer, # the model the CLT was trained on
+                        clt: CrossLayerTranscoder, # the transcoder
+                        tokens: Int[Tensor, "batch pos"], # token ids
+                       ) -> Float[Tensor, "batch pos layer d_features"]:
     "Activations of every CLT feature at every token of `tokens`."
     check_clt_model(clt, model)
     x, _ = collect_mlp_activations(model, tokens, clt.cfg.layers)
@@ -36,9 +38,15 @@ def _check_feature(clt, layer, feature):
     if not 0 <= feature < clt.cfg.d_features: raise ValueError(f"feature {feature} out of range: the CLT has {clt.cfg.d_features} per layer")
     return clt.cfg.layers.index(layer)
 
-def top_activating_contexts(model: HookedTransformer, clt: CrossLayerTranscoder, layer: int, feature: int,
-                            token_source: Iterable[Int[Tensor, "batch pos"]], k: int = 10, window: int = 8,
-                            progress: bool = True) -> tuple[list[dict], Float[Tensor, "n_active"]]:
+def top_activating_contexts(model: HookedTransformer, # the model the CLT was trained on
+                            clt: CrossLayerTranscoder, # the transcoder
+                            layer: int, # model layer of the feature (one of `clt.cfg.layers`)
+                            feature: int, # feature index in that layer
+                            token_source: Iterable[Int[Tensor, "batch pos"]], # token-id batches (`token_batches`)
+                            k: int = 10, # contexts to keep
+                            window: int = 8, # tokens of context before the activation (half as many after)
+                            progress: bool = True, # show a progress bar
+                           ) -> tuple[list[dict], Float[Tensor, "n_active"]]:
     "The `k` strongest activations of a feature with their contexts, and all its nonzero activations."
     i = _check_feature(clt, layer, feature)
     heap, nonzero, tok = [], [], model.tokenizer
@@ -58,7 +66,10 @@ def top_activating_contexts(model: HookedTransformer, clt: CrossLayerTranscoder,
            for v, b, r, p, c, t in sorted(heap, reverse=True)]
     return out, torch.cat(nonzero) if nonzero else torch.zeros(0)
 
-def activation_histogram(values: Float[Tensor, "n_values"], bins: int = 30, log_space: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def activation_histogram(values: Float[Tensor, "n_values"], # activations; only positive ones count
+                         bins: int = 30, # number of bins
+                         log_space: bool = True, # geometric bin edges
+                        ) -> tuple[np.ndarray, np.ndarray]:
     "Histogram (counts, bin edges) of positive activations, log-spaced bins by default."
     v = values[values > 0].double().cpu().numpy()
     if len(v) == 0: return np.zeros(bins, dtype=int), np.linspace(0, 1, bins + 1)
@@ -73,8 +84,12 @@ def _decoder_sum(clt: CrossLayerTranscoder, layer_index: int, feature: int, upto
     n = vecs.shape[0] if upto is None else max(0, upto - layer_index)
     return vecs[:n].sum(0)
 
-def logit_effects(model: HookedTransformer, clt: CrossLayerTranscoder, layer: int, feature: int,
-                  ln_scale: float = 1.0) -> Float[Tensor, "d_vocab"]:
+def logit_effects(model: HookedTransformer, # the model the CLT was trained on
+                  clt: CrossLayerTranscoder, # the transcoder
+                  layer: int, # model layer of the feature (one of `clt.cfg.layers`)
+                  feature: int, # feature index in that layer
+                  ln_scale: float = 1.0, # the final LayerNorm's scale to divide by
+                 ) -> Float[Tensor, "d_vocab"]:
     "Direct effect on every logit of one unit of a feature's activation (through the final LayerNorm, scale given)."
     i = _check_feature(clt, layer, feature)
     v = _decoder_sum(clt, i, feature).to(model.W_U.dtype)
@@ -83,7 +98,12 @@ def logit_effects(model: HookedTransformer, clt: CrossLayerTranscoder, layer: in
     if nt in ("LN", "RMS"): v = v * model.ln_final.w
     return (v / ln_scale) @ model.W_U
 
-def top_logit_effects(model: HookedTransformer, clt: CrossLayerTranscoder, layer: int, feature: int, k: int = 10) -> dict:
+def top_logit_effects(model: HookedTransformer, # the model the CLT was trained on
+                      clt: CrossLayerTranscoder, # the transcoder
+                      layer: int, # model layer of the feature (one of `clt.cfg.layers`)
+                      feature: int, # feature index in that layer
+                      k: int = 10, # tokens each way
+                     ) -> dict: # `promoted`, `suppressed`: (token, effect) lists
     "The `k` tokens a feature's decoders promote and suppress most, with their effects."
     e = logit_effects(model, clt, layer, feature).detach().cpu()
     tok = model.tokenizer
@@ -91,7 +111,10 @@ def top_logit_effects(model: HookedTransformer, clt: CrossLayerTranscoder, layer
     return {"promoted": [(tok.decode([t]), v) for t, v in zip(up.indices.tolist(), up.values.tolist())],
             "suppressed": [(tok.decode([t]), -v) for t, v in zip(down.indices.tolist(), down.values.tolist())]}
 
-def virtual_weight(clt: CrossLayerTranscoder, source: tuple[int, int], target: tuple[int, int]) -> float:
+def virtual_weight(clt: CrossLayerTranscoder, # the transcoder
+                   source: tuple[int, int], # (model layer, feature) of the writer
+                   target: tuple[int, int], # (model layer, feature) of the reader, a later layer
+                  ) -> float:
     "Direct residual-path weight from feature `source=(layer, feature)` to the pre-activation of `target`."
     (l1, f1), (l2, f2) = source, target
     i1, i2 = _check_feature(clt, l1, f1), _check_feature(clt, l2, f2)

@@ -24,11 +24,14 @@ __all__ = ['FEATURE_TYPES', 'cantor_pair', 'cantor_unpair', 'to_neuronpedia_json
 # %% ../nbs/13a_graph_files.ipynb #c0024
 FEATURE_TYPES = {"feature": "cross layer transcoder", "error": "mlp reconstruction error", "token": "embedding", "logit": "logit"}
 
-def cantor_pair(layer: int, feature: int) -> int:
+def cantor_pair(layer: int, # transcoder layer
+                feature: int, # feature index in that layer
+               ) -> int:
     "circuit-tracer's `feature` number of transcoder `feature` in `layer`: the Cantor pairing of the two."
     return (layer + feature) * (layer + feature + 1) // 2 + feature
 
-def cantor_unpair(number: int) -> tuple[int, int]:
+def cantor_unpair(number: int, # a circuit-tracer `feature` number (>= 0)
+                 ) -> tuple[int, int]:
     "The `(layer, feature)` behind a circuit-tracer `feature` number (the inverse of `cantor_pair`)."
     w = (math.isqrt(8 * number + 1) - 1) // 2
     feature = number - w * (w + 1) // 2
@@ -66,9 +69,16 @@ def _node_records(graph: AttributionGraph, pruned: PrunedGraph, error_ids: str =
                               is_target_logit=k == 0, clerp=f'Output "{graph.logit_strings[k]}" (p={prob:.3f})'))
     return recs
 
-def to_neuronpedia_json(graph: AttributionGraph, path=None, slug: str = "circuit-gen-graph", node_threshold: float = 0.8,
-                        edge_threshold: float = 0.98, supernodes: Mapping[str, Sequence[str]] | None = None,
-                        pinned_ids: Sequence[str] = (), scan: str | None = None, error_ids: str = "circuit-tracer") -> dict:
+def to_neuronpedia_json(graph: AttributionGraph, # the graph (`attribution_graph.build_attribution_graph`)
+                        path=None, # the `.json` file to write; None: only return the dict
+                        slug: str = "circuit-gen-graph", # the graph's name in the viewer
+                        node_threshold: float = 0.8, # share of influence the kept nodes hold (`prune_graph`)
+                        edge_threshold: float = 0.98, # share of edge scores the kept edges hold
+                        supernodes: Mapping[str, Sequence[str]] | None = None, # name -> node ids (viewer `qParams`)
+                        pinned_ids: Sequence[str] = (), # node ids pinned in the viewer
+                        scan: str | None = None, # model identifier in the metadata; None: the graph's model name
+                        error_ids: str = "circuit-tracer", # "circuit-tracer" (`0_{l}_{p}`) or "unique" (`{l}_-1_{p}`)
+                       ) -> dict:
     "Prune `graph` into circuit-tracer's graph-file dict (`metadata`, `qParams`, `nodes`, `links`); write it to `path` if given."
     pruned = prune_graph(graph, node_threshold, edge_threshold)
     ids = graph.node_ids(error_ids)
@@ -91,7 +101,9 @@ def to_neuronpedia_json(graph: AttributionGraph, path=None, slug: str = "circuit
     if path is not None: write_json(path, out)
     return out
 
-def add_graph_metadata(metadata: Mapping, output_dir) -> Path:
+def add_graph_metadata(metadata: Mapping, # one graph file's `metadata` (with its `slug`)
+                       output_dir, # folder of the graph files
+                      ) -> Path:
     "Add one graph's `metadata` to `output_dir/graph-metadata.json`, replacing an entry with its slug and keeping all others."
     path = Path(output_dir) / "graph-metadata.json"
     with file_lock(Path(output_dir) / ".graph-metadata.lock", busy=f"{path} is being updated by another process"):
@@ -101,9 +113,16 @@ def add_graph_metadata(metadata: Mapping, output_dir) -> Path:
         index["graphs"] = [g for g in index["graphs"] if g.get("slug") != metadata["slug"]] + [dict(metadata)]
         return write_json(path, index)
 
-def create_graph_files(graph: AttributionGraph, slug: str, output_path, scan: str | None = None, node_threshold: float = 0.8,
-                       edge_threshold: float = 0.98, supernodes: Mapping[str, Sequence[str]] | None = None,
-                       pinned_ids: Sequence[str] = (), error_ids: str = "circuit-tracer") -> Path:
+def create_graph_files(graph: AttributionGraph, # the graph (`attribution_graph.build_attribution_graph`)
+                       slug: str, # file name and viewer name of the graph
+                       output_path, # folder of the graph files; created if missing
+                       scan: str | None = None, # model identifier in the metadata; None: the graph's model name
+                       node_threshold: float = 0.8, # share of influence the kept nodes hold (`prune_graph`)
+                       edge_threshold: float = 0.98, # share of edge scores the kept edges hold
+                       supernodes: Mapping[str, Sequence[str]] | None = None, # name -> node ids (viewer `qParams`)
+                       pinned_ids: Sequence[str] = (), # node ids pinned in the viewer
+                       error_ids: str = "circuit-tracer", # "circuit-tracer" (`0_{l}_{p}`) or "unique" (`{l}_-1_{p}`)
+                      ) -> Path:
     "Write `graph` as `output_path/<slug>.json` and list it in `graph-metadata.json`, as circuit-tracer does; return the file."
     check_folder_name("graph slug", slug)          # the slug is a file name and a URL path segment
     out_dir = Path(output_path)
@@ -115,11 +134,13 @@ def create_graph_files(graph: AttributionGraph, slug: str, output_path, scan: st
     add_graph_metadata(d["metadata"], out_dir)
     return path
 
-def read_graph_metadata(folder) -> list[dict]:
+def read_graph_metadata(folder, # folder holding `graph-metadata.json`
+                       ) -> list[dict]:
     "The graphs listed in `folder/graph-metadata.json` (each with `slug`, `prompt`, ...), in the order written."
     return read_json(Path(folder) / "graph-metadata.json")["graphs"]
 
-def read_neuronpedia_json(path) -> tuple[list[str], Float[Tensor, "n n"], dict]:
+def read_neuronpedia_json(path, # a Neuronpedia / circuit-tracer graph `.json` file
+                         ) -> tuple[list[str], Float[Tensor, "n n"], dict]:
     "Node ids, dense adjacency (rows = targets) and the raw dict of a Neuronpedia / circuit-tracer graph JSON file."
     d = read_json(path)
     missing = [k for k in ("metadata", "nodes", "links") if k not in d]

@@ -4,30 +4,14 @@
 
 # %% ../nbs/13b_graph_viewer.ipynb #gv0003
 from __future__ import annotations
-import functools, hashlib, html, http.server, importlib.resources, json, threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from .core import atomic_write, read_json
+from .core import read_json
+from .web_pages import ViewerPage, ViewerServer, open_page, page_html, serve, write_page
 
 # %% auto #0
-__all__ = ['D3_VERSION', 'D3_SHA256', 'VENDOR_DIR', 'vendored_d3', 'viewer_html', 'write_viewer', 'ViewerServer', 'serve',
-           'ViewerPage', 'view']
-
-# %% ../nbs/13b_graph_viewer.ipynb #gv0006
-D3_VERSION = "7.9.2"
-D3_SHA256 = "912111098ea99503a6f4967361d2bbdc9dbf58cf9c678c8e27e5b02d1a07f0c1"     # package/dist/d3.min.js of d3@7.9.2 on npm
-VENDOR_DIR = Path(str(importlib.resources.files("circuit_gen"))) / "vendor"   # package data, also from a notebook
-
-def vendored_d3() -> tuple[str, str]:
-    "The vendored d3 bundle and its license text, after checking the bundle's sha256."
-    js = (VENDOR_DIR / "d3.min.js").read_bytes()
-    got = hashlib.sha256(js).hexdigest()
-    if got != D3_SHA256:
-        raise RuntimeError(f"{VENDOR_DIR / 'd3.min.js'} has sha256 {got}, not d3@{D3_VERSION}'s {D3_SHA256}: "
-                           "run tools/vendor_js.sh --write to restore it")
-    return js.decode("utf-8"), (VENDOR_DIR / "d3.LICENSE").read_text()
+__all__ = ['viewer_html', 'write_viewer', 'view', 'serve', 'ViewerServer', 'ViewerPage']
 
 # %% ../nbs/13b_graph_viewer.ipynb #gv0009
 _VIEWER_CSS = r'''
@@ -359,10 +343,6 @@ _BODY = """<header>
 <div id="tooltip"></div>
 """
 
-def _script_json(obj) -> str:
-    # inside <script>, "</script>" or "<!--" in a string would end or confuse the element; \u003c is the same character to JSON.parse
-    return json.dumps(obj, ensure_ascii=False).replace("<", "\\u003c")
-
 def _with_contexts(graph: Mapping, contexts: Mapping[str, Sequence] | None) -> dict:
     "A copy of `graph` whose nodes carry `top_contexts` from `contexts` (keys: node ids or `{layer}_{feature}`)."
     graph = dict(graph)
@@ -386,15 +366,8 @@ def viewer_html(graph: Mapping, # a graph dict in circuit-tracer's format (`meta
     "One self-contained HTML page (data, d3, script and style inlined) that draws `graph`."
     missing = [k for k in ("metadata", "nodes", "links") if k not in graph]
     if missing: raise ValueError(f"not a circuit-tracer / Neuronpedia graph: missing {missing}")
-    d3_js, d3_license = vendored_d3()
-    title = html.escape(f"Attribution graph: {graph['metadata'].get('prompt', '')}")
-    return "".join([
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n',
-        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>\n',
-        f"<style>{_VIEWER_CSS}</style></head>\n<body>\n{_BODY}",
-        f'<script id="graph-data" type="application/json">{_script_json(_with_contexts(graph, contexts))}</script>\n',
-        f"<script>/* d3 {D3_VERSION} (npm package d3, dist/d3.min.js), vendored by circuit_gen. Its license:\n{d3_license}*/\n",
-        f"{d3_js}</script>\n<script>{_VIEWER_JS}</script>\n</body></html>\n"])
+    title = f"Attribution graph: {graph['metadata'].get('prompt', '')}"
+    return page_html(title, _BODY, _VIEWER_CSS, _VIEWER_JS, {"graph-data": _with_contexts(graph, contexts)})
 
 # %% ../nbs/13b_graph_viewer.ipynb #gv0018
 def write_viewer(graph_json_path, # a graph file (`<slug>.json` from `create_graph_files`, circuit-tracer or Neuronpedia)
@@ -405,44 +378,7 @@ def write_viewer(graph_json_path, # a graph file (`<slug>.json` from `create_gra
     graph_json_path = Path(graph_json_path)
     out = Path(out_html) if out_html is not None else graph_json_path.with_suffix(".html")
     if out.resolve() == graph_json_path.resolve(): raise ValueError(f"out_html {out} would overwrite the graph file: name an .html file")
-    page = viewer_html(read_json(graph_json_path), contexts)
-    with atomic_write(out, encoding="utf-8") as f: f.write(page)
-    return out
-
-@dataclass
-class ViewerServer:
-    "A running localhost server for viewer pages: `url`, `stop()`, and `wait()` to block until Ctrl-C."
-    url: str
-    httpd: http.server.ThreadingHTTPServer
-    thread: threading.Thread
-    def stop(self):
-        self.httpd.shutdown(); self.httpd.server_close(); self.thread.join(timeout=5)
-    def wait(self):
-        try: self.thread.join()
-        except KeyboardInterrupt: pass
-        finally: self.stop()
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args): pass
-
-def serve(path, # an HTML page (its folder is served) or a folder
-          port: int = 0, # 0: any free port
-         ) -> ViewerServer:
-    "Serve a viewer page or folder on 127.0.0.1 in a background thread; the returned server's `url` opens the page."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"{path} does not exist: write the page with write_viewer first")
-    folder, name = (path, "") if path.is_dir() else (path.parent, path.name)
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    return ViewerServer(url=f"http://127.0.0.1:{httpd.server_address[1]}/{name}", httpd=httpd, thread=thread)
-
-@dataclass
-class ViewerPage:
-    "What `view` made: the page, and the server when it serves one."
-    path: Path
-    server: ViewerServer | None = None
+    return write_page(viewer_html(read_json(graph_json_path), contexts), out)
 
 def view(graph_json, # a graph file in circuit-tracer's format
          out=None, # the page to write (default: the graph's name with .html)
@@ -450,5 +386,6 @@ def view(graph_json, # a graph file in circuit-tracer's format
          port: int = 0, # the port to serve on (0: any free one)
         ) -> ViewerPage:
     "Write the viewer page of `graph_json`, and serve it if asked."
-    page = write_viewer(graph_json, out)
-    return ViewerPage(page, globals()["serve"](page, port) if serve else None)
+    return open_page(write_viewer(graph_json, out), serve, port)
+
+_all_ = ["serve", "ViewerServer", "ViewerPage"]  # from web_pages, still this module's API

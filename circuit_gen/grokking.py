@@ -16,15 +16,14 @@ from jaxtyping import Float, Int
 from torch import Tensor
 from transformer_lens import HookedTransformer, HookedTransformerConfig
 
-from .core import resolve_device, read_yaml
+from .core import resolve_device
 from .runs import project_root
 from .training import TrainingLoop, list_checkpoints
 
 # %% auto #0
 __all__ = ['OPERATIONS', 'ModularData', 'make_modular_data', 'make_grok_model', 'last_logits', 'modular_loss',
            'label_accuracy_metric', 'modular_tokenizer', 'GrokConfig', 'GrokTrainer', 'memorization_step',
-           'grokking_step', 'hparams_path', 'load_hparams', 'load_grid', 'fourier_basis', 'embedding_frequency_norms',
-           'key_frequencies', 'progress_measures']
+           'grokking_step', 'fourier_basis', 'embedding_frequency_norms', 'key_frequencies', 'progress_measures']
 
 # %% ../nbs/06_grokking.ipynb #c0005
 OPERATIONS: dict[str, Callable] = {
@@ -273,26 +272,6 @@ def memorization_step(history: dict, threshold: float = 1.0) -> int | None:
 def grokking_step(history: dict, threshold: float = 0.95) -> int | None:
     "First evaluated step with test accuracy >= `threshold`."
     return _first_step(history, "test_acc", threshold)
-
-# %% ../nbs/06_grokking.ipynb #c0021
-def hparams_path() -> Path:
-    "Path of the canonical hyperparameter file `circuit_gen/hparams/collapse.yaml`."
-    import circuit_gen
-    return Path(circuit_gen.__file__).parent / "hparams" / "collapse.yaml"
-
-def load_hparams(experiment: str, scale: str = "cpu", path=None) -> dict:
-    "Hyperparameters of `experiment`: its `cpu` defaults, overlaid with its `gpu` settings when `scale='gpu'`."
-    table = read_yaml(path or hparams_path())
-    if experiment not in table: raise KeyError(f"no experiment {experiment!r} in {path or hparams_path()}; known: {sorted(table)}")
-    if scale not in ("cpu", "gpu"): raise ValueError(f"scale={scale!r}: use 'cpu' or 'gpu'")
-    entry = table[experiment]
-    out = dict(entry.get("cpu", {}))
-    if scale == "gpu": out.update(entry.get("gpu", {}))
-    return out
-
-def load_grid(experiment: str, path=None) -> dict:
-    "The sweep grid (`name -> list of values`) of `experiment`, empty when it has none."
-    return dict(read_yaml(path or hparams_path())[experiment].get("grid", {}) or {})
 
 # %% ../nbs/06_grokking.ipynb #c0030
 def fourier_basis(p: int, device=None) -> tuple[Float[Tensor, "p p"], list[str]]:

@@ -24,13 +24,19 @@ __all__ = ['ORDINAL_SEQUENCES', 'HEAD_SCORE_KINDS', 'PATTERN_KINDS', 'bos_token_
            'chance_level', 'composition_scores', 'check_head_scores']
 
 # %% ../nbs/16_head_scores.ipynb #c0005
-def bos_token_id(model: HookedTransformer) -> int:
+def bos_token_id(model: HookedTransformer, # any HookedTransformer
+                ) -> int:
     "The model's BOS id (0 for a model without a tokenizer)."
     tok = model.tokenizer
     return 0 if tok is None or tok.bos_token_id is None else int(tok.bos_token_id)
 
-def random_tokens(model: HookedTransformer, seq_len: int, batch_size: int = 8, seed: int = 0,
-                  repeat: bool = False, device=None) -> Int[Tensor, "batch pos"]:
+def random_tokens(model: HookedTransformer, # the model (its vocabulary and BOS convention)
+                  seq_len: int, # random tokens after the first
+                  batch_size: int = 8, # sequences
+                  seed: int = 0, # seed of the tokens
+                  repeat: bool = False, # append the same random tokens again (induction probe)
+                  device=None, # where to put them; None: the model's device
+                 ) -> Int[Tensor, "batch pos"]: # `[batch, 1 + seq_len]`, or `1 + 2 seq_len` with `repeat`
     "BOS (or, for a model that prepends none, a random token) then `seq_len` random ordinary tokens (twice when `repeat`)."
     g = torch.Generator().manual_seed(seed)
     vocab = non_special_token_ids(model)
@@ -48,19 +54,27 @@ def _pattern_positions(kind: str, seq_len: int) -> tuple[Tensor, Tensor]:
     q = torch.arange(seq_len + 1, 2 * seq_len + 1)
     return (q, q - seq_len) if kind == "duplicate_token" else (q, q - seq_len + 1)
 
-def attention_window(model: HookedTransformer, layer: int) -> int | None:
+def attention_window(model: HookedTransformer, # any HookedTransformer
+                     layer: int, # block index
+                    ) -> int | None:
     "How many keys (itself included) a query of `layer` can see: the sliding window of a local layer, None for global ones."
     types = getattr(model.cfg, "attn_types", None)
     return int(model.cfg.window_size) if types is not None and types[layer] == "local" else None
 
-def pattern_chance_level(kind: str, seq_len: int, window: int | None = None) -> float:
+def pattern_chance_level(kind: str, # "previous_token", "duplicate_token" or "induction"
+                         seq_len: int, # random tokens in the probe
+                         window: int | None = None, # sliding-window size of the layer; None: global attention
+                        ) -> float:
     "The score of uniform causal attention over the query positions q: 1/(q+1), or 1/min(q+1, window) and 0 out of reach."
     q, k = (x.double() for x in _pattern_positions(kind, seq_len))
     if window is None: return (1.0 / (q + 1)).mean().item()
     return torch.where(q - k < window, 1.0 / (q + 1).clamp(max=window), torch.zeros_like(q)).mean().item()
 
-def pattern_score(model: HookedTransformer, tokens: Int[Tensor, "batch pos"], query: Int[Tensor, "n_pairs"],
-                  key: Int[Tensor, "n_pairs"]) -> Float[Tensor, "layer head_index"]:
+def pattern_score(model: HookedTransformer, # the model to score
+                  tokens: Int[Tensor, "batch pos"], # probe tokens
+                  query: Int[Tensor, "n_pairs"], # query position of each pair
+                  key: Int[Tensor, "n_pairs"], # key position of each pair
+                 ) -> Float[Tensor, "layer head_index"]:
     "Mean attention probability from each `query` position to its `key` position, per head."
     out = torch.zeros(model.cfg.n_layers, model.cfg.n_heads)
     def grab_hook(pattern, hook):
@@ -79,8 +93,10 @@ ORDINAL_SEQUENCES = {
     "letters": list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
 }
 
-def successor_tokens(model: HookedTransformer, sequences: dict | None = None,
-                     min_items: int = 3) -> tuple[dict[str, list[int]], dict[str, str]]:
+def successor_tokens(model: HookedTransformer, # a model with a tokenizer
+                     sequences: dict | None = None, # name -> ordinal words; None: `ORDINAL_SEQUENCES`
+                     min_items: int = 3, # fewest leading single-token items for a sequence to be kept
+                    ) -> tuple[dict[str, list[int]], dict[str, str]]:
     "Single-token ordinal sequences for the model's tokenizer, and a 'kept/total' report per sequence."
     if model.tokenizer is None:
         raise ValueError("successor scores need a tokenizer to spell ordinal sequences; this model has none")
@@ -102,7 +118,9 @@ def successor_tokens(model: HookedTransformer, sequences: dict | None = None,
                          "pass `sequences` it can express")
     return kept, report
 
-def effective_embedding(model: HookedTransformer, token_ids: Int[Tensor, "n_pairs"]) -> Float[Tensor, "n_pairs d_model"]:
+def effective_embedding(model: HookedTransformer, # any HookedTransformer
+                        token_ids: Int[Tensor, "n_pairs"], # tokens to embed
+                       ) -> Float[Tensor, "n_pairs d_model"]:
     "W_E of `token_ids` plus the first MLP's output on it (the token's representation after layer 0)."
     x = model.W_E[token_ids]
     if not model.cfg.attn_only:
@@ -118,7 +136,9 @@ def _succession_inputs(model: HookedTransformer, ids: Tensor, layer: int) -> tup
     post = attention_post_norm(model, layer)
     return x, (U * post.w[:, None] if post is not None else U)      # a post-attention norm's weight scales what heads write
 
-def succession_score(model: HookedTransformer, sequences: dict | None = None) -> Float[Tensor, "layer head_index"]:
+def succession_score(model: HookedTransformer, # a model with a tokenizer
+                     sequences: dict | None = None, # name -> ordinal words; None: `ORDINAL_SEQUENCES`
+                    ) -> Float[Tensor, "layer head_index"]:
     "Fraction of ordinal items whose head-OV logits (within their sequence) rank the successor first."
     seqs, _ = successor_tokens(model, sequences)
     hits = torch.zeros(model.cfg.n_layers, model.cfg.n_heads)
@@ -135,14 +155,17 @@ def succession_score(model: HookedTransformer, sequences: dict | None = None) ->
             n += len(ids) - 1
     return hits / n
 
-def succession_chance_level(model: HookedTransformer, sequences: dict | None = None) -> float:
+def succession_chance_level(model: HookedTransformer, # a model with a tokenizer
+                            sequences: dict | None = None, # name -> ordinal words; None: `ORDINAL_SEQUENCES`
+                           ) -> float:
     "Expected succession score when each argmax is uniform over its sequence's tokens."
     seqs, _ = successor_tokens(model, sequences)
     return sum((len(s) - 1) / len(s) for s in seqs.values()) / sum(len(s) - 1 for s in seqs.values())
 
 # %% ../nbs/16_head_scores.ipynb #c0018
-def cspa_projection(per_source: Float[Tensor, "batch head_index query_pos key_pos d_model"],
-                    unembed: Float[Tensor, "batch key_pos d_model"]) -> Float[Tensor, "batch head_index query_pos d_model"]:
+def cspa_projection(per_source: Float[Tensor, "batch head_index query_pos key_pos d_model"], # per-source head outputs
+                    unembed: Float[Tensor, "batch key_pos d_model"], # unembedding vector of each source token
+                   ) -> Float[Tensor, "batch head_index query_pos d_model"]:
     "Sum over sources of each contribution's negative projection onto its source token's unembedding (dense reference)."
     u = unembed / unembed.norm(dim=-1, keepdim=True)
     coef = torch.einsum("bhqkd,bkd->bhqk", per_source, u).clamp(max=0)
@@ -155,7 +178,11 @@ def _cspa_output(pattern, v, W_O, u):
     coef = (pattern * vu[:, :, None, :]).clamp(max=0)
     return torch.einsum("bhqk,bkd->bqhd", coef, u)
 
-def default_text_tokens(model: HookedTransformer, batch_size: int = 8, seq_len: int = 48, seed: int = 0) -> Int[Tensor, "batch pos"]:
+def default_text_tokens(model: HookedTransformer, # the model (its tokenizer and BOS convention)
+                        batch_size: int = 8, # sequences
+                        seq_len: int = 48, # tokens per sequence, BOS included
+                        seed: int = 0, # seed of the toy corpus
+                       ) -> Int[Tensor, "batch pos"]:
     "Toy-corpus text (after BOS where the model prepends one), `seq_len` tokens (natural-ish text with repeated words)."
     from circuit_gen.models import toy_corpus
     if model.tokenizer is None: return random_tokens(model, seq_len - 1, batch_size, seed)
@@ -168,8 +195,10 @@ def default_text_tokens(model: HookedTransformer, batch_size: int = 8, seq_len: 
     n = min(len(r) for r in rows)
     return torch.tensor([r[:n] for r in rows], device=model.cfg.device)
 
-def copy_suppression_score(model: HookedTransformer, tokens: Int[Tensor, "batch pos"] | None = None,
-                           min_effect: float = 1e-2) -> Float[Tensor, "layer head_index"]:
+def copy_suppression_score(model: HookedTransformer, # the model to score
+                           tokens: Int[Tensor, "batch pos"] | None = None, # text for the loss; None: `default_text_tokens`
+                           min_effect: float = 1e-2, # heads moving the loss less (nats) score 0
+                          ) -> Float[Tensor, "layer head_index"]:
     "CSPA-style score: fraction of each head's loss effect kept by its negative copy-projection alone."
     tokens = default_text_tokens(model) if tokens is None else tokens.to(model.cfg.device)
     scores = torch.zeros(model.cfg.n_layers, model.cfg.n_heads)
@@ -217,8 +246,12 @@ def _final_direction(model, answer_tokens):
 
 def _center(x): return x - x.mean(-1, keepdim=True)
 
-def head_logit_attribution(model: HookedTransformer, tokens: Int[Tensor, "batch pos"], positions: Int[Tensor, "batch"],
-                             answer_tokens: Int[Tensor, "batch 2"], cache=None) -> Float[Tensor, "layer head_index"]:
+def head_logit_attribution(model: HookedTransformer, # the model to score
+                           tokens: Int[Tensor, "batch pos"], # prompts
+                           positions: Int[Tensor, "batch"], # position read in each prompt
+                           answer_tokens: Int[Tensor, "batch 2"], # (correct, wrong) token ids per prompt
+                           cache=None, # a cache of `tokens`; None: run the model
+                          ) -> Float[Tensor, "layer head_index"]:
     "Each head's direct contribution to logit[correct] - logit[wrong] at `positions`, averaged over the batch."
     if cache is None:
         with torch.no_grad(): _, cache = model.run_with_cache(tokens)
@@ -250,15 +283,24 @@ def _end_attention(model, prompts, target: str) -> Tensor:
         model.run_with_hooks(tokens, return_type=None, fwd_hooks=[(lambda n: n.endswith("attn.hook_pattern"), grab_hook)])
     return out
 
-def name_mover_score(model: HookedTransformer, prompts=None, n: int = 32) -> Float[Tensor, "layer head_index"]:
+def name_mover_score(model: HookedTransformer, # the model to score
+                     prompts=None, # IOI prompts (`ioi.make_ioi_prompts`); None: `n` new ones
+                     n: int = 32, # IOI prompts to make when `prompts` is None
+                    ) -> Float[Tensor, "layer head_index"]:
     "Mean attention from END to the indirect object IO on IOI prompts."
     return _end_attention(model, _ioi_prompts(model, prompts, n), "IO")
 
-def s_inhibition_score(model: HookedTransformer, prompts=None, n: int = 32) -> Float[Tensor, "layer head_index"]:
+def s_inhibition_score(model: HookedTransformer, # the model to score
+                       prompts=None, # IOI prompts (`ioi.make_ioi_prompts`); None: `n` new ones
+                       n: int = 32, # IOI prompts to make when `prompts` is None
+                      ) -> Float[Tensor, "layer head_index"]:
     "Mean attention from END to the second subject mention S2 on IOI prompts."
     return _end_attention(model, _ioi_prompts(model, prompts, n), "S2")
 
-def name_mover_logit_score(model: HookedTransformer, prompts=None, n: int = 32) -> Float[Tensor, "layer head_index"]:
+def name_mover_logit_score(model: HookedTransformer, # the model to score
+                           prompts=None, # IOI prompts (`ioi.make_ioi_prompts`); None: `n` new ones
+                           n: int = 32, # IOI prompts to make when `prompts` is None
+                          ) -> Float[Tensor, "layer head_index"]:
     "Direct logit attribution of each head to logit(IO) - logit(S) at END of IOI prompts."
     prompts = _ioi_prompts(model, prompts, n)
     tokens = prompts.clean_tokens.to(model.cfg.device)
@@ -269,9 +311,16 @@ HEAD_SCORE_KINDS = ("previous_token", "duplicate_token", "induction", "successor
                     "name_mover", "s_inhibition", "name_mover_logit")
 PATTERN_KINDS = ("previous_token", "duplicate_token", "induction")
 
-def head_scores(model: HookedTransformer, kind: str, seq_len: int = 24, batch_size: int = 8, seed: int = 0,
-                tokens: Int[Tensor, "batch pos"] | None = None, prompts=None, sequences: dict | None = None,
-                device=None) -> Float[Tensor, "layer head_index"]:
+def head_scores(model: HookedTransformer, # the model to score
+                kind: str, # one of `HEAD_SCORE_KINDS`
+                seq_len: int = 24, # random tokens per pattern probe (needs `2 seq_len + 1 <= n_ctx`)
+                batch_size: int = 8, # pattern probes
+                seed: int = 0, # seed of the probes
+                tokens: Int[Tensor, "batch pos"] | None = None, # text for "copy_suppression"; None: toy text
+                prompts=None, # IOI prompts for the IOI kinds; None: 32 new ones
+                sequences: dict | None = None, # ordinal sequences for "successor"; None: the defaults
+                device=None, # where to put the probes; None: the model's device
+               ) -> Float[Tensor, "layer head_index"]:
     "Score every head for `kind` (one of HEAD_SCORE_KINDS); larger means more of that role."
     if kind not in HEAD_SCORE_KINDS:
         raise ValueError(f"unknown head score {kind!r}; choose one of {HEAD_SCORE_KINDS}")
@@ -287,15 +336,21 @@ def head_scores(model: HookedTransformer, kind: str, seq_len: int = 24, batch_si
     if kind == "name_mover_logit": return name_mover_logit_score(model, prompts)
     return s_inhibition_score(model, prompts)
 
-def chance_level(model: HookedTransformer, kind: str, seq_len: int = 24, sequences: dict | None = None,
-                 layer: int | None = None) -> float:
+def chance_level(model: HookedTransformer, # the model to score
+                 kind: str, # a pattern kind or "successor"
+                 seq_len: int = 24, # random tokens per probe
+                 sequences: dict | None = None, # name -> ordinal words; None: `ORDINAL_SEQUENCES`
+                 layer: int | None = None, # the layer whose sliding window applies; None: global attention
+                ) -> float:
     "The score of a head with no preference (uniform attention over what `layer` can see, or a uniform successor argmax)."
     if kind in PATTERN_KINDS: return pattern_chance_level(kind, seq_len, None if layer is None else attention_window(model, layer))
     if kind == "successor": return succession_chance_level(model, sequences)
     raise ValueError(f"no closed-form chance level for {kind!r} (defined for {PATTERN_KINDS + ('successor',)})")
 
 # %% ../nbs/16_head_scores.ipynb #c0033
-def composition_scores(model: HookedTransformer, kind: str = "k") -> Float[Tensor, "layer head_index layer head_index"]:
+def composition_scores(model: HookedTransformer, # the model to score
+                       kind: str = "k", # "q", "k" or "v" composition
+                      ) -> Float[Tensor, "layer head_index layer head_index"]:
     "Q/K/V-composition of each (earlier head -> later head) pair (Elhage et al. 2021); zero where not earlier."
     L, H = model.cfg.n_layers, model.cfg.n_heads
     out = torch.zeros(L, H, L, H)
@@ -338,8 +393,12 @@ def _plant_successor_head(model: HookedTransformer, layer: int, head: int, ids: 
     target[torch.arange(len(ids) - 1), torch.arange(1, len(ids))] = 1.0
     model.blocks[layer].attn.W_O.data[head] = torch.linalg.pinv(A) @ target @ torch.linalg.pinv(U)
 
-def check_head_scores(model: HookedTransformer, seq_len: int = 12, batch_size: int = 4, n_prompts: int = 8,
-                      tol: float = 0.05) -> dict:
+def check_head_scores(model: HookedTransformer, # a model with a tokenizer (ideally random weights)
+                      seq_len: int = 12, # random tokens per pattern probe
+                      batch_size: int = 4, # pattern probes
+                      n_prompts: int = 8, # IOI prompts
+                      tol: float = 0.05, # largest relative distance from chance allowed
+                     ) -> dict:
     "Check every head score on `model`: shapes, chance levels on a random model and planted heads; return the figures."
     from circuit_gen.ioi import make_ioi_prompts
     arch = getattr(model.cfg, "original_architecture", None) or "model"

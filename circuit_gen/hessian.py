@@ -30,7 +30,9 @@ __all__ = ['select_parameters', 'HessianOperator', 'check_dense_hessian', 'lancz
            'load_checkpoint', 'checkpoint_spectrum', 'spectra_over_checkpoints', 'count_outliers']
 
 # %% ../nbs/09_hessian.ipynb #c0005
-def select_parameters(model: nn.Module, params: Iterable[str] | None = None) -> list[str]:
+def select_parameters(model: nn.Module, # any module
+                      params: Iterable[str] | None = None, # names or prefixes (`"conv1"`); None: all trainable
+                     ) -> list[str]: # matching names, in model order
     "Names of the trainable parameters matching `params` (full names or prefixes); all when None."
     named = [n for n, p in model.named_parameters() if p.requires_grad]
     if params is None: return named
@@ -44,8 +46,14 @@ def select_parameters(model: nn.Module, params: Iterable[str] | None = None) -> 
 
 class HessianOperator:
     "The Hessian of `loss_fn(model(inputs), *targets)` over a parameter subset, applied by HVPs."
-    def __init__(self, model: nn.Module, loss_fn: Callable, batch: Sequence, params: Iterable[str] | None = None,
-                 dtype: torch.dtype | None = None, device=None, method: str = "reverse"):
+    def __init__(self, model: nn.Module, # the network; its weights are copied, not changed
+                 loss_fn: Callable, # `loss_fn(outputs, *targets) -> scalar`
+                 batch: Sequence, # `(inputs, *targets)`, or just inputs
+                 params: Iterable[str] | None = None, # names or prefixes; None: all trainable
+                 dtype: torch.dtype | None = None, # dtype of the parameters and HVPs; None: the model's
+                 device=None, # defaults to `core.default_device()`
+                 method: str = "reverse", # "reverse" (kept gradient graph) or "forward" (jvp of grad)
+                ):
         if method not in ("reverse", "forward"): raise ValueError(f"method={method!r}: use 'reverse' (retained graph) or 'forward' (jvp of grad)")
         self.device, self.method, self._graph = resolve_device(device), method, None
         self.model, self.loss_fn = model, loss_fn
@@ -67,7 +75,8 @@ class HessianOperator:
         self.n_hvp = 0
         self._grad = grad(self.loss_at)
 
-    def unflatten(self, theta: Float[Tensor, "n_params"]) -> dict[str, Tensor]:
+    def unflatten(self, theta: Float[Tensor, "n_params"], # flat vector of the selected parameters
+                 ) -> dict[str, Tensor]:
         "Split a flat parameter vector into named tensors."
         return {n: theta[a:b].view(s) for (n, (a, b)), s in zip(self.blocks.items(), self.shapes)}
 
@@ -75,7 +84,8 @@ class HessianOperator:
         "The loss with the parameters in `named` set as given, every other one frozen."
         return self.loss_fn(functional_call(self.model, {**self.frozen, **named}, (self.inputs,)), *self.targets)
 
-    def loss_at(self, theta: Float[Tensor, "n_params"]) -> Tensor:
+    def loss_at(self, theta: Float[Tensor, "n_params"], # flat vector of the selected parameters
+               ) -> Tensor:
         "The loss with the selected parameters set to `theta`."
         return self._loss_with(self.unflatten(theta))
 
@@ -103,7 +113,8 @@ class HessianOperator:
         out, = torch.autograd.grad(g, theta, v, retain_graph=True, allow_unused=True)
         return torch.zeros_like(v) if out is None else out.detach()
 
-    def hvp(self, v: Float[Tensor, "*n_vectors n_params"]) -> Float[Tensor, "*n_vectors n_params"]:
+    def hvp(self, v: Float[Tensor, "*n_vectors n_params"], # `[n]` vector or `[k, n]` stack
+           ) -> Float[Tensor, "*n_vectors n_params"]: # $Hv$, shaped like `v`
         "H v for one vector `[n]` or a stack of vectors `[k, n]` (vmapped)."
         v = torch.as_tensor(v).to(self.device, self.dtype)
         if v.shape[-1] != self.n:
@@ -138,8 +149,11 @@ class HessianOperator:
         g, t0 = grad(loss_tail), self.theta[start:]
         return vmap(lambda v: jvp(g, (t0,), (v,))[1])
 
-    def dense(self, max_gb: float = 4.0, chunk_size: int = 128, progress: bool = False,
-              scheme: str = "triangle") -> Float[Tensor, "n_params n_params"]:
+    def dense(self, max_gb: float = 4.0, # refuse (MemoryError) above this many GB
+              chunk_size: int = 128, # basis vectors per vmapped HVP batch
+              progress: bool = False, # show a progress bar
+              scheme: str = "triangle", # "triangle" (block lower triangle + symmetry) or "columns" (all columns)
+             ) -> Float[Tensor, "n_params n_params"]:
         "The dense Hessian from HVPs on basis vectors (`scheme`: 'triangle' or 'columns'); refuses when it would exceed `max_gb`."
         if scheme not in ("triangle", "columns"): raise ValueError(f"scheme={scheme!r}: use 'triangle' (block lower triangle, then symmetry) or 'columns' (all columns)")
         check_dense_hessian(self.n, max_gb, self.dtype)
@@ -169,14 +183,20 @@ class HessianOperator:
         def mm(X): return self.hvp(torch.from_numpy(np.ascontiguousarray(X.T))).double().cpu().numpy().T
         return scipy.sparse.linalg.LinearOperator((self.n, self.n), matvec=mv, matmat=mm, rmatvec=mv, dtype=np.float64)
 
-    def block(self, H: Float[Tensor, "n_params n_params"], row: str, col: str | None = None) -> Tensor:
+    def block(self, H: Float[Tensor, "n_params n_params"], # the dense Hessian from `dense()`
+              row: str, # parameter name of the rows
+              col: str | None = None, # of the columns; None: `row`
+             ) -> Tensor:
         "The block of a dense `H` between parameter tensors `row` and `col`."
         (a, b), (c, d) = self.blocks[row], self.blocks[col or row]
         return H[a:b, c:d]
 
     def __repr__(self): return f"HessianOperator({self.n:,} params in {len(self.names)} tensors, {self.dtype}, {self.device})"
 
-def check_dense_hessian(n_params: int, max_gb: float = 4.0, dtype=torch.float32) -> int:
+def check_dense_hessian(n_params: int, # side of the Hessian
+                        max_gb: float = 4.0, # largest allowed size in GB
+                        dtype=torch.float32, # entry dtype
+                       ) -> int: # bytes
     "Bytes of a dense `n_params`-square Hessian; a MemoryError before any work when that exceeds `max_gb`."
     nbytes = n_params * n_params * torch.empty((), dtype=dtype).element_size()
     if nbytes / 1e9 > max_gb:
@@ -186,8 +206,16 @@ def check_dense_hessian(n_params: int, max_gb: float = 4.0, dtype=torch.float32)
     return nbytes
 
 # %% ../nbs/09_hessian.ipynb #c0013
-def lanczos_eigs(op: HessianOperator, k: int = 20, which: str = "LA", tol: float = 1e-6, seed: int = 0,
-                 maxiter: int | None = None, ncv: int | None = None, return_vectors: bool = True, shift: float = 0.0):
+def lanczos_eigs(op: HessianOperator, # the Hessian as HVPs
+                 k: int = 20, # eigenpairs, 0 < k < n
+                 which: str = "LA", # "LA" largest or "SA" smallest algebraic
+                 tol: float = 1e-6, # ARPACK relative tolerance
+                 seed: int = 0, # seed of the start vector
+                 maxiter: int | None = None, # ARPACK restarts; None: its default
+                 ncv: int | None = None, # Krylov subspace size; None: max(3k, 20)
+                 return_vectors: bool = True, # also return the `[n, k]` eigenvectors
+                 shift: float = 0.0, # run on $H + sI$ and shift back (makes "SA" converge)
+                ): # values, descending (and vectors)
     "Top (`which='LA'`) or bottom (`'SA'`) `k` eigenpairs of `op` (of `H + shift I`, shifted back) by ARPACK Lanczos."
     if which not in ("LA", "SA"): raise ValueError(f"which={which!r}: use 'LA' (top) or 'SA' (bottom)")
     if not 0 < k < op.n:
@@ -203,25 +231,41 @@ def lanczos_eigs(op: HessianOperator, k: int = 20, which: str = "LA", tol: float
     vals = torch.from_numpy(vals[order].copy())
     return (vals, torch.from_numpy(vecs[:, order].copy())) if return_vectors else vals
 
-def top_bottom_eigs(op: HessianOperator, k: int = 20, tol: float = 1e-6, seed: int = 0) -> dict[str, Tensor]:
+def top_bottom_eigs(op: HessianOperator, # the Hessian as HVPs
+                    k: int = 20, # eigenpairs at each end
+                    tol: float = 1e-6, # ARPACK relative tolerance
+                    seed: int = 0, # seed of the start vectors
+                   ) -> dict[str, Tensor]: # `top_values`, `top_vectors`, `bottom_values`, `bottom_vectors`
     "Top and bottom `k` eigenpairs of `op` (two Lanczos runs; the bottom one shifted by the top eigenvalue)."
     tv, tV = lanczos_eigs(op, k, "LA", tol, seed)
     bv, bV = lanczos_eigs(op, k, "SA", tol, seed, shift=abs(float(tv[0])))
     return {"top_values": tv, "top_vectors": tV, "bottom_values": bv, "bottom_vectors": bV}
 
 # %% ../nbs/09_hessian.ipynb #c0017
-def rademacher(n: int, k: int, seed: int = 0, dtype=torch.float32, device=None) -> Float[Tensor, "n_probes n_params"]:
+def rademacher(n: int, # vector length
+               k: int, # vectors
+               seed: int = 0, # seed of the signs
+               dtype=torch.float32, # entry dtype
+               device=None, # defaults to `core.default_device()`
+              ) -> Float[Tensor, "n_probes n_params"]:
     "`k` random sign vectors of length `n`."
     g = torch.Generator().manual_seed(seed)
     return (torch.randint(0, 2, (k, n), generator=g) * 2 - 1).to(resolve_device(device), dtype)
 
-def hutchinson_trace(op: HessianOperator, n_samples: int = 100, seed: int = 0, chunk_size: int = 16) -> tuple[float, float]:
+def hutchinson_trace(op: HessianOperator, # the Hessian as HVPs
+                     n_samples: int = 100, # Rademacher probes
+                     seed: int = 0, # seed of the probes
+                     chunk_size: int = 16, # probes per vmapped HVP batch
+                    ) -> tuple[float, float]: # (estimate, standard error)
     "Hutchinson estimate of `tr H` and its standard error, from `n_samples` Rademacher probes."
     Z = rademacher(op.n, n_samples, seed, op.dtype, op.device)
     est = torch.cat([(z * op.hvp(z)).sum(-1) for z in Z.split(chunk_size)]).double()
     return float(est.mean()), float(est.std() / math.sqrt(n_samples)) if n_samples > 1 else float("nan")
 
-def lanczos_tridiagonal(op: HessianOperator, v: Float[Tensor, "n_params"], n_steps: int):
+def lanczos_tridiagonal(op: HessianOperator, # the Hessian as HVPs
+                        v: Float[Tensor, "n_params"], # start vector (normalised here)
+                        n_steps: int, # Lanczos steps m (stops early on an invariant subspace)
+                       ): # (alpha `[m]`, beta `[m-1]`) numpy arrays
     "`n_steps` of Lanczos from `v` with full reorthogonalisation: (alpha, beta) of the tridiagonal."
     m = min(n_steps, op.n)
     Q = torch.zeros(m, op.n, dtype=torch.float64, device=op.device)
@@ -241,7 +285,12 @@ def lanczos_tridiagonal(op: HessianOperator, v: Float[Tensor, "n_params"], n_ste
         q = w / b
     return np.array(alpha), np.array(beta)
 
-def slq_quadrature(op: HessianOperator, n_vectors: int = 10, n_steps: int = 40, seed: int = 0, progress: bool = False):
+def slq_quadrature(op: HessianOperator, # the Hessian as HVPs
+                   n_vectors: int = 10, # Rademacher start vectors
+                   n_steps: int = 40, # Lanczos steps (nodes) per vector
+                   seed: int = 0, # seed of the start vectors
+                   progress: bool = False, # show a progress bar
+                  ):
     "SLQ nodes and weights, one row per Rademacher start vector: (nodes [v, m], weights [v, m])."
     Z = rademacher(op.n, n_vectors, seed, torch.float64, op.device)
     nodes, weights = [], []
@@ -254,20 +303,31 @@ def slq_quadrature(op: HessianOperator, n_vectors: int = 10, n_steps: int = 40, 
     pad = lambda xs: torch.tensor(np.stack([np.pad(x, (0, width - len(x))) for x in xs]))
     return pad(nodes), pad(weights)
 
-def slq_density(nodes: Tensor, weights: Tensor, grid: Float[Tensor, "n_grid"], sigma: float) -> Float[Tensor, "n_grid"]:
+def slq_density(nodes: Tensor, # `[v, m]` from `slq_quadrature`
+                weights: Tensor, # `[v, m]` from `slq_quadrature`
+                grid: Float[Tensor, "n_grid"], # eigenvalues to evaluate at
+                sigma: float, # Gaussian kernel width (eigenvalue units)
+               ) -> Float[Tensor, "n_grid"]:
     "The Gaussian-smoothed spectral density on `grid` from SLQ nodes and weights."
     g = torch.as_tensor(grid, dtype=torch.float64)[:, None, None]
     k = torch.exp(-(g - nodes) ** 2 / (2 * sigma ** 2)) / (sigma * math.sqrt(2 * math.pi))
     return (k * weights).sum(-1).mean(-1)
 
-def slq_moment(nodes: Tensor, weights: Tensor, p: int, n: int) -> float:
+def slq_moment(nodes: Tensor, # `[v, m]` from `slq_quadrature`
+               weights: Tensor, # `[v, m]` from `slq_quadrature`
+               p: int, # power
+               n: int, # number of parameters
+              ) -> float:
     "SLQ estimate of `tr(H^p)` (n times the p-th moment of the density)."
     return float(n * (weights * nodes ** p).sum(-1).mean())
 
 # %% ../nbs/09_hessian.ipynb #c0023
 class LeNetTiny(nn.Module):
     "LeNet-tiny: Conv2d(1,c1,5) ReLU MaxPool Conv2d(c1,c2,5) ReLU MaxPool Linear(16*c2, n_classes)."
-    def __init__(self, channels: tuple[int, int] = (8, 16), n_classes: int = 10, image_size: int = 28):
+    def __init__(self, channels: tuple[int, int] = (8, 16), # (conv1, conv2) output channels
+                 n_classes: int = 10, # outputs
+                 image_size: int = 28, # square input side, >= 16
+                ):
         super().__init__()
         side = ((image_size - 4) // 2 - 4) // 2
         if side < 1: raise ValueError(f"image_size={image_size} is too small for two 5x5 convs and two 2x2 pools (need >= 16)")
@@ -276,16 +336,21 @@ class LeNetTiny(nn.Module):
         self.conv2 = nn.Conv2d(channels[0], channels[1], 5)
         self.fc = nn.Linear(channels[1] * side * side, n_classes)
 
-    def forward(self, x: Float[Tensor, "batch 1 height width"]) -> Float[Tensor, "batch n_classes"]:
+    def forward(self, x: Float[Tensor, "batch 1 height width"], # grey images
+               ) -> Float[Tensor, "batch n_classes"]:
         x = F.max_pool2d(F.relu(self.conv1(x)), 2)
         x = F.max_pool2d(F.relu(self.conv2(x)), 2)
         return self.fc(x.flatten(1))
 
-def count_parameters(model: nn.Module) -> int:
+def count_parameters(model: nn.Module, # any module
+                    ) -> int:
     "Number of trainable parameters."
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
-def load_digits_28(size: int = 28, classes: Sequence[int] | None = None, device=None):
+def load_digits_28(size: int = 28, # output side in pixels
+                   classes: Sequence[int] | None = None, # digits to keep, relabelled 0..len-1; None: all ten
+                   device=None, # defaults to `core.default_device()`
+                  ): # (x `[n, 1, size, size]`, y)
     "scikit-learn's 1,797 handwritten digits, scaled to [0,1] and resized bilinearly to `size`x`size`: (x, y)."
     from sklearn.datasets import load_digits
     X, Y = load_digits(return_X_y=True)
@@ -300,7 +365,8 @@ def load_digits_28(size: int = 28, classes: Sequence[int] | None = None, device=
     return x.to(dev), y.to(dev)
 
 # %% ../nbs/09_hessian.ipynb #c0026
-def read_idx(path) -> np.ndarray:
+def read_idx(path, # an IDX file of unsigned bytes, optionally `.gz`
+            ) -> np.ndarray:
     "Read one IDX file (optionally gzipped) into a numpy array."
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
@@ -313,7 +379,10 @@ def read_idx(path) -> np.ndarray:
     if arr.size != int(np.prod(dims)): raise ValueError(f"{path} holds {arr.size} bytes of data, header says {dims}: truncated?")
     return arr.reshape(dims)
 
-def load_mnist_idx(folder, split: str = "train", device=None):
+def load_mnist_idx(folder, # holds `train-images-idx3-ubyte[.gz]` and the like
+                   split: str = "train", # "train" or "test"
+                   device=None, # defaults to `core.default_device()`
+                  ): # (x `[n, 1, 28, 28]`, y)
     "MNIST from local IDX files in `folder` (`train`/`t10k` images and labels, .gz or not): (x in [0,1], y)."
     prefix = {"train": "train", "test": "t10k"}.get(split)
     if prefix is None: raise ValueError(f"split={split!r}: use 'train' or 'test'")
@@ -330,7 +399,10 @@ def load_mnist_idx(folder, split: str = "train", device=None):
     return x.to(dev), y.to(dev)
 
 # %% ../nbs/09_hessian.ipynb #c0029
-def checkpoint_steps(total_steps: int, n: int, spacing: str = "log") -> list[int]:
+def checkpoint_steps(total_steps: int, # last step
+                     n: int, # steps wanted (>= 2); duplicates after rounding are dropped
+                     spacing: str = "log", # "log" (0, then geometric) or "linear"
+                    ) -> list[int]:
     "`n` distinct checkpoint steps from 0 to `total_steps`, log- or linearly spaced."
     if n < 2: raise ValueError(f"n={n}: need at least 2 checkpoints (start and end)")
     if spacing == "linear": s = np.linspace(0, total_steps, n)
@@ -376,7 +448,9 @@ def train_classifier(model: nn.Module, # the classifier to train (in place)
         if loop.step % per_epoch == 0 or loop.step in ckpt_steps: loop.history.append({"step": loop.step, "loss": float(loss.detach())})
     return loop.history
 
-def load_checkpoint(model: nn.Module, state_dict: dict) -> nn.Module:
+def load_checkpoint(model: nn.Module, # the module to fill (in place)
+                    state_dict: dict, # its saved weights
+                   ) -> nn.Module: # `model`
     "Load `state_dict` into `model`, with a clear error when it comes from another architecture."
     own = model.state_dict()
     missing, extra = sorted(set(own) - set(state_dict)), sorted(set(state_dict) - set(own))
@@ -390,8 +464,15 @@ def load_checkpoint(model: nn.Module, state_dict: dict) -> nn.Module:
     return model
 
 # %% ../nbs/09_hessian.ipynb #c0033
-def checkpoint_spectrum(run: Run, name: str, op: HessianOperator, mode: str = "dense", k: int = 20,
-                        tol: float = 1e-6, max_gb: float = 4.0, progress: bool = False) -> tuple[dict[str, Tensor], dict]:
+def checkpoint_spectrum(run: Run, # the run folder that caches the result
+                        name: str, # file stem in the run (`.safetensors` added)
+                        op: HessianOperator, # the Hessian as HVPs
+                        mode: str = "dense", # "dense" (full eigendecomposition) or "lanczos" (top/bottom k)
+                        k: int = 20, # eigenpairs at each end for "lanczos"
+                        tol: float = 1e-6, # Lanczos tolerance
+                        max_gb: float = 4.0, # largest dense Hessian allowed
+                        progress: bool = False, # show a progress bar
+                       ) -> tuple[dict[str, Tensor], dict]: # (tensors, metadata)
     "Dense eigendecomposition or Lanczos top/bottom-`k` of `op`, cached as `<name>.safetensors` in `run`."
     meta = {"mode": mode, "k": k if mode == "lanczos" else None, "n_params": op.n, "names": op.names,
             "blocks": {n: list(ab) for n, ab in op.blocks.items()}, "batch": op.batch_fingerprint()}
@@ -411,9 +492,19 @@ def checkpoint_spectrum(run: Run, name: str, op: HessianOperator, mode: str = "d
     return run.load_tensors(name, device="cpu")
 
 # %% ../nbs/09_hessian.ipynb #c0036
-def spectra_over_checkpoints(run: Run, make_model: Callable[[], nn.Module], folder, loss_fn: Callable, batch: Sequence,
-                             mode: str = "dense", k: int = 20, params=None, dtype=None, device=None,
-                             tol: float = 1e-6, max_gb: float = 4.0) -> list[tuple[int, dict, dict]]:
+def spectra_over_checkpoints(run: Run, # the run folder that caches the spectra
+                             make_model: Callable[[], nn.Module], # builds a fresh model to load each checkpoint into
+                             folder, # checkpoint folder (`train_classifier`)
+                             loss_fn: Callable, # `loss_fn(outputs, *targets)`
+                             batch: Sequence, # `(inputs, *targets)`
+                             mode: str = "dense", # "dense" or "lanczos"
+                             k: int = 20, # eigenpairs at each end for "lanczos"
+                             params=None, # parameter names or prefixes; None: all
+                             dtype=None, # Hessian dtype; None: the model's
+                             device=None, # defaults to `core.default_device()`
+                             tol: float = 1e-6, # Lanczos tolerance
+                             max_gb: float = 4.0, # largest dense Hessian allowed
+                            ) -> list[tuple[int, dict, dict]]:
     "Spectrum (dense or Lanczos) at every checkpoint in `folder`, cached in `run` as `hessian_<step>`: [(step, tensors, meta)]."
     found = list_checkpoints(folder)
     if not found: raise FileNotFoundError(f"no checkpoints in {folder}: train first (train_classifier)")
@@ -427,7 +518,9 @@ def spectra_over_checkpoints(run: Run, make_model: Callable[[], nn.Module], fold
     return out
 
 # %% ../nbs/09_hessian.ipynb #c0039
-def count_outliers(eigenvalues: Tensor, max_outliers: int) -> tuple[int, Tensor]:
+def count_outliers(eigenvalues: Tensor, # top eigenvalues, any order
+                   max_outliers: int, # most outliers to consider
+                  ) -> tuple[int, Tensor]: # (count, ratios of consecutive top eigenvalues)
     "Outliers above the bulk: the index of the largest ratio of consecutive top eigenvalues; (count, ratios)."
     ev = torch.sort(torch.as_tensor(eigenvalues, dtype=torch.float64), descending=True).values[:max_outliers + 1]
     if float(ev[-1]) <= 0: raise ValueError(f"eigenvalue {max_outliers + 1} is {float(ev[-1]):.3g} <= 0: ask for fewer outliers")

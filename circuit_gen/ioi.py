@@ -119,16 +119,16 @@ def _variations(family: str, templates: list[str], rng: random.Random, knob: str
 @dataclass
 class PromptSet:
     "A batch of prompts with aligned counterfactuals, token positions and tags."
-    prompts: list[str]
-    corrupted: list[str]
-    clean_tokens: Int[Tensor, "batch pos"]
-    corrupted_tokens: Int[Tensor, "batch pos"]
-    clean_lengths: Int[Tensor, "batch"]
-    corrupted_lengths: Int[Tensor, "batch"]
-    answer_tokens: Int[Tensor, "batch 2"]
-    positions: dict[str, Int[Tensor, "batch"]]
-    family: list[str]
-    knobs: list[dict]
+    prompts: list[str] # clean prompt texts
+    corrupted: list[str] # counterfactual texts, token-aligned with `prompts`
+    clean_tokens: Int[Tensor, "batch pos"] # padded token ids (BOS first when the model prepends one)
+    corrupted_tokens: Int[Tensor, "batch pos"] # padded token ids
+    clean_lengths: Int[Tensor, "batch"] # real (unpadded) length of each prompt
+    corrupted_lengths: Int[Tensor, "batch"] # real length of each counterfactual
+    answer_tokens: Int[Tensor, "batch 2"] # (IO, S) token ids per prompt
+    positions: dict[str, Int[Tensor, "batch"]] # "IO", "S1", "S2", "END" -> token position per prompt
+    family: list[str] # variation family per prompt (one of `FAMILIES`)
+    knobs: list[dict] # template, order and knob tags per prompt
 
     def __len__(self): return len(self.prompts)
 
@@ -144,7 +144,8 @@ class PromptSet:
                          t(self.clean_lengths), t(self.corrupted_lengths), t(self.answer_tokens),
                          {k: t(v) for k, v in self.positions.items()}, pick(self.family), pick(self.knobs))
 
-    def to(self, device) -> "PromptSet":
+    def to(self, device, # where to move every tensor
+          ) -> "PromptSet":
         "The same prompts with every tensor on `device`."
         mv = lambda x: x.to(device)
         return PromptSet(self.prompts, self.corrupted, mv(self.clean_tokens), mv(self.corrupted_tokens),
@@ -165,7 +166,9 @@ def _single_token(tok, word: str) -> int | None:
     base, ids = tok.encode("x", add_special_tokens=False), tok.encode("x " + word, add_special_tokens=False)
     return ids[-1] if len(ids) == len(base) + 1 and ids[:len(base)] == base else None
 
-def single_token_words(model_or_tokenizer, words) -> list[str]:
+def single_token_words(model_or_tokenizer, # a model with a tokenizer, or a tokenizer
+                       words, # candidate words
+                      ) -> list[str]:
     "The `words` that are a single token after a space in the model's tokenizer."
     tok = _tokenizer(model_or_tokenizer)
     return [w for w in words if _single_token(tok, w) is not None]
@@ -197,8 +200,17 @@ def _bos_and_pad(model, tok, prepend_bos: bool | None) -> tuple[int | None, int]
     if pad is None: raise ValueError("the tokenizer has no pad, BOS or EOS token to pad prompts with: set tokenizer.pad_token")
     return bos, pad
 
-def make_ioi_prompts(model, n: int, seed: int = 0, family: str = "base", counterfactual: str = "ABC",
-                     templates=None, names=None, pairs=None, prepend_bos: bool | None = None, **knobs) -> PromptSet:
+def make_ioi_prompts(model, # a model with a tokenizer (its `default_prepend_bos` is followed), or a tokenizer
+                     n: int, # prompts to make
+                     seed: int = 0, # seed of every draw
+                     family: str = "base", # one of `FAMILIES`, or "all" to cycle through them
+                     counterfactual: str = "ABC", # "ABC": S2 becomes a third name; "swap": the two names trade places
+                     templates=None, # templates or indices into `IOI_TEMPLATES`; None: all of them
+                     names=None, # single-token name pool; None: `IOI_NAMES`
+                     pairs=None, # (name, name) pairs to draw IO and S from (e.g. from `split_name_pairs`); None: any
+                     prepend_bos: bool | None = None, # start with BOS; None: as the model does
+                     **knobs,
+                    ) -> PromptSet:
     "`n` IOI prompts of one variation `family` with counterfactuals, positions and tags, for the model's tokenizer."
     if int(n) < 1: raise ValueError(f"n={n}: ask for at least one prompt")
     tok = _tokenizer(model)
@@ -286,7 +298,9 @@ def _tokenize_rows(tok, rows, bos: int | None, pad: int) -> PromptSet:
                      {k: torch.tensor(v, dtype=torch.long) for k, v in pos.items()}, [r[4] for r in rows], [r[5] for r in rows])
 
 # %% ../nbs/03_ioi.ipynb #c0014
-def ioi_corpus(n_lines: int = 3000, seed: int = 0) -> list[str]:
+def ioi_corpus(n_lines: int = 3000, # lines to make
+               seed: int = 0, # seed of every draw
+              ) -> list[str]:
     "Prompts with answers from every template and word pool, for training toy tokenizers."
     rng = random.Random(seed)
     all_templates = IOI_TEMPLATES + [t for t, _ in SYNTACTIC_TEMPLATES + DOMAIN_TEMPLATES + ADVERSARIAL_TEMPLATES]
@@ -319,7 +333,10 @@ def _family_prompt_sets(model, n: int, seed: int) -> tuple[list[PromptSet], list
                 unsupported.append(f"{fam}/{knob}")
     return sets, unsupported
 
-def check_ioi_prompts(model, n: int = 8, seed: int = 0) -> dict:
+def check_ioi_prompts(model, # a model with a tokenizer
+                      n: int = 8, # prompts per family (or knob)
+                      seed: int = 0, # seed of the prompts
+                     ) -> dict: # `bos`, `n_prompts`, `unsupported` families/knobs, `mean_length`
     "Check IOI prompts on `model`'s tokenizer: positions decode to the names, tokens match `model.to_tokens`; return figures."
     arch = getattr(model.cfg, "original_architecture", None) or "model"
     tok = _tokenizer(model)
@@ -345,14 +362,20 @@ def check_ioi_prompts(model, n: int = 8, seed: int = 0) -> dict:
     return figures
 
 # %% ../nbs/03_ioi.ipynb #c0026
-def split_name_pairs(names, test_fraction: float = 0.2, seed: int = 0) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def split_name_pairs(names, # the name pool
+                     test_fraction: float = 0.2, # share of the pairs held out
+                     seed: int = 0, # seed of the shuffle
+                    ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]: # (train pairs, test pairs)
     "Split the unordered pairs of `names` into (train, test) lists, reproducibly."
     pairs = list(itertools.combinations(sorted(names), 2))
     random.Random(seed).shuffle(pairs)
     k = int(round(len(pairs) * test_fraction))
     return pairs[k:], pairs[:k]
 
-def split_templates(n_test: int = 3, seed: int = 0, templates=None) -> tuple[list[int], list[int]]:
+def split_templates(n_test: int = 3, # templates held out
+                    seed: int = 0, # seed of the shuffle
+                    templates=None, # the template list; None: `IOI_TEMPLATES`
+                   ) -> tuple[list[int], list[int]]: # (train indices, test indices)
     "Split template indices into (train, test), reproducibly."
     idx = list(range(len(templates or IOI_TEMPLATES)))
     random.Random(seed).shuffle(idx)
@@ -365,29 +388,44 @@ def _end_logits(logits: Float[Tensor, "batch pos d_vocab"], prompts: PromptSet) 
     end = prompts.clean_lengths.to(logits.device) - 1
     return logits[torch.arange(len(prompts), device=logits.device), end]
 
-def logit_diff_metric(logits: Float[Tensor, "batch pos d_vocab"], prompts: PromptSet) -> Float[Tensor, "batch"]:
+def logit_diff_metric(logits: Float[Tensor, "batch pos d_vocab"], # model logits on the clean prompts
+                      prompts: PromptSet, # the prompts the logits are for (same batch order)
+                     ) -> Float[Tensor, "batch"]:
     "logit[IO] - logit[S] at END, per prompt."
     end = _end_logits(logits, prompts)
     ans = prompts.answer_tokens.to(logits.device)
     return end.gather(-1, ans).diff(dim=-1)[:, 0].neg()
 
-def accuracy_metric(logits: Float[Tensor, "batch pos d_vocab"], prompts: PromptSet, top1: bool = True) -> Float[Tensor, "batch"]:
+def accuracy_metric(logits: Float[Tensor, "batch pos d_vocab"], # model logits on the clean prompts
+                    prompts: PromptSet, # the prompts the logits are for (same batch order)
+                    top1: bool = True, # IO must be the top token; False: only beat S
+                   ) -> Float[Tensor, "batch"]:
     "1.0 where IO is the top token at END (`top1=False`: where IO's logit beats S's), else 0.0."
     end = _end_logits(logits, prompts)
     io = prompts.answer_tokens[:, 0].to(logits.device)
     if top1: return (end.argmax(-1) == io).float()
     return (logit_diff_metric(logits, prompts) > 0).float()
 
-def probability_metric(logits: Float[Tensor, "batch pos d_vocab"], prompts: PromptSet) -> Float[Tensor, "batch"]:
+def probability_metric(logits: Float[Tensor, "batch pos d_vocab"], # model logits on the clean prompts
+                       prompts: PromptSet, # the prompts the logits are for (same batch order)
+                      ) -> Float[Tensor, "batch"]:
     "The probability of IO at END, per prompt."
     end = _end_logits(logits, prompts)
     return end.softmax(-1).gather(-1, prompts.answer_tokens[:, :1].to(logits.device))[:, 0]
 
-def normalised_metric(value: Tensor, clean_value: Tensor, corrupted_value: Tensor) -> Tensor:
+def normalised_metric(value: Tensor, # metric of the run to score
+                      clean_value: Tensor, # metric on the clean run (maps to 1)
+                      corrupted_value: Tensor, # metric on the corrupted run (maps to 0)
+                     ) -> Tensor:
     "(value - corrupted) / (clean - corrupted): 0 at the corrupted run, 1 at the clean run."
     return (value - corrupted_value) / (clean_value - corrupted_value)
 
-def run_prompts(model, prompts: PromptSet, corrupted: bool = False, batch_size: int = 256, device=None) -> Float[Tensor, "batch pos d_vocab"]:
+def run_prompts(model, # any HookedTransformer
+                prompts: PromptSet, # the prompt set to run
+                corrupted: bool = False, # run the counterfactuals instead
+                batch_size: int = 256, # prompts per forward pass
+                device=None, # where to run; None: the model's device
+               ) -> Float[Tensor, "batch pos d_vocab"]:
     "The model's logits on the clean (or corrupted) prompts, in batches, without gradients."
     device = resolve_device(device) if device is not None else next(model.parameters()).device
     toks = (prompts.corrupted_tokens if corrupted else prompts.clean_tokens).to(device)

@@ -33,7 +33,10 @@ warnings.filterwarnings("ignore", message="HookedTransformer is deprecated", cat
 # %% ../nbs/01_models.ipynb #c0006
 BOS = "<|endoftext|>"
 
-def build_bpe_tokenizer(corpus: Iterable[str], vocab_size: int = 1024, special_tokens=(BOS,)) -> PreTrainedTokenizerFast:
+def build_bpe_tokenizer(corpus: Iterable[str], # text lines to train on
+                        vocab_size: int = 1024, # tokens in all: 256 bytes, the special tokens, then merges
+                        special_tokens=(BOS,), # the first is BOS and EOS
+                       ) -> PreTrainedTokenizerFast:
     "Train a GPT-2-style byte-level BPE tokenizer on `corpus` lines, offline and deterministically."
     if vocab_size < 257 + len(special_tokens):
         raise ValueError(f"vocab_size={vocab_size} is below the 256 byte tokens plus {len(special_tokens)} special tokens")
@@ -58,7 +61,10 @@ TOY_WORDS = {
     "other": "day night morning friend teacher dog cat water food time way year man woman child home work road room door table window car tree".split(),
 }
 
-def toy_corpus(n_lines: int = 4000, words_per_line: int = 16, seed: int = 0) -> list[str]:
+def toy_corpus(n_lines: int = 4000, # lines to draw
+               words_per_line: int = 16, # words per line (a comma after the sixth)
+               seed: int = 0, # seed of the word draws
+              ) -> list[str]:
     "Lines of words drawn from `TOY_WORDS` (with punctuation), for training toy tokenizers."
     rng = random.Random(seed)
     vocab = [w for ws in TOY_WORDS.values() for w in ws]
@@ -79,7 +85,8 @@ def weights_dir() -> Path:
     "The folder of shipped toy models inside the installed package."
     return Path(str(importlib.resources.files("circuit_gen"))) / WEIGHTS_PACKAGE_DIR
 
-def toy_model_dir(name: str) -> Path:
+def toy_model_dir(name: str, # a shipped toy model's folder name, e.g. "toy-induction"
+                 ) -> Path:
     "Where the shipped toy model `name` lives (it need not exist yet)."
     return weights_dir() / name
 
@@ -93,7 +100,11 @@ def _config_dict(cfg: HookedTransformerConfig) -> dict:
         out[k] = v
     return out
 
-def save_model_folder(model: HookedTransformer, folder, description: str = "", metadata: Mapping | None = None) -> Path:
+def save_model_folder(model: HookedTransformer, # a model with a tokenizer attached
+                      folder, # the folder to write; created if missing
+                      description: str = "", # one line stored in `config.json` and listed by `list_toy_models`
+                      metadata: Mapping | None = None, # more JSON-able fields for `config.json`
+                     ) -> Path: # `folder`
     "Write `model` (config, safetensors weights, tokenizer) to `folder` so `load_model(folder)` restores it."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     if model.tokenizer is None: raise ValueError("model has no tokenizer; attach one (model.set_tokenizer) before saving")
@@ -131,7 +142,8 @@ HUB_HOST = "huggingface.co"
 class ModelUnavailableError(RuntimeError):
     "A model that cannot be loaded here: not shipped, not local, and the hub unreachable."
 
-def hub_reachable(timeout: float = 3.0) -> bool:
+def hub_reachable(timeout: float = 3.0, # seconds to wait for a connection to `HUB_HOST`
+                 ) -> bool:
     "Whether the Hugging Face hub answers within `timeout` seconds (False when HF_HUB_OFFLINE is set)."
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"): return False
     result = []
@@ -268,8 +280,15 @@ def _to_str_tokens(self, input, prepend_bos=None, padding_side=None):
     if isinstance(input, str): input = self.to_tokens(input, prepend_bos=prepend_bos, padding_side=padding_side)[0]
     return HookedTransformer.to_str_tokens(self, input, prepend_bos=prepend_bos, padding_side=padding_side)
 
-def load_model(name_or_path, checkpoint=None, device=None, dtype=None, use_attn_result: bool = True,
-               use_split_qkv_input: bool = True, use_hook_mlp_in: bool = True, **kwargs) -> HookedTransformer:
+def load_model(name_or_path, # shipped toy-model name, local folder (ours or Hugging Face), or TransformerLens/hub name
+               checkpoint=None, # checkpoint file (toy/local models) or training step (hub models, e.g. Pythia)
+               device=None, # defaults to `core.default_device()`
+               dtype=None, # parameter dtype; None: float32
+               use_attn_result: bool = True, # hook per-head attention outputs (`hook_result`)
+               use_split_qkv_input: bool = True, # hook separate q/k/v inputs per head (edge attribution needs them)
+               use_hook_mlp_in: bool = True, # hook MLP inputs (`hook_mlp_in`); ignored for attention-only models
+               **kwargs,
+              ) -> HookedTransformer:
     "A HookedTransformer for a toy-model name, a local folder, or a TransformerLens/hub name, ready for circuit work."
     device = resolve_device(device)
     name = str(name_or_path)
@@ -313,7 +332,10 @@ def load_model(name_or_path, checkpoint=None, device=None, dtype=None, use_attn_
     return model.eval()
 
 # %% ../nbs/01_models.ipynb #c0024
-def lm_loss(logits, tokens: Int[Tensor, "batch pos"], loss_mask=None) -> Tensor:
+def lm_loss(logits, # `[batch, pos, d_vocab]` model output
+            tokens: Int[Tensor, "batch pos"], # the input tokens; positions 1.. are the targets
+            loss_mask=None, # `[batch, pos-1]` bool/0-1 weights of the targets; None: all
+           ) -> Tensor: # scalar mean loss in nats
     "Mean next-token cross-entropy, over the target positions where `loss_mask` (batch, pos-1) is true."
     logp = logits[:, :-1].log_softmax(-1)
     nll = -logp.gather(-1, tokens[:, 1:, None])[..., 0]
@@ -361,8 +383,14 @@ def train_language_model(model: HookedTransformer, # the model to train (in plac
 
 
 # %% ../nbs/01_models.ipynb #c0026
-def repeated_segment_batch(batch_size: int, seq_len: int, vocab: Int[Tensor, "n_tokens"], bos_id: int,
-                           generator: torch.Generator, min_seg: int = 6, max_seg: int = 40) -> Int[Tensor, "batch pos"]:
+def repeated_segment_batch(batch_size: int, # sequences
+                           seq_len: int, # tokens per sequence, BOS included
+                           vocab: Int[Tensor, "n_tokens"], # token ids to draw from
+                           bos_id: int, # token id at position 0
+                           generator: torch.Generator, # CPU generator for every draw
+                           min_seg: int = 6, # shortest repeated segment (tokens)
+                           max_seg: int = 40, # longest repeated segment (capped at `(seq_len-1)//2`)
+                          ) -> Int[Tensor, "batch pos"]:
     "Random tokens from `vocab` after a BOS, in which a segment of random length repeats at a random place."
     if 2 * min_seg + 1 > seq_len: raise ValueError(f"seq_len={seq_len} cannot hold two copies of a {min_seg}-token segment")
     x = vocab[torch.randint(len(vocab), (batch_size, seq_len), generator=generator)]
@@ -373,7 +401,11 @@ def repeated_segment_batch(batch_size: int, seq_len: int, vocab: Int[Tensor, "n_
         x[i, start + seg:start + 2 * seg] = x[i, start:start + seg]
     return x
 
-def repeated_tokens(model: HookedTransformer, seq_len: int, batch_size: int = 1, seed: int = 0) -> Int[Tensor, "batch pos"]:
+def repeated_tokens(model: HookedTransformer, # a model with a tokenizer (for BOS and the token ids)
+                    seq_len: int, # length of the random segment
+                    batch_size: int = 1, # sequences
+                    seed: int = 0, # seed of the token draws
+                   ) -> Int[Tensor, "batch pos"]: # `[batch, 1 + 2 seq_len]` on the model's device
     "BOS followed by `seq_len` random non-special tokens, then the same tokens again (the standard induction probe)."
     g = torch.Generator().manual_seed(seed)
     vocab = non_special_token_ids(model)
@@ -381,7 +413,8 @@ def repeated_tokens(model: HookedTransformer, seq_len: int, batch_size: int = 1,
     bos = torch.full((batch_size, 1), model.tokenizer.bos_token_id)
     return torch.cat([bos, seq, seq], dim=1).to(model.cfg.device)
 
-def non_special_token_ids(model: HookedTransformer) -> Int[Tensor, "n_tokens"]:
+def non_special_token_ids(model: HookedTransformer, # any HookedTransformer
+                         ) -> Int[Tensor, "n_tokens"]:
     "Token ids the tokenizer can produce, minus special tokens (every id but BOS=0 without a tokenizer)."
     if model.tokenizer is None: return torch.arange(1, model.cfg.d_vocab)
     special = set(model.tokenizer.all_special_ids)
@@ -389,8 +422,15 @@ def non_special_token_ids(model: HookedTransformer) -> Int[Tensor, "n_tokens"]:
     return torch.tensor([i for i in range(n) if i not in special])
 
 
-def planted_repeats_batch(batch_size: int, seq_len: int, vocab: Int[Tensor, "n_tokens"], bos_id: int,
-                          generator: torch.Generator, n_plants: int = 6, min_len: int = 2, max_len: int = 4) -> Int[Tensor, "batch pos"]:
+def planted_repeats_batch(batch_size: int, # sequences
+                          seq_len: int, # tokens per sequence, BOS included
+                          vocab: Int[Tensor, "n_tokens"], # token ids to draw from
+                          bos_id: int, # token id at position 0
+                          generator: torch.Generator, # CPU generator for every draw
+                          n_plants: int = 6, # segments to copy per sequence (overlapping copies are skipped)
+                          min_len: int = 2, # shortest segment (tokens)
+                          max_len: int = 4, # longest segment (tokens)
+                         ) -> Int[Tensor, "batch pos"]:
     "Random tokens in which several short segments (`min_len`..`max_len` tokens) each occur twice (associative recall)."
     x = vocab[torch.randint(len(vocab), (batch_size, seq_len), generator=generator)]
     x[:, 0] = bos_id
@@ -402,8 +442,12 @@ def planted_repeats_batch(batch_size: int, seq_len: int, vocab: Int[Tensor, "n_t
             if abs(a - b) >= n: x[i, max(a, b):max(a, b) + n] = x[i, min(a, b):min(a, b) + n]
     return x
 
-def induction_training_batch(batch_size: int, seq_len: int, vocab: Int[Tensor, "n_tokens"], bos_id: int,
-                             generator: torch.Generator) -> Int[Tensor, "batch pos"]:
+def induction_training_batch(batch_size: int, # sequences (first half repeated segments, second half planted repeats)
+                             seq_len: int, # tokens per sequence, BOS included
+                             vocab: Int[Tensor, "n_tokens"], # token ids to draw from
+                             bos_id: int, # token id at position 0
+                             generator: torch.Generator, # CPU generator for every draw
+                            ) -> Int[Tensor, "batch pos"]:
     "The toy-induction training mix: half repeated segments of 2 to 25 tokens, half short planted repeats."
     x = repeated_segment_batch(batch_size, seq_len, vocab, bos_id, generator, min_seg=2, max_seg=25)
     half = batch_size // 2

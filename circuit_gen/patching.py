@@ -25,7 +25,8 @@ __all__ = ['parse_component', 'check_component', 'patch_residual', 'patch_heads'
 _HEAD = re.compile(r"^a(\d+)\.h(\d+)(?:<([qkv])>)?$")
 _MLP = re.compile(r"^m(\d+)$")
 
-def parse_component(name: str) -> tuple[str, int | None, int | None, str | None]:
+def parse_component(name: str, # MIB-style name: `a{l}.h{h}`, `a{l}.h{h}<q|k|v>`, `m{l}`, "input" or "logits"
+                   ) -> tuple[str, int | None, int | None, str | None]:
     "('head', layer, head, q|k|v|None), ('mlp', layer, None, None) or ('logits', None, None, None) from a MIB-style name."
     if name == "logits": return ("logits", None, None, None)
     if name == "input": return ("input", None, None, None)
@@ -35,7 +36,9 @@ def parse_component(name: str) -> tuple[str, int | None, int | None, str | None]
     if m: return ("mlp", int(m[1]), None, None)
     raise ValueError(f"cannot read component {name!r}: use 'a{{layer}}.h{{head}}' (optionally with <q>, <k> or <v>), 'm{{layer}}', 'input' or 'logits'")
 
-def check_component(model: HookedTransformer, name: str) -> tuple[str, int | None, int | None, str | None]:
+def check_component(model: HookedTransformer, # the model the name must fit
+                    name: str, # MIB-style component name (see `parse_component`)
+                   ) -> tuple[str, int | None, int | None, str | None]:
     "`parse_component(name)`, raising if the model has no such layer, head or MLP."
     kind, layer, head, qkv = parse_component(name)
     cfg = model.cfg
@@ -62,9 +65,14 @@ def _base_and_source(model, clean_tokens, corrupted_tokens, direction: str, devi
     with torch.no_grad(): _, cache = model.run_with_cache(source)
     return base, cache
 
-def patch_residual(model: HookedTransformer, clean_tokens: Int[Tensor, "batch pos"], corrupted_tokens: Int[Tensor, "batch pos"],
-                   metric: Callable, positions: dict[str, Tensor] | None = None, direction: str = "denoise",
-                   device=None) -> Float[Tensor, "layer pos"]:
+def patch_residual(model: HookedTransformer, # the model to patch
+                   clean_tokens: Int[Tensor, "batch pos"], # clean prompts
+                   corrupted_tokens: Int[Tensor, "batch pos"], # corrupted prompts, aligned with `clean_tokens`
+                   metric: Callable, # `metric(logits) -> [batch]` tensor; its batch mean is recorded
+                   positions: dict[str, Tensor] | None = None, # name -> position per prompt (`PromptSet.positions`)
+                   direction: str = "denoise", # "denoise": clean into the corrupted run; "noise": the reverse
+                   device=None, # where to run; None: the model's device
+                  ) -> Float[Tensor, "layer pos"]: # `[n_layers + 1, n_positions]`
     "The metric with the residual stream patched at each (layer, position): before each layer and after the last."
     base, cache = _base_and_source(model, clean_tokens, corrupted_tokens, direction, device)
     L = model.cfg.n_layers
@@ -81,8 +89,14 @@ def patch_residual(model: HookedTransformer, clean_tokens: Int[Tensor, "batch po
             out[i, j] = _run_metric(model, base, metric, [(name, hook)])
     return out
 
-def patch_heads(model: HookedTransformer, clean_tokens: Int[Tensor, "batch pos"], corrupted_tokens: Int[Tensor, "batch pos"],
-                metric: Callable, activation: str = "z", direction: str = "denoise", device=None) -> Float[Tensor, "layer head_index"]:
+def patch_heads(model: HookedTransformer, # the model to patch
+                clean_tokens: Int[Tensor, "batch pos"], # clean prompts
+                corrupted_tokens: Int[Tensor, "batch pos"], # corrupted prompts, aligned with `clean_tokens`
+                metric: Callable, # `metric(logits) -> [batch]` tensor; its batch mean is recorded
+                activation: str = "z", # "z", "q", "k", "v" or "pattern"
+                direction: str = "denoise", # "denoise": clean into the corrupted run; "noise": the reverse
+                device=None, # where to run; None: the model's device
+               ) -> Float[Tensor, "layer head_index"]:
     "The metric with one head's `activation` (z, q, k, v or pattern) patched at all positions, for every head."
     if activation not in ("z", "q", "k", "v", "pattern"): raise ValueError(f"activation={activation!r}: use z, q, k, v or pattern")
     base, cache = _base_and_source(model, clean_tokens, corrupted_tokens, direction, device)
@@ -97,8 +111,13 @@ def patch_heads(model: HookedTransformer, clean_tokens: Int[Tensor, "batch pos"]
             out[l, h] = _run_metric(model, base, metric, [(name, hook)])
     return out
 
-def patch_layers(model: HookedTransformer, clean_tokens: Int[Tensor, "batch pos"], corrupted_tokens: Int[Tensor, "batch pos"],
-                 metric: Callable, direction: str = "denoise", device=None) -> dict[str, Float[Tensor, "layer"]]:
+def patch_layers(model: HookedTransformer, # the model to patch
+                 clean_tokens: Int[Tensor, "batch pos"], # clean prompts
+                 corrupted_tokens: Int[Tensor, "batch pos"], # corrupted prompts, aligned with `clean_tokens`
+                 metric: Callable, # `metric(logits) -> [batch]` tensor; its batch mean is recorded
+                 direction: str = "denoise", # "denoise": clean into the corrupted run; "noise": the reverse
+                 device=None, # where to run; None: the model's device
+                ) -> dict[str, Float[Tensor, "layer"]]: # "attn_out" (and "mlp_out") -> metric per layer
     "The metric with each layer's attention output and each MLP output patched (all positions)."
     base, cache = _base_and_source(model, clean_tokens, corrupted_tokens, direction, device)
     kinds = ["attn_out"] + ([] if model.cfg.attn_only else ["mlp_out"])
@@ -110,7 +129,9 @@ def patch_layers(model: HookedTransformer, clean_tokens: Int[Tensor, "batch pos"
     return out
 
 # %% ../nbs/04_patching.ipynb #c0019
-def downstream_receivers(model: HookedTransformer, sender: str) -> list[str]:
+def downstream_receivers(model: HookedTransformer, # the model
+                         sender: str, # `a{l}.h{h}`, `m{l}` or "input"
+                        ) -> list[str]:
     "Every receiver that reads `sender`'s output: later heads' q, k, v, the MLPs after it (not its own layer's in a parallel block), logits."
     return [r for r in _all_receivers(model) if _reads(model, r, sender)]
 
@@ -159,8 +180,14 @@ def _stream_change(model, senders: list[str], cache, clean_cache) -> Float[Tenso
         change = change + norm(z + d) - norm(z)
     return change
 
-def path_patch(model: HookedTransformer, clean_tokens: Int[Tensor, "batch pos"], corrupted_tokens: Int[Tensor, "batch pos"],
-               metric: Callable, senders: list[str], receivers: list[str], device=None) -> Float[Tensor, "batch"]:
+def path_patch(model: HookedTransformer, # needs split q/k/v, `hook_mlp_in`, `hook_result` (`load_model` sets them)
+               clean_tokens: Int[Tensor, "batch pos"], # clean prompts
+               corrupted_tokens: Int[Tensor, "batch pos"], # corrupted prompts, aligned with `clean_tokens`
+               metric: Callable, # `metric(logits) -> [batch]` tensor
+               senders: list[str], # heads `a{l}.h{h}` and MLPs `m{l}` whose corrupted outputs are sent
+               receivers: list[str], # `a{l}.h{h}<q|k|v>`, `m{l}` or "logits"; each must read some sender
+               device=None, # where to run; None: the model's device
+              ) -> Float[Tensor, "batch"]: # the metric per prompt
     "The metric on the clean run where the senders' corrupted outputs reach only the receivers (direct paths)."
     if not model.cfg.use_split_qkv_input or (not model.cfg.attn_only and not model.cfg.use_hook_mlp_in) or not model.cfg.use_attn_result:
         raise ValueError("path patching needs model.set_use_split_qkv_input(True), set_use_hook_mlp_in(True) and set_use_attn_result(True) (load_model sets them)")
@@ -183,8 +210,13 @@ def path_patch(model: HookedTransformer, clean_tokens: Int[Tensor, "batch pos"],
     with torch.no_grad():
         return metric(model.run_with_hooks(clean_tokens, fwd_hooks=[(n, make_hook(p)) for n, p in by_hook.items()]))
 
-def path_patch_senders(model: HookedTransformer, clean_tokens: Int[Tensor, "batch pos"], corrupted_tokens: Int[Tensor, "batch pos"],
-                       metric: Callable, receivers: list[str], device=None) -> Float[Tensor, "layer head_index"]:
+def path_patch_senders(model: HookedTransformer, # a model set up as `path_patch` needs
+                       clean_tokens: Int[Tensor, "batch pos"], # clean prompts
+                       corrupted_tokens: Int[Tensor, "batch pos"], # corrupted prompts, aligned with `clean_tokens`
+                       metric: Callable, # `metric(logits) -> [batch]` tensor
+                       receivers: list[str], # receiver names as `path_patch` takes them
+                       device=None, # where to run; None: the model's device
+                      ) -> Float[Tensor, "layer head_index"]:
     "Mean metric of `path_patch` with each head as the only sender to `receivers` (NaN for heads not upstream of them)."
     for r in receivers: check_component(model, r)
     out = torch.full((model.cfg.n_layers, model.cfg.n_heads), float("nan"))
@@ -195,7 +227,12 @@ def path_patch_senders(model: HookedTransformer, clean_tokens: Int[Tensor, "batc
     return out
 
 # %% ../nbs/04_patching.ipynb #f04e02
-def check_path_patching(model: HookedTransformer, n_prompts: int = 4, seq_len: int = 8, seed: int = 0, atol: float = 1e-4) -> dict:
+def check_path_patching(model: HookedTransformer, # a model set up as `path_patch` needs
+                        n_prompts: int = 4, # random prompts
+                        seq_len: int = 8, # tokens per prompt (the second half is corrupted)
+                        seed: int = 0, # seed of the tokens and target
+                        atol: float = 1e-4, # largest absolute gap in the metric (log-prob) allowed
+                       ) -> dict: # the two largest gaps and the number of senders
     "Assert that path patching a sender into all its receivers is patching the sender, and into none is the clean run."
     g = torch.Generator().manual_seed(seed)
     special = set(getattr(model.tokenizer, "all_special_ids", []) or []) if model.tokenizer is not None else set()
@@ -226,8 +263,13 @@ def check_path_patching(model: HookedTransformer, n_prompts: int = 4, seq_len: i
     return {"all_receivers_vs_patch": all_gap, "no_receivers_vs_clean": none_gap, "senders": len(senders)}
 
 # %% ../nbs/04_patching.ipynb #c0026
-def ablation_hooks(model: HookedTransformer, heads: list[str], method: str = "mean", tokens: Tensor | None = None,
-                   reference_tokens: Tensor | None = None, seed: int = 0) -> list[tuple[str, Callable]]:
+def ablation_hooks(model: HookedTransformer, # the model to hook
+                   heads: list[str], # `a{l}.h{h}` names
+                   method: str = "mean", # "zero", "mean" (per position) or "resample"
+                   tokens: Tensor | None = None, # the reference prompts when `reference_tokens` is None
+                   reference_tokens: Tensor | None = None, # prompts the mean or resampled `z` come from
+                   seed: int = 0, # seed of the resampling
+                  ) -> list[tuple[str, Callable]]: # `(hook name, hook)` pairs for `run_with_hooks`
     "Forward hooks that replace the `z` of `heads` by zero, the reference mean per position, or a resampled reference prompt."
     if method not in ("zero", "mean", "resample"): raise ValueError(f"method={method!r}: use 'zero', 'mean' or 'resample'")
     by_layer: dict[int, list[int]] = {}
@@ -258,8 +300,14 @@ def ablation_hooks(model: HookedTransformer, heads: list[str], method: str = "me
         hooks.append((name, hook))
     return hooks
 
-def ablate_heads(model: HookedTransformer, tokens: Int[Tensor, "batch pos"], heads: list[str], method: str = "mean",
-                 reference_tokens: Tensor | None = None, seed: int = 0, device=None) -> Float[Tensor, "batch pos d_vocab"]:
+def ablate_heads(model: HookedTransformer, # the model to run
+                 tokens: Int[Tensor, "batch pos"], # prompts to run (and the reference by default)
+                 heads: list[str], # `a{l}.h{h}` names
+                 method: str = "mean", # "zero", "mean" (per position) or "resample"
+                 reference_tokens: Tensor | None = None, # prompts the mean or resampled `z` come from; None: `tokens`
+                 seed: int = 0, # seed of the resampling
+                 device=None, # where to run; None: the model's device
+                ) -> Float[Tensor, "batch pos d_vocab"]:
     "Logits of `tokens` with `heads` ablated by `method` (zero, mean or resample)."
     device = resolve_device(device) if device is not None else model.cfg.device
     tokens = tokens.to(device)

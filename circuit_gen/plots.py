@@ -132,18 +132,26 @@ def plot_grokking_curves(history: dict, marks: dict | None = None, title: str = 
     return fig
 
 def plot_entropy_curves(steps, series: dict, marks: dict | None = None, title: str = "weight entropy",
-                        ylabel: str = "entropy (nats)", normalize: bool = False):
-    "Entropy series (name -> values at `steps`), one panel each, with marked steps (e.g. grokking)."
+                        ylabel: str = "entropy (nats)", normalize: bool = False, ncols: int = 3):
+    "Entropy series (name -> values at `steps`, NaN where not estimated), one panel each in rows of `ncols`, with marked steps."
     n = max(len(series), 1)
-    fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.2), squeeze=False)
-    for ax, (name, vals) in zip(axes[0], series.items()):
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 2.8 * nrows + 0.5), squeeze=False)
+    st = np.asarray(steps, dtype=float)
+    for ax, (name, vals) in zip(axes.flat, series.items()):
         v = np.asarray(vals, dtype=float)
-        if normalize and np.isfinite(v).any(): v = v - np.nanmin(v)
-        ax.plot(steps, v, color="tab:green")
-        ax.set_title(name, fontsize=9); ax.set_xlabel("step")
+        ok = np.isfinite(v)
+        if normalize and ok.any(): v = v - v[ok].min()
+        # estimates taken every few evaluations would vanish between NaNs: draw the defined points, with markers when sparse
+        ax.plot(st[ok], v[ok], "o-" if ok.sum() < len(v) / 2 else "-", ms=3, color="tab:green")
+        ax.set_title(name, fontsize=9)
+        if len(st): ax.set_xlim(st.min(), st.max())   # the same steps in every panel, marks included
         _mark_steps(ax, marks)
-    axes[0][0].set_ylabel(ylabel)
-    axes[0][0].legend(fontsize=7) if marks else None
+    for ax in axes.flat[n:]: ax.axis("off")
+    for ax in axes[-1]: ax.set_xlabel("step")
+    for row in axes: row[0].set_ylabel(ylabel + (" - its minimum" if normalize else ""), fontsize=8)
+    if marks and any(s is not None for s in marks.values()): axes[0][0].legend(fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -157,10 +165,15 @@ def plot_free_energy_gap(steps, dF, marks: dict | None = None, title: str = "fre
     ax.fill_between(s, d, 0, where=np.nan_to_num(d) > 0, color="tab:red", alpha=0.2, label="dF > 0")
     ax.axhline(0, color="gray", lw=0.6)
     if np.isfinite(d).any() and np.nanmax(np.abs(d)) > 0:
-        ax.set_yscale("symlog", linthresh=max(np.nanpercentile(np.abs(d[np.isfinite(d)]), 10), 1e-12))
+        lt = max(np.nanpercentile(np.abs(d[np.isfinite(d)]), 10), 1e-12)
+        ax.set_yscale("symlog", linthresh=lt)
+        lo, hi = ax.get_ylim()
+        # the ticks at +-linthresh would print on top of 0: keep 0 and the decades beyond
+        ax.set_yticks([t for t in ax.get_yticks() if (t == 0 or abs(t) > 1.5 * lt) and lo <= t <= hi])
     _mark_steps(ax, marks)
     ax.set_xlabel("step")
-    ax.set_ylabel("dF"); ax.set_title(title); ax.legend(fontsize=7)
+    ax.set_ylabel("dF"); ax.set_title(title)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))   # outside: the curve spans the whole axes
     fig.tight_layout()
     return fig
 
@@ -191,7 +204,12 @@ def plot_metric_vs_setting(x, ys: dict, xlabel: str, ylabel: str, title: str = "
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for name, y in ys.items():
         ax.plot(np.asarray(x, dtype=float), np.asarray([np.nan if v is None else v for v in y], dtype=float), "o-", label=str(name))
-    if logx: ax.set_xscale("log")
+    if logx:
+        ax.set_xscale("log")
+        xs = sorted({float(v) for v in x})
+        if len(xs) <= 12:   # label the settings themselves, not powers of ten (a width axis would read "6 x 10^1")
+            ax.set_xticks(xs, [f"{v:.3g}" for v in xs], fontsize=8)
+            ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.set_xlabel(xlabel); ax.set_ylabel(ylabel); ax.set_title(title)
     if len(ys) > 1: ax.legend(fontsize=7)
     fig.tight_layout()
@@ -272,10 +290,13 @@ def plot_gap_barcode(steps, barcode: dict, title: str = "spectral-gap barcode"):
             seen.add(k)
     ax.set_yscale("symlog", linthresh=1e-3)
     ax.set_xticks(pos)
-    ax.set_xticklabels([str(int(s)) for s in steps], rotation=90, fontsize=7)
+    ax.set_xticklabels([str(int(s)) for s in steps], rotation=90 if len(steps) > 12 else 0, fontsize=8)
     ax.set_xlabel("checkpoint step")
     ax.set_ylabel("eigenvalue (gap interval)"); ax.set_title(title)
-    ax.legend(fontsize=7, title="eigenvalues above gap", title_fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: bars fill the axes
+    handles, labels = ax.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda i: int(labels[i].split()[0]))  # 1 above, 2 above, ... whatever came first
+    ax.legend([handles[i] for i in order], [labels[i] for i in order], fontsize=8, title="eigenvalues above gap", title_fontsize=8,
+              loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: bars fill the axes
     fig.tight_layout()
     return fig
 
@@ -370,13 +391,16 @@ def plot_attribution_graph(G: nx.DiGraph, token_strings=None, title: str = "attr
     infl = np.array([G.nodes[n].get("influence", 0.0) for n in G.nodes]) if len(G) else np.zeros(0)
     imax = infl.max() if len(infl) and infl.max() > 0 else 1.0
     feats = sorted((n for n, d in G.nodes(data=True) if d["kind"] == "feature"), key=lambda n: -G.nodes[n].get("influence", 0))
-    labelled = {n: k for k, n in enumerate(feats[:max_labels])} | {n: 0 for n, d in G.nodes(data=True) if d["kind"] == "logit"}
+    # one label per (layer, position) cell, its most influential feature: labels of a crowded cell would print on top of each other
+    tops = list({(G.nodes[n]["layer"], G.nodes[n]["pos"]): n for n in reversed(feats)}.values())
+    tops = sorted(tops, key=lambda n: -G.nodes[n].get("influence", 0))[:max_labels]
+    labelled = {n: k for k, n in enumerate(sorted(tops, key=lambda n: xy[n]))} | {n: 0 for n, d in G.nodes(data=True) if d["kind"] == "logit"}
     for (n, d), i in zip(G.nodes(data=True), infl):
         x, y = xy[n]
         ax.scatter([x], [y], s=40 + 260 * i / imax, color=_KIND_COLORS.get(d["kind"], "#cccccc"), edgecolors="k", lw=0.5, zorder=2,
                    marker="s" if d["kind"] in ("error", "token") else "o")
-        if n in labelled: ax.annotate(d["label"], (x, y), xytext=(0, 7 + 7 * (labelled[n] % 3)), textcoords="offset points",
-                                      ha="center", fontsize=6, zorder=3)
+        if n in labelled: ax.annotate(d["label"], (x, y), xytext=(0, 9 + 9 * (labelled[n] % 2)), textcoords="offset points",
+                                      ha="center", fontsize=8, zorder=3, bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
     ax.set_yticks(layers)
     ax.set_yticklabels(["emb" if l < 0 else ("logit" if l == max(layers) and any(G.nodes[n]["kind"] == "logit" for n in G) else f"L{l}")
                         for l in layers])

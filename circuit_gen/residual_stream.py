@@ -21,12 +21,17 @@ __all__ = ['accumulated_residual', 'apply_final_norm', 'soft_cap_logits', 'logit
            'per_layer_logit_diff', 'check_residual_stream']
 
 # %% ../nbs/02_residual_stream.ipynb #c0009
-def accumulated_residual(cache: ActivationCache, n_layers: int | None = None) -> Float[Tensor, "layer batch pos d_model"]:
+def accumulated_residual(cache: ActivationCache, # activations from `model.run_with_cache`
+                         n_layers: int | None = None, # layers to read; None: all of the cached model's
+                        ) -> Float[Tensor, "layer batch pos d_model"]:
     "The residual stream before each layer and after the last: `n_layers + 1` slices."
     n_layers = n_layers if n_layers is not None else cache.model.cfg.n_layers
     return torch.stack([cache["resid_pre", l] for l in range(n_layers)] + [cache["resid_post", n_layers - 1]])
 
-def apply_final_norm(model: HookedTransformer, resid: Float[Tensor, "... d_model"], scale: Tensor | None = None) -> Float[Tensor, "... d_model"]:
+def apply_final_norm(model: HookedTransformer, # whose `ln_final` (LN, LNPre, RMS, RMSPre or none) to apply
+                     resid: Float[Tensor, "... d_model"], # residual-stream vectors
+                     scale: Tensor | None = None, # `[..., 1]` frozen normaliser (e.g. from the cache); None: computed
+                    ) -> Float[Tensor, "... d_model"]:
     "The final normalisation applied to `resid`; with `scale` given (e.g. from the cache) that scale is frozen."
     norm = model.cfg.normalization_type
     if norm is None: return resid
@@ -39,16 +44,22 @@ def apply_final_norm(model: HookedTransformer, resid: Float[Tensor, "... d_model
     if norm == "LN": out = out + model.ln_final.b
     return out
 
-def soft_cap_logits(model: HookedTransformer, logits: Float[Tensor, "... d_vocab"]) -> Float[Tensor, "... d_vocab"]:
+def soft_cap_logits(model: HookedTransformer, # whose `output_logits_soft_cap` to apply (<= 0: none)
+                    logits: Float[Tensor, "... d_vocab"], # raw logits
+                   ) -> Float[Tensor, "... d_vocab"]:
     "The model's final logit soft-cap, `cap * tanh(logits / cap)` (Gemma-2), or `logits` unchanged without one."
     return apply_softcap(logits, model.cfg.output_logits_soft_cap)
 
-def logit_lens(model: HookedTransformer, cache: ActivationCache) -> Float[Tensor, "layer batch pos d_vocab"]:
+def logit_lens(model: HookedTransformer, # the model the cache was run on
+               cache: ActivationCache, # activations from `model.run_with_cache`
+              ) -> Float[Tensor, "layer batch pos d_vocab"]:
     "Logits read from the accumulated residual stream before each layer and after the last (soft-capped like the model's)."
     return soft_cap_logits(model, apply_final_norm(model, accumulated_residual(cache, model.cfg.n_layers)) @ model.W_U + model.b_U)
 
 # %% ../nbs/02_residual_stream.ipynb #c0012
-def attention_post_norm(model: HookedTransformer, layer: int):
+def attention_post_norm(model: HookedTransformer, # any HookedTransformer
+                        layer: int, # block index
+                       ):
     "The norm `layer` applies to its summed attention output before the residual stream (Gemma-2's `ln1_post`), or None."
     return model.blocks[layer].ln1_post if model.cfg.use_normalization_before_and_after else None
 
@@ -62,13 +73,18 @@ def _post_attention_norm(model: HookedTransformer, cache: ActivationCache, layer
     out = x / scale * norm.w
     return out + norm.b if bias and hasattr(norm, "b") else out
 
-def head_contributions(model: HookedTransformer, cache: ActivationCache, layer: int) -> Float[Tensor, "batch pos head_index d_model"]:
+def head_contributions(model: HookedTransformer, # the model the cache was run on
+                       cache: ActivationCache, # activations from `model.run_with_cache`
+                       layer: int, # block index
+                      ) -> Float[Tensor, "batch pos head_index d_model"]:
     "What each head of `layer` adds to the residual stream: z through W_O (and a post-attention norm at its cached scale)."
     z = cache["z", layer]                                            # batch pos head_index d_head
     out = torch.einsum("bphd,hdm->bphm", z, model.blocks[layer].attn.W_O)
     return _post_attention_norm(model, cache, layer, out, bias=False)
 
-def decompose_residual(model: HookedTransformer, cache: ActivationCache) -> tuple[Float[Tensor, "n_components batch pos d_model"], list[str]]:
+def decompose_residual(model: HookedTransformer, # the model the cache was run on
+                       cache: ActivationCache, # activations from `model.run_with_cache`
+                      ) -> tuple[Float[Tensor, "n_components batch pos d_model"], list[str]]:
     "The final residual stream as a stack of additive components (embeddings, heads, biases, MLPs) and their labels."
     cfg = model.cfg
     comps, labels = [cache[get_act_name("embed")]], ["embed"]
@@ -88,13 +104,18 @@ def decompose_residual(model: HookedTransformer, cache: ActivationCache) -> tupl
     return torch.stack(comps), labels
 
 # %% ../nbs/02_residual_stream.ipynb #c0016
-def logit_diff_directions(model: HookedTransformer, answer_tokens: Int[Tensor, "batch 2"]) -> Float[Tensor, "batch d_model"]:
+def logit_diff_directions(model: HookedTransformer, # the model whose unembedding to read
+                          answer_tokens: Int[Tensor, "batch 2"], # (correct, wrong) token ids per prompt
+                         ) -> Float[Tensor, "batch d_model"]:
     "W_U[:, correct] - W_U[:, wrong] per prompt: the direction whose dot product is the logit difference."
     ans = answer_tokens.to(model.W_U.device)
     return model.W_U[:, ans[:, 0]].T - model.W_U[:, ans[:, 1]].T
 
-def direct_logit_attribution(model: HookedTransformer, cache: ActivationCache, answer_tokens: Int[Tensor, "batch 2"],
-                             positions: Int[Tensor, "batch"]) -> tuple[Float[Tensor, "n_components batch"], list[str]]:
+def direct_logit_attribution(model: HookedTransformer, # the model the cache was run on
+                             cache: ActivationCache, # activations from `model.run_with_cache`
+                             answer_tokens: Int[Tensor, "batch 2"], # (correct, wrong) token ids per prompt
+                             positions: Int[Tensor, "batch"], # the position read in each prompt
+                            ) -> tuple[Float[Tensor, "n_components batch"], list[str]]:
     "Each residual component's direct contribution to logit[correct] - logit[wrong] at `positions`, final LN scale frozen."
     comps, labels = decompose_residual(model, cache)
     b = torch.arange(comps.shape[1], device=comps.device)
@@ -113,8 +134,11 @@ def direct_logit_attribution(model: HookedTransformer, cache: ActivationCache, a
     return torch.cat([attr, const[None]]), labels + ["ln_bias+b_U"]
 
 # %% ../nbs/02_residual_stream.ipynb #c0021
-def per_layer_logit_diff(model: HookedTransformer, cache: ActivationCache, answer_tokens: Int[Tensor, "batch 2"],
-                         positions: Int[Tensor, "batch"]) -> Float[Tensor, "layer batch"]:
+def per_layer_logit_diff(model: HookedTransformer, # the model the cache was run on
+                         cache: ActivationCache, # activations from `model.run_with_cache`
+                         answer_tokens: Int[Tensor, "batch 2"], # (correct, wrong) token ids per prompt
+                         positions: Int[Tensor, "batch"], # the position read in each prompt
+                        ) -> Float[Tensor, "layer batch"]: # `n_layers + 1` rows
     "The logit lens's logit difference at `positions`, before each layer and after the last."
     lens = logit_lens(model, cache)
     b = torch.arange(lens.shape[1], device=lens.device)
@@ -122,8 +146,12 @@ def per_layer_logit_diff(model: HookedTransformer, cache: ActivationCache, answe
     return lens[:, b, pos, ans[:, 0]] - lens[:, b, pos, ans[:, 1]]
 
 # %% ../nbs/02_residual_stream.ipynb #f13r02
-def check_residual_stream(model: HookedTransformer, batch_size: int = 4, seq_len: int = 12, seed: int = 0,
-                          tol: float = 1e-4) -> dict:
+def check_residual_stream(model: HookedTransformer, # any HookedTransformer
+                          batch_size: int = 4, # random prompts
+                          seq_len: int = 12, # tokens per prompt
+                          seed: int = 0, # seed of the tokens, answers and positions
+                          tol: float = 1e-4, # largest relative error allowed; assertion error above it
+                         ) -> dict: # relative error per law, plus `n_components` and `soft_cap`
     "Check the residual-stream conservation laws on `model`; return the largest error of each (relative to the values' scale)."
     arch = getattr(model.cfg, "original_architecture", None) or "model"
     g = torch.Generator().manual_seed(seed)

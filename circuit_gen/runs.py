@@ -11,9 +11,9 @@ from typing import Mapping
 from .core import _jsonable, atomic_write, load_tensors, read_json, read_yaml, save_tensors, write_json, write_yaml
 
 # %% auto #0
-__all__ = ['RUNS_ENV', 'RUN_DIR_ENV', 'WRITE_LOCK', 'STATUS_FILE', 'LOG_FILE', 'LOCK_FILE', 'project_root', 'runs_root',
-           'new_run_id', 'check_folder_name', 'utc_now', 'file_lock', 'replace_folder', 'Run', 'run_lock', 'run_state',
-           'attempt_folder', 'start_attempt', 'flatten_metrics']
+__all__ = ['RUNS_ENV', 'RUN_DIR_ENV', 'WRITE_LOCK', 'STATUS_FILE', 'LOG_FILE', 'LOCK_FILE', 'VERDICT_LINES', 'VERDICT_KEYS',
+           'project_root', 'runs_root', 'new_run_id', 'check_folder_name', 'utc_now', 'file_lock', 'replace_folder',
+           'Run', 'run_lock', 'run_state', 'attempt_folder', 'start_attempt', 'flatten_metrics', 'make_verdict']
 
 # %% ../nbs/00a_runs.ipynb #r0006
 RUNS_ENV = "CIRCUIT_GEN_RUNS"
@@ -209,3 +209,19 @@ def flatten_metrics(d: Mapping, prefix: str = "") -> dict:
         elif isinstance(v, (list, tuple)): out[key] = json.dumps(v)
         else: out[key] = v
     return out
+
+# %% ../nbs/00a_runs.ipynb #r0025
+VERDICT_LINES = ("collapse", "generalisation", "discovery", "transcoders", "hessian", "dynamics")
+VERDICT_KEYS = ("line", "claim", "statistic", "value", "held", "why")
+
+def make_verdict(line: str, claim: str, statistic: str, value, held, why: str) -> dict:
+    "A checked `verdict` record for metrics.json; a NaN or missing `value` makes `held` None."
+    import math
+    if line not in VERDICT_LINES: raise ValueError(f"verdict line {line!r} is not one of {VERDICT_LINES}")
+    for k, v in (("claim", claim), ("statistic", statistic), ("why", why)):
+        if not isinstance(v, str) or not v.strip(): raise ValueError(f"verdict {k} must be a non-empty sentence, got {v!r}")
+    value = None if value is None else float(value)
+    if value is not None and not math.isfinite(value): value = None
+    if held is not None and not isinstance(held, (bool, int)): raise ValueError(f"verdict held must be True, False or None, got {held!r}")
+    held = None if value is None or held is None else bool(held)
+    return dict(line=line, claim=claim, statistic=statistic, value=value, held=held, why=why)

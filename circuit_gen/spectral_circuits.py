@@ -27,14 +27,20 @@ def _scaled(eigenvalues, scale: str, linthresh: float) -> np.ndarray:
     if scale == "symlog": return np.sign(ev) * np.log1p(np.abs(ev) / linthresh)
     raise ValueError(f"scale={scale!r}: use 'linear' or 'symlog'")
 
-def eigenvalue_linkage(eigenvalues: Float[Tensor, "n_eigenvalues"], scale: str = "linear", linthresh: float = 1e-3) -> np.ndarray:
+def eigenvalue_linkage(eigenvalues: Float[Tensor, "n_eigenvalues"], # Hessian eigenvalues
+                       scale: str = "linear", # "linear" or "symlog" (see `linthresh`)
+                       linthresh: float = 1e-3, # $s$ of symlog: $\mathrm{sign}(\lambda)\log(1 + |\lambda|/s)$
+                      ) -> np.ndarray:
     "Single-linkage tree (scipy linkage matrix) of eigenvalues on a line."
     x = _scaled(eigenvalues, scale, linthresh)
     if len(x) < 2: raise ValueError(f"need at least 2 eigenvalues to cluster, got {len(x)}")
     return linkage(x[:, None], method="single")
 
-def eigenvalue_clusters(eigenvalues: Float[Tensor, "n_eigenvalues"], resolution: float, scale: str = "linear",
-                        linthresh: float = 1e-3) -> np.ndarray:
+def eigenvalue_clusters(eigenvalues: Float[Tensor, "n_eigenvalues"], # Hessian eigenvalues
+                        resolution: float, # gap (in `scale` units) that separates clusters; > 0
+                        scale: str = "linear", # "linear" or "symlog" (see `linthresh`)
+                        linthresh: float = 1e-3, # $s$ of symlog: $\mathrm{sign}(\lambda)\log(1 + |\lambda|/s)$
+                       ) -> np.ndarray:
     "Cluster labels of eigenvalues coarse-grained at `resolution`, numbered from the top cluster down (0 = largest)."
     x = _scaled(eigenvalues, scale, linthresh)
     if resolution <= 0: raise ValueError(f"resolution={resolution} must be > 0 (the gap that separates clusters)")
@@ -44,8 +50,12 @@ def eigenvalue_clusters(eigenvalues: Float[Tensor, "n_eigenvalues"], resolution:
     return np.array([rank[c] for c in raw])
 
 # %% ../nbs/10_spectral_circuits.ipynb #c0008
-def gap_barcode(spectra: Sequence[Tensor], n_gaps: int = 5, top: int | None = None, scale: str = "linear",
-                linthresh: float = 1e-3) -> dict[str, np.ndarray]:
+def gap_barcode(spectra: Sequence[Tensor], # one eigenvalue vector per checkpoint
+                n_gaps: int = 5, # widest gaps kept per spectrum
+                top: int | None = None, # look only among the largest `top` eigenvalues; None: all
+                scale: str = "linear", # "linear" or "symlog" (see `linthresh`)
+                linthresh: float = 1e-3, # $s$ of symlog: $\mathrm{sign}(\lambda)\log(1 + |\lambda|/s)$
+               ) -> dict[str, np.ndarray]: # `lower`, `upper`, `width`, `n_above`, each `[checkpoint, n_gaps]`
     "The `n_gaps` widest gaps of each spectrum (among its `top` largest): lower, upper, width, n_above; [ckpt, n_gaps]."
     out = {k: np.full((len(spectra), n_gaps), np.nan) for k in ("lower", "upper", "width", "n_above")}
     for t, ev in enumerate(spectra):
@@ -59,7 +69,10 @@ def gap_barcode(spectra: Sequence[Tensor], n_gaps: int = 5, top: int | None = No
     return out
 
 # %% ../nbs/10_spectral_circuits.ipynb #c0011
-def group_blocks(blocks: Mapping[str, Sequence[int]], depth: int | None = 1, key=None) -> dict[str, list[tuple[int, int]]]:
+def group_blocks(blocks: Mapping[str, Sequence[int]], # tensor name -> `(a, b)` slice (`HessianOperator.blocks`)
+                 depth: int | None = 1, # leading dotted name parts to group by; None: one group per tensor
+                 key=None, # `key(name) -> group`; overrides `depth`
+                ) -> dict[str, list[tuple[int, int]]]:
     "Merge parameter blocks by their first `depth` name parts (None: keep each tensor), or by `key(name)`."
     out: dict[str, list[tuple[int, int]]] = {}
     for name, (a, b) in blocks.items():
@@ -67,7 +80,9 @@ def group_blocks(blocks: Mapping[str, Sequence[int]], depth: int | None = 1, key
         out.setdefault(group, []).append((int(a), int(b)))
     return out
 
-def block_mass(eigenvectors: Float[Tensor, "n_params n_vectors"], blocks: Mapping[str, Sequence]) -> Float[Tensor, "n_vectors n_blocks"]:
+def block_mass(eigenvectors: Float[Tensor, "n_params n_vectors"], # eigenvectors as columns
+               blocks: Mapping[str, Sequence], # name -> `(a, b)` slice(s) of the parameters
+              ) -> Float[Tensor, "n_vectors n_blocks"]:
     "Fraction of each (unit) eigenvector's squared norm in each block; blocks map names to (a, b) or lists of them."
     V2 = torch.as_tensor(eigenvectors, dtype=torch.float64) ** 2
     V2 = V2 / V2.sum(0, keepdim=True)
@@ -77,14 +92,19 @@ def block_mass(eigenvectors: Float[Tensor, "n_params n_vectors"], blocks: Mappin
         cols.append(sum(V2[a:b].sum(0) for a, b in spans))
     return torch.stack(cols, 1)
 
-def cluster_block_mass(eigenvectors: Tensor, labels: np.ndarray, blocks: Mapping[str, Sequence]) -> Float[Tensor, "n_clusters n_blocks"]:
+def cluster_block_mass(eigenvectors: Tensor, # `[n_params, n_vectors]` eigenvectors as columns
+                       labels: np.ndarray, # cluster per eigenvector (`eigenvalue_clusters`)
+                       blocks: Mapping[str, Sequence], # name -> `(a, b)` slice(s) of the parameters
+                      ) -> Float[Tensor, "n_clusters n_blocks"]:
     "Mean eigenvector mass per block for each eigenvalue cluster (rows sum to 1)."
     m = block_mass(eigenvectors, blocks)
     labels = np.asarray(labels)
     return torch.stack([m[torch.from_numpy(labels == c)].mean(0) for c in np.unique(labels)])
 
 # %% ../nbs/10_spectral_circuits.ipynb #c0014
-def coupling_graph(H: Float[Tensor, "n_params n_params"], quantile: float | None = None) -> np.ndarray:
+def coupling_graph(H: Float[Tensor, "n_params n_params"], # dense Hessian `[n, n]`
+                   quantile: float | None = None, # keep $|H_{ij}|$ above this quantile; None: all
+                  ) -> np.ndarray: # `[n, n]` numpy adjacency, symmetrised
     "Weighted adjacency |H_ij| without the diagonal; entries below the `quantile` of off-diagonal |H| are dropped."
     W = np.abs(np.asarray(torch.as_tensor(H, dtype=torch.float64).cpu()))
     if W.ndim != 2 or W.shape[0] != W.shape[1]: raise ValueError(f"need a square Hessian, got shape {W.shape}")
@@ -95,25 +115,36 @@ def coupling_graph(H: Float[Tensor, "n_params n_params"], quantile: float | None
         W[W < np.quantile(off, quantile)] = 0
     return W
 
-def fiedler(W: np.ndarray, normed: bool = False) -> tuple[float, np.ndarray]:
+def fiedler(W: np.ndarray, # symmetric non-negative adjacency `[n, n]` (`coupling_graph`)
+            normed: bool = False, # use the normalised Laplacian
+           ) -> tuple[float, np.ndarray]: # ($\lambda_2$ of the Laplacian, its eigenvector)
     "Algebraic connectivity and Fiedler vector of the graph with weighted adjacency `W`."
     if len(W) < 2: raise ValueError(f"a graph needs at least 2 nodes for a Fiedler vector, got {len(W)}")
     L = scipy.sparse.csgraph.laplacian(np.asarray(W, dtype=np.float64), normed=normed)
     vals, vecs = scipy.linalg.eigh(L, subset_by_index=[0, 1])
     return float(vals[1]), vecs[:, 1]
 
-def largest_component(W: np.ndarray) -> np.ndarray:
+def largest_component(W: np.ndarray, # adjacency `[n, n]`; an edge where an entry is > 0
+                     ) -> np.ndarray:
     "Indices of the nodes in the largest connected component of the graph `W`."
     _, comp = scipy.sparse.csgraph.connected_components(np.asarray(W) > 0, directed=False)
     return np.flatnonzero(comp == np.bincount(comp).argmax())
 
-def algebraic_connectivity(H: Tensor, quantile: float | None = None, normed: bool = False, largest: bool = False) -> float:
+def algebraic_connectivity(H: Tensor, # dense Hessian `[n, n]`
+                           quantile: float | None = None, # keep $|H_{ij}|$ above this quantile; None: all
+                           normed: bool = False, # use the normalised Laplacian
+                           largest: bool = False, # restrict to the largest connected component
+                          ) -> float:
     "Algebraic connectivity of the Hessian coupling graph (of its largest component when `largest`)."
     W = coupling_graph(H, quantile)
     if largest: c = largest_component(W); W = W[np.ix_(c, c)]
     return fiedler(W, normed)[0]
 
-def fiedler_bipartition(W: np.ndarray, min_size: int = 8, max_depth: int = 6, normed: bool = False) -> dict:
+def fiedler_bipartition(W: np.ndarray, # symmetric non-negative adjacency `[n, n]` (`coupling_graph`)
+                        min_size: int = 8, # groups smaller than twice this are not split
+                        max_depth: int = 6, # most levels of splits
+                        normed: bool = False, # use the normalised Laplacian
+                       ) -> dict:
     "Recursive Fiedler bipartition of the graph `W`: a tree of dicts {nodes, connectivity, children}."
     W = np.asarray(W, dtype=np.float64)
     def split(nodes, depth):
@@ -136,17 +167,21 @@ def fiedler_bipartition(W: np.ndarray, min_size: int = 8, max_depth: int = 6, no
         return node
     return split(np.arange(len(W)), 0)
 
-def fiedler_leaves(tree: dict) -> list[np.ndarray]:
+def fiedler_leaves(tree: dict, # what `fiedler_bipartition` returned
+                  ) -> list[np.ndarray]: # node indices of each leaf group
     "The parameter groups at the leaves of a Fiedler tree, left to right."
     return [tree["nodes"]] if not tree["children"] else [l for c in tree["children"] for l in fiedler_leaves(c)]
 
-def fiedler_labels(tree: dict, n: int) -> np.ndarray:
+def fiedler_labels(tree: dict, # what `fiedler_bipartition` returned
+                   n: int, # number of parameters (nodes)
+                  ) -> np.ndarray: # leaf index per node (-1: in no leaf)
     "Leaf-group label of each of the `n` parameters."
     labels = np.full(n, -1)
     for i, leaf in enumerate(fiedler_leaves(tree)): labels[leaf] = i
     return labels
 
-def fiedler_linkage(tree: dict) -> np.ndarray:
+def fiedler_linkage(tree: dict, # what `fiedler_bipartition` returned
+                   ) -> np.ndarray:
     "A scipy linkage matrix whose leaves are the tree's leaf groups (height = levels below the merge)."
     leaves = fiedler_leaves(tree)
     rows, counter = [], [len(leaves)]
@@ -166,7 +201,9 @@ def fiedler_linkage(tree: dict) -> np.ndarray:
 def _count_leaves(Z, i, n):
     return sum(1 if int(c) < n else _count_leaves(Z, int(c) - n, n) for c in Z[i, :2])
 
-def cluster_composition(labels: np.ndarray, blocks: Mapping[str, Sequence]) -> Float[Tensor, "n_clusters n_blocks"]:
+def cluster_composition(labels: np.ndarray, # cluster per parameter (e.g. `fiedler_labels`)
+                        blocks: Mapping[str, Sequence], # name -> `(a, b)` slice(s) of the parameters
+                       ) -> Float[Tensor, "n_clusters n_blocks"]:
     "Fraction of each cluster's parameters that come from each block (rows sum to 1)."
     labels = np.asarray(labels)
     owner = np.full(len(labels), -1)

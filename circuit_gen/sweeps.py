@@ -15,6 +15,7 @@ from .runs import STATUS_FILE, check_folder_name, flatten_metrics, project_root,
 from .parameters import (check_parameters, coerce_parameter, load_preset, notebook_experiment, notebook_parameters,
                                     parse_parameters)
 from .notebook_runs import preflight, run_notebook
+from .experiment_config import experiment_config, list_experiments
 
 # %% auto #0
 __all__ = ['SWEEP_FILE', 'TABLE_FILE', 'SCRIPT_FILE', 'SUBMISSIONS_FILE', 'SLURM_DEFAULTS', 'SWEEP_KEYS', 'expand_grid',
@@ -236,7 +237,7 @@ def run_row(table, row: int, force: bool = False, html: bool = False, quiet: boo
 
 # %% ../nbs/18b_sweeps.ipynb #b0044
 SWEEP_KEYS = {"notebook": (str, "a notebook path (globs allowed)"), "name": (str, "a sweep name"),
-              "preset": (str, "a preset name such as gpu"), "hparams": (str, "a hyper-parameter file path"),
+              "preset": (str, "a preset name such as gpu"), "config": (str, "an experiment file whose presets to use"),
               "params": (Mapping, "a mapping name: value"), "grid": (Mapping, "a mapping name: [values]"),
               "seeds": (int, "a number of seeds"), "slurm": (Mapping, "a mapping of SLURM options"),
               "setup": (list, "a list of shell lines")}
@@ -266,12 +267,29 @@ def read_sweep_file(path) -> tuple[dict, Any]:
     if "notebook" not in spec: raise ConfigError(f"{path}: names no notebook: add `notebook: nbs/NN_name.ipynb`")
     return dict(spec), at
 
+def _experiment_spec(experiment) -> tuple[dict, Path]:
+    "A sweep of an experiment file: its notebook from its `gpu` preset over its grid, with its SLURM resources."
+    cfg = experiment_config(experiment)
+    try: _slurm_options(cfg.get("slurm"))
+    except ValueError as e: raise ConfigError(f"{cfg['path']}: slurm: {e}") from None
+    base = project_root()
+    if base is None or not (base/"nbs"/f"{cfg['notebook']}.ipynb").exists():
+        raise FileNotFoundError(f"experiment {cfg['name']!r} runs nbs/{cfg['notebook']}.ipynb, which is not under {base or Path.cwd()}: "
+                                "run from the project checkout")
+    spec = {"notebook": base/"nbs"/f"{cfg['notebook']}.ipynb", "name": cfg["name"].replace("_", "-"), "config": cfg["path"],
+            "slurm": dict(cfg.get("slurm") or {})}
+    if "gpu" in cfg: spec["preset"] = "gpu"
+    return spec, base
+
 def sweep_spec(source, pairs: Sequence | None = None, files: Sequence | None = None, grid: Sequence[str] | None = None,
                preset: str | None = None, seeds: int | None = None, name: str | None = None, setup: Sequence[str] | None = None,
                slurm: Mapping | None = None) -> dict:
     "`create_sweep`'s arguments from a sweep file (or a notebook), a preset and command-line values, every value checked."
     spec, base, at = {}, Path.cwd(), None
-    if str(source).endswith((".yaml", ".yml")):
+    if str(source) in list_experiments() or (str(source).endswith((".yaml", ".yml")) and Path(source).is_file()
+                                               and isinstance(read_yaml(source), Mapping) and "cpu" in read_yaml(source)):
+        spec, base = _experiment_spec(source)
+    elif str(source).endswith((".yaml", ".yml")):
         f = Path(source)
         spec, at = read_sweep_file(f)
         base = project_root(f.resolve().parent) or f.resolve().parent  # paths in a sweep file: from the project root
@@ -287,7 +305,7 @@ def sweep_spec(source, pairs: Sequence | None = None, files: Sequence | None = N
     params, axes = {}, {}
     preset = preset or spec.get("preset")
     if preset:
-        p, g = load_preset(nb, preset, base/spec["hparams"] if spec.get("hparams") else None)
+        p, g = load_preset(nb, preset, spec.get("config") and base/spec["config"])
         params.update(check_parameters(p, declared, nb, where=lambda k: f"preset {preset!r}"))
         axes.update(g)
     params.update(check_parameters(spec.get("params") or {}, declared, nb, where=at and (lambda k: at(f"params.{k}"))))

@@ -45,8 +45,11 @@ def _weights_of(path) -> dict[str, Tensor]:
 
 class CheckpointSeries:
     "An ordered series of training checkpoints, loaded lazily one at a time."
-    def __init__(self, steps: Sequence[int], loaders: Sequence[Callable[[], HookedTransformer]], name: str = "series",
-                 on_error: str = "warn"):
+    def __init__(self, steps: Sequence[int], # training step of each checkpoint (sorted here; distinct)
+                 loaders: Sequence[Callable[[], HookedTransformer]], # `loader() -> model` per step
+                 name: str = "series", # label in messages and cache metadata
+                 on_error: str = "warn", # "warn": skip a checkpoint that fails to load, naming it; "raise"
+                ):
         if on_error not in ("warn", "raise"): raise ValueError(f"on_error={on_error!r}: use 'warn' (skip, naming it) or 'raise'")
         if len(steps) != len(loaders): raise ValueError(f"{len(steps)} steps but {len(loaders)} loaders")
         order = np.argsort(np.asarray(steps, dtype=np.int64), kind="stable")
@@ -70,7 +73,8 @@ class CheckpointSeries:
             raise CheckpointError(f"series {self.name!r} mixes architectures: step {step} has {k} of shape {sig.get(k)}, "
                                   f"step {self._signature_step} had {self._signature.get(k)}; keep one architecture per series")
 
-    def load(self, step: int) -> HookedTransformer | None:
+    def load(self, step: int, # one of `steps`
+            ) -> HookedTransformer | None:
         "The model at `step`; None (after a warning naming it) when it fails to load and on_error='warn'."
         loader = self._loaders[self.steps.index(step)]
         try: model = loader()
@@ -85,7 +89,8 @@ class CheckpointSeries:
             model = self.load(step)
             if model is not None: yield step, model
 
-    def select(self, which) -> "CheckpointSeries":
+    def select(self, which, # "all", "every:K", "first:N", "last:N", "spaced:N", or a list of steps
+              ) -> "CheckpointSeries":
         "A sub-series: 'all', 'every:K', 'first:N', 'last:N', 'spaced:N' (N log-spaced), or a list of steps."
         idx = list(range(len(self)))
         if isinstance(which, str) and which not in ("", "all"):
@@ -104,7 +109,11 @@ class CheckpointSeries:
         return CheckpointSeries([self.steps[i] for i in idx], [self._loaders[i] for i in idx], self.name, self.on_error)
 
     @classmethod
-    def from_pythia(cls, name: str = "pythia-160m", steps: Iterable[int] | None = None, device=None, **kwargs) -> "CheckpointSeries":
+    def from_pythia(cls, name: str = "pythia-160m", # a Pythia model name
+                    steps: Iterable[int] | None = None, # steps from `PYTHIA_STEPS`; None: all 154
+                    device=None, # defaults to `core.default_device()`
+                    **kwargs,
+                   ) -> "CheckpointSeries":
         "Pythia training checkpoints (HF revisions step{N}) through TransformerLens."
         steps = list(PYTHIA_STEPS if steps is None else steps)
         bad = sorted(set(steps) - set(PYTHIA_STEPS))
@@ -113,8 +122,13 @@ class CheckpointSeries:
                    on_error="raise")
 
     @classmethod
-    def from_paths(cls, paths: Sequence, base=None, steps: Sequence[int] | None = None, on_error: str = "warn",
-                   device=None, name: str = "paths") -> "CheckpointSeries":
+    def from_paths(cls, paths: Sequence, # checkpoint files or model folders
+                   base=None, # the model (name, folder or HookedTransformer) weight files belong to
+                   steps: Sequence[int] | None = None, # step of each path; None: from `step<N>` file names
+                   on_error: str = "warn", # "warn": skip a checkpoint that fails to load, naming it; "raise"
+                   device=None, # defaults to `core.default_device()`
+                   name: str = "paths", # the series label
+                  ) -> "CheckpointSeries":
         "Checkpoint files (weights for `base`) or model folders, in step order (steps from names or given)."
         paths = [Path(p) for p in paths]
         if steps is None:
@@ -139,7 +153,11 @@ class CheckpointSeries:
         return cls(steps, [lambda p=p: loader(p) for p in paths], name=name, on_error=on_error)
 
     @classmethod
-    def from_folder(cls, folder, base=None, on_error: str = "warn", device=None) -> "CheckpointSeries":
+    def from_folder(cls, folder, # a run's checkpoints folder of `step*.safetensors`
+                    base=None, # the model (name, folder or HookedTransformer) weight files belong to
+                    on_error: str = "warn", # "warn": skip gaps and bad files, naming them; "raise"
+                    device=None, # defaults to `core.default_device()`
+                   ) -> "CheckpointSeries":
         "The `step*.safetensors` checkpoints of a training run folder, checked for gaps."
         folder = Path(folder)
         files = [p for _, p in list_checkpoints(folder)]
@@ -161,8 +179,12 @@ def _missing_steps(steps: Sequence[int]) -> list[int]:
     return sorted(grid - set(steps))
 
 # %% ../nbs/17_training_dynamics.ipynb #c0007
-def periodic_batch(model: HookedTransformer, batch_size: int, seq_len: int, generator: torch.Generator,
-                   min_period: int = 4) -> Int[Tensor, "batch pos"]:
+def periodic_batch(model: HookedTransformer, # the model (its vocabulary and BOS)
+                   batch_size: int, # rows
+                   seq_len: int, # tokens per row, BOS included
+                   generator: torch.Generator, # CPU generator for every draw
+                   min_period: int = 4, # shortest repeat period (tokens)
+                  ) -> Int[Tensor, "batch pos"]:
     "BOS + random tokens repeating with a random period per row: only in-context copying predicts them."
     vocab = non_special_token_ids(model)
     x = vocab[torch.randint(len(vocab), (batch_size, seq_len - 1), generator=generator)]
@@ -171,8 +193,11 @@ def periodic_batch(model: HookedTransformer, batch_size: int, seq_len: int, gene
     return torch.cat([torch.full((batch_size, 1), bos_token_id(model)), x], 1)
 
 # %% ../nbs/17_training_dynamics.ipynb #c0015
-def map_checkpoints(series: CheckpointSeries, fn: Callable[[HookedTransformer, int], Mapping], folder,
-          progress: bool = True) -> dict[int, dict[str, Tensor]]:
+def map_checkpoints(series: CheckpointSeries, # the checkpoints to visit
+                    fn: Callable[[HookedTransformer, int], Mapping], # `fn(model, step) -> {name: tensor}`
+                    folder, # cache of `step<N>.safetensors` results
+                    progress: bool = True, # show a progress bar
+                   ) -> dict[int, dict[str, Tensor]]: # step -> results
     "Run `fn(model, step)` over the series, caching each checkpoint's result in `folder`; resumes."
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -192,7 +217,9 @@ def map_checkpoints(series: CheckpointSeries, fn: Callable[[HookedTransformer, i
         del model  # let the next checkpoint load without this one still held
     return out
 
-def stack_results(results: Mapping[int, Mapping[str, Tensor]], key: str) -> tuple[list[int], Tensor]:
+def stack_results(results: Mapping[int, Mapping[str, Tensor]], # what `map_checkpoints` returned
+                  key: str, # the result to stack
+                 ) -> tuple[list[int], Tensor]:
     "(steps, results[step][key] stacked along a new first axis)."
     steps = sorted(s for s in results if key in results[s])
     return steps, torch.stack([results[s][key] for s in steps])
@@ -200,7 +227,11 @@ def stack_results(results: Mapping[int, Mapping[str, Tensor]], key: str) -> tupl
 # %% ../nbs/17_training_dynamics.ipynb #c0019
 TASKS = ("induction", "ioi")
 
-def induction_metrics(model: HookedTransformer, seq_len: int = 16, batch_size: int = 16, seed: int = 1) -> dict[str, float]:
+def induction_metrics(model: HookedTransformer, # the model to test
+                      seq_len: int = 16, # random tokens per copy (needs `2 seq_len + 1 <= n_ctx`)
+                      batch_size: int = 16, # sequences
+                      seed: int = 1, # seed of the tokens
+                     ) -> dict[str, float]: # `loss_repeated`, `loss_first`, `icl_score`, `accuracy_repeated`
     "Loss and accuracy on the first and second copies of repeated random tokens."
     if 2 * seq_len + 1 > model.cfg.n_ctx:
         raise ValueError(f"induction task with seq_len={seq_len} needs {2 * seq_len + 1} positions; the model has n_ctx={model.cfg.n_ctx}")
@@ -211,7 +242,11 @@ def induction_metrics(model: HookedTransformer, seq_len: int = 16, batch_size: i
     acc = (logits[:, seq_len:-1].argmax(-1) == tokens[:, seq_len + 1:]).float().mean().item()
     return {"loss_repeated": second, "loss_first": first, "icl_score": first - second, "accuracy_repeated": acc}
 
-def ioi_metrics(model: HookedTransformer, prompts=None, n: int = 32, seed: int = 0) -> dict[str, float]:
+def ioi_metrics(model: HookedTransformer, # a model with a tokenizer
+                prompts=None, # IOI prompts; None: `n` new ones
+                n: int = 32, # prompts to make
+                seed: int = 0, # seed of the prompts
+               ) -> dict[str, float]: # `logit_diff`, `accuracy`, `loss_io`
     "Logit difference, accuracy and IO loss at END of IOI prompts."
     if model.tokenizer is None:
         raise ValueError("the IOI task needs a tokenizer that spells names; this model has none (use task='induction')")
@@ -227,14 +262,22 @@ def ioi_metrics(model: HookedTransformer, prompts=None, n: int = 32, seed: int =
     loss = -end_logits.log_softmax(-1)[bi, prompts.answer_tokens[:, 0].to(tokens.device)]
     return {"logit_diff": ld.mean().item(), "accuracy": (ld > 0).float().mean().item(), "loss_io": loss.mean().item()}
 
-def task_metrics(model: HookedTransformer, task: str, **kwargs) -> dict[str, float]:
+def task_metrics(model: HookedTransformer, # the model to test
+                 task: str, # "induction" or "ioi"
+                 **kwargs,
+                ) -> dict[str, float]:
     "Task performance of `model`: `induction` or `ioi` (see above)."
     if task not in TASKS: raise ValueError(f"unknown task {task!r}: choose one of {TASKS}")
     with torch.no_grad():
         return induction_metrics(model, **kwargs) if task == "induction" else ioi_metrics(model, **kwargs)
 
 # %% ../nbs/17_training_dynamics.ipynb #c0022
-def task_prompts(model: HookedTransformer, task: str, n: int = 16, seed: int = 0, **kwargs):
+def task_prompts(model: HookedTransformer, # the model (its tokenizer)
+                 task: str, # "induction" or "ioi"
+                 n: int = 16, # prompts
+                 seed: int = 0, # seed of the prompts
+                 **kwargs,
+                ):
     "Clean/corrupted prompts with answers for circuit discovery: EAP's induction prompts or IOI prompts."
     if task == "induction":
         from circuit_gen.edge_attribution import make_induction_prompts
@@ -245,8 +288,13 @@ def task_prompts(model: HookedTransformer, task: str, n: int = 16, seed: int = 0
         return make_ioi_prompts(model, n, seed=seed, **kwargs)
     raise ValueError(f"unknown task {task!r}: choose one of {TASKS}")
 
-def circuit_edges(model: HookedTransformer, prompts, method: str = "EAP-IG-inputs", top_n: int = 20,
-                  absolute: bool = True, **kwargs) -> dict[str, Tensor]:
+def circuit_edges(model: HookedTransformer, # the model (edge hooks are turned on)
+                  prompts, # clean/corrupted prompts (`task_prompts`)
+                  method: str = "EAP-IG-inputs", # attribution method of `edge_attribution.attribute_prompts`
+                  top_n: int = 20, # edges in the circuit
+                  absolute: bool = True, # rank by |score|
+                  **kwargs,
+                 ) -> dict[str, Tensor]:
     "Attribute every edge, keep the top `top_n`: {'scores': all edge scores, 'in_circuit': bool mask} in edge-name order."
     from circuit_gen.circuit_graph import select_top_n
     from circuit_gen.edge_attribution import attribute_prompts
@@ -256,30 +304,39 @@ def circuit_edges(model: HookedTransformer, prompts, method: str = "EAP-IG-input
     lay = chosen._layout
     return {"scores": graph.edge_scores().float(), "in_circuit": chosen.in_graph[lay.edge_rows, lay.edge_cols].float()}
 
-def enable_edge_hooks(model: HookedTransformer) -> HookedTransformer:
+def enable_edge_hooks(model: HookedTransformer, # the model (changed in place)
+                     ) -> HookedTransformer: # `model`
     "Turn on the hooks edge-level attribution needs (load_model does this already)."
     model.set_use_attn_result(True); model.set_use_split_qkv_input(True)
     if not model.cfg.attn_only: model.set_use_hook_mlp_in(True)
     return model
 
-def edge_names_of(model: HookedTransformer) -> list[str]:
+def edge_names_of(model: HookedTransformer, # any HookedTransformer
+                 ) -> list[str]:
     "MIB edge names of the model's graph, in the order `circuit_edges` uses."
     from circuit_gen.circuit_graph import Graph
     return Graph.from_model(model).edge_names
 
-def edge_jaccard(a: Tensor, b: Tensor) -> float:
+def edge_jaccard(a: Tensor, # edge mask
+                 b: Tensor, # edge mask over the same edges
+                ) -> float:
     "Jaccard overlap of two boolean edge masks (1.0 for two empty circuits)."
     a, b = a.bool(), b.bool()
     union = (a | b).sum().item()
     return 1.0 if union == 0 else (a & b).sum().item() / union
 
-def weighted_jaccard(a: Tensor, b: Tensor) -> float:
+def weighted_jaccard(a: Tensor, # edge scores
+                     b: Tensor, # edge scores over the same edges
+                    ) -> float:
     "Σ min(|a|,|b|) / Σ max(|a|,|b|) of two edge-score vectors over the same edges."
     a, b = a.abs().double(), b.abs().double()
     den = torch.maximum(a, b).sum().item()
     return 1.0 if den == 0 else torch.minimum(a, b).sum().item() / den
 
-def overlap_table(steps: Sequence[int], masks: Tensor, scores: Tensor) -> list[dict]:
+def overlap_table(steps: Sequence[int], # checkpoint steps
+                  masks: Tensor, # `[step, edge]` circuit masks
+                  scores: Tensor, # `[step, edge]` edge scores
+                 ) -> list[dict]:
     "Per step: circuit size, Jaccard/weighted Jaccard with the previous checkpoint and with the final one."
     rows = []
     for i, s in enumerate(steps):
@@ -294,7 +351,10 @@ def overlap_table(steps: Sequence[int], masks: Tensor, scores: Tensor) -> list[d
 TASK_ROLES = {"induction": ("induction", "previous_token"),
               "ioi": ("name_mover", "s_inhibition", "induction", "duplicate_token", "previous_token")}
 
-def role_heads(scores: Mapping[str, Tensor], k: int = 1, min_score: Mapping[str, float] | float = 0.0) -> dict[str, set]:
+def role_heads(scores: Mapping[str, Tensor], # role -> `[layer, head_index]` head scores
+               k: int = 1, # top heads per role
+               min_score: Mapping[str, float] | float = 0.0, # a head must score above this (one number, or per role)
+              ) -> dict[str, set]:
     "Per role, the (layer, head) pairs among the top `k` scores that exceed `min_score`."
     out = {}
     for role, s in scores.items():
@@ -303,7 +363,9 @@ def role_heads(scores: Mapping[str, Tensor], k: int = 1, min_score: Mapping[str,
         out[role] = {divmod(int(i), s.shape[1]) for i in top if flat[i] > thr}
     return out
 
-def role_consistency(roles_t: Mapping[str, set], roles_final: Mapping[str, set]) -> dict[str, float]:
+def role_consistency(roles_t: Mapping[str, set], # role -> heads at one checkpoint (`role_heads`)
+                     roles_final: Mapping[str, set], # role -> heads at the final checkpoint
+                    ) -> dict[str, float]:
     "Jaccard of each role's heads with the final checkpoint's, and their mean ('consistency')."
     out = {}
     for role, final in roles_final.items():
@@ -314,7 +376,11 @@ def role_consistency(roles_t: Mapping[str, set], roles_final: Mapping[str, set])
     return out
 
 # %% ../nbs/17_training_dynamics.ipynb #c0032
-def phase_change(steps: Sequence[int], score: Sequence[float], loss: Sequence[float], window: int) -> dict:
+def phase_change(steps: Sequence[int], # checkpoint steps
+                 score: Sequence[float], # a head score per step
+                 loss: Sequence[float], # the task loss per step
+                 window: int, # steps within which the two changes count as coinciding
+                ) -> dict:
     "Where the score rises fastest and the loss drops fastest (per step, between checkpoints); the score's 10-90% rise window."
     steps = np.asarray(steps, dtype=float)
     score, loss = np.asarray(score, float), np.asarray(loss, float)
@@ -331,7 +397,11 @@ def phase_change(steps: Sequence[int], score: Sequence[float], loss: Sequence[fl
             "rise_start": start, "rise_end": end, "loss_drop_in_rise": bool(start <= mid[j] <= end),
             "score_before": float(score[0]), "score_after": float(score[-1])}
 
-def induction_probe(model: HookedTransformer, step: int = 0, seq_len: int = 10, batch_size: int = 16) -> dict[str, Tensor]:
+def induction_probe(model: HookedTransformer, # the checkpoint's model
+                    step: int = 0, # its step (unused; `map_checkpoints` passes it)
+                    seq_len: int = 10, # random tokens per copy
+                    batch_size: int = 16, # sequences
+                   ) -> dict[str, Tensor]:
     "Per-checkpoint probe: induction and previous-token scores per head, and the task metrics on repeated tokens."
     m = induction_metrics(model, seq_len=seq_len, batch_size=batch_size)
     return {"induction": head_scores(model, "induction", seq_len=seq_len, batch_size=batch_size),
@@ -339,9 +409,19 @@ def induction_probe(model: HookedTransformer, step: int = 0, seq_len: int = 10, 
             **{k: torch.tensor(v) for k, v in m.items()}}
 
 # %% ../nbs/17_training_dynamics.ipynb #c0034
-def train_induction_series(folder, steps: int = 600, checkpoint_every: int = 20, d_vocab: int = 64, d_model: int = 32,
-                           n_heads: int = 2, seq_len: int = 32, batch_size: int = 32, lr: float = 3e-3, seed: int = 0,
-                           device=None, progress: bool = True) -> CheckpointSeries:
+def train_induction_series(folder, # checkpoint folder; training resumes from it
+                           steps: int = 600, # training steps
+                           checkpoint_every: int = 20, # checkpoint every k steps
+                           d_vocab: int = 64, # vocabulary size
+                           d_model: int = 32, # residual stream width
+                           n_heads: int = 2, # heads per layer (two layers)
+                           seq_len: int = 32, # tokens per row, BOS included
+                           batch_size: int = 32, # rows per step
+                           lr: float = 3e-3, # AdamW learning rate
+                           seed: int = 0, # seed of the weights and the data
+                           device=None, # defaults to `core.default_device()`
+                           progress: bool = True, # show a progress bar
+                          ) -> CheckpointSeries:
     "Train a tiny attn-only model on periodic random tokens with dense checkpoints in `folder`; its series."
     model = tiny_model(d_vocab=d_vocab, d_model=d_model, n_heads=n_heads, n_ctx=seq_len, attn_only=True, normalization_type=None,
                        edge_hooks=False, seed=seed, device=device)

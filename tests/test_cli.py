@@ -13,6 +13,7 @@ import nbformat, pytest, yaml
 
 from circuit_gen.cli import main
 from circuit_gen.runs import run_state
+from circuit_gen.experiment_config import experiment_config, list_experiments
 
 # Values a shell would mangle or execute; they must reach the notebook byte for byte.
 EVIL = ["x; rm -rf ~", "it's \"quoted\" and  spaced", "$(touch PWNED) `touch PWNED2` | cat > PWNED3"]
@@ -207,10 +208,10 @@ def test_sweep_table_status_collect_without_slurm(tmp_path, env, cg):
 
 def test_sweep_file_with_preset(tmp_path, env, cg):
     nb = echo_notebook(tmp_path)
-    hp = tmp_path/"echo_line.yaml"
-    hp.write_text(yaml.safe_dump({"echo": {"cpu": {"n": 1}, "gpu": {"n": 7, "lr": 0.01}, "grid": {"x": ["a", "b"]}}}))
+    hp = tmp_path/"echo.yaml"
+    hp.write_text(yaml.safe_dump({"notebook": "07_echo", "cpu": {"n": 1}, "gpu": {"n": 7, "lr": 0.01}, "grid": {"x": ["a", "b"]}}))
     sf = tmp_path/"echo_research.yaml"
-    sf.write_text(yaml.safe_dump({"notebook": str(nb), "name": "echo-research", "preset": "gpu", "hparams": str(hp),
+    sf.write_text(yaml.safe_dump({"notebook": str(nb), "name": "echo-research", "preset": "gpu", "config": str(hp),
                                   "seeds": 2, "slurm": {"gpus": 1, "time": "02:00:00", "mem": "16G"}}))
     res = cg(["sweep", sf])
     sdir = tmp_path/"runs/sweeps/echo-research"
@@ -253,26 +254,25 @@ def test_tour_runs_experiment_notebooks_and_reports(tmp_path, env):
     refs = re.findall(r'(?:href|src)="([^"#]+)"', page)
     assert refs and all((tdir/r).exists() for r in refs), [r for r in refs if not (tdir/r).exists()]
     imgs = re.findall(r'src="([^"]+\.png)"', page)
-    assert len(imgs) == 2 and all("headline.png" in i for i in imgs)
+    assert len(set(imgs)) == 2 and all("headline.png" in i for i in imgs)  # each figure: in its run's section and as a thumbnail in the verdict table
     for name in ("20_alpha", "21_broken", "33_gamma"):
         assert f'href="{name}/{name}.html"' in page and (tdir/name/f"{name}.html").stat().st_size > 10000
 
 
-SWEEP_FILES = sorted((Path(__file__).resolve().parents[1]/"slurm"/"sweeps").glob("*.yaml"))
+EXPERIMENTS = [e for e in list_experiments() if experiment_config(e).get("slurm")]
 
 
-@pytest.mark.parametrize("sweep_file", SWEEP_FILES, ids=[f.stem for f in SWEEP_FILES])
-def test_shipped_sweep_files_build_their_tables(sweep_file, tmp_path, env, cg):
-    "Each ready sweep file resolves its notebook, preset and grid into a table and a script (no submission)."
-    spec = yaml.safe_load(sweep_file.read_text())
-    root = sweep_file.parents[2]
-    if not [p for p in root.glob(spec["notebook"]) if p.exists()]:
-        pytest.skip(f"{spec['notebook']} is not in nbs/ yet")
-    res = cg(["sweep", sweep_file, "--out", tmp_path/"runs"])
-    sdir = tmp_path/"runs/sweeps"/spec["name"]
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_shipped_experiments_build_their_sweeps(experiment, tmp_path, env, cg):
+    "Each shipped experiment with SLURM resources resolves its notebook, preset and grid into a table and a script (no submission)."
+    cfg = experiment_config(experiment)
+    gpu = cfg.get("gpu") or {}
+    variant = next(iter(gpu)) if gpu and all(isinstance(v, dict) for v in gpu.values()) else None   # per-model research settings
+    res = cg(["sweep", experiment, "--out", tmp_path/"runs"] + (["--preset", f"gpu:{variant}"] if variant else []))
+    sdir = tmp_path/"runs/sweeps"/experiment.replace("_", "-")
     table = json.loads((sdir/"table.json").read_text())
     assert re.search(rf"{len(table)} rows? in", res.stdout) and len(table) >= 1
     script = (sdir/"job.sbatch").read_text()
-    assert f"#SBATCH --time={spec['slurm']['time']}" in script and "--row \"$SLURM_ARRAY_TASK_ID\"" in script
-    for key, values in (spec.get("grid") or {}).items():
+    assert f"#SBATCH --time={cfg['slurm']['time']}" in script and "--row \"$SLURM_ARRAY_TASK_ID\"" in script
+    for key, values in (cfg.get("grid") or {}).items():
         assert sorted({json.dumps(r["parameters"][key]) for r in table}) == sorted(json.dumps(v) for v in values)

@@ -178,7 +178,7 @@ def test_experiment_notebooks_declare_their_closed_sets():
 
 def test_too_big_dense_hessian_is_refused_before_the_first_cell(tmp_path, env, cg):
     nb = ROOT/"nbs/28_hessian_digits.ipynb"
-    one_clear_line(cg("run", nb, "-p", "conv1_channels", "64", "-p", "conv2_channels", "512", "--run-id", "big"),
+    one_clear_line(cg("run", nb, "-p", "hessian_mode", "dense", "-p", "conv1_channels", "64", "-p", "conv2_channels", "512", "--run-id", "big"),
                    "dense Hessian", "lanczos")
     assert not (tmp_path/"runs").exists()
 

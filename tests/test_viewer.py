@@ -1,16 +1,20 @@
 """The graph viewer in a real browser: headless Chromium loads the page from disk and the DOM it leaves is checked.
 
-Chromium is optional (CI installs from scratch without it): every test here skips, saying why, when no
-`chromium`/`chromium-browser`/`google-chrome` is on PATH. The page replays its controls from the URL
-(`?threshold=&edge=&merge=&click=`), which dispatches the same input and click events a reader's would, so
-`--dump-dom` shows the state after a click or a slider move without a browser-automation package.
+Chromium is optional (CI installs from scratch without it): every test here skips, saying why, when
+`web_pages.find_chromium` finds no `chromium`/`chromium-browser`/`google-chrome` on PATH. The page replays
+its controls from the URL (`?threshold=&edge=&merge=&click=`), which dispatches the same input and click events
+a reader's would, so `--dump-dom` shows the state after a click or a slider move without a browser-automation
+package.
 """
-import json, re, shutil, subprocess
+import json, re
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
+web_pages = pytest.importorskip("circuit_gen.web_pages")   # circuit_gen itself needs torch
+find_chromium, headless_dom = web_pages.find_chromium, web_pages.headless_dom
+
+CHROMIUM = find_chromium()
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs a headless Chromium on PATH (apt-get install chromium)")
 
 
@@ -39,15 +43,9 @@ def page(tmp_path_factory):
 
 def load(html: Path, query: str = "") -> tuple[str, dict]:
     "The DOM after the page's scripts ran, and the body's data-* attributes; fails on a script error."
-    r = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
-                        f"--user-data-dir={html.parent / '.chromium'}", "--virtual-time-budget=5000", "--dump-dom",
-                        html.as_uri() + query], capture_output=True, text=True, timeout=180)
-    assert "Uncaught" not in r.stderr, [l for l in r.stderr.splitlines() if "Uncaught" in l]
-    body = re.search(r"<body([^>]*)>", r.stdout)
-    assert body, f"no DOM came back (chromium exit {r.returncode}): {r.stderr[-500:]}"
-    attrs = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', body.group(1)))
+    dom, attrs = headless_dom(html, query)
     assert attrs.get("ready") == "1", "the viewer script did not finish"
-    return r.stdout, attrs
+    return dom, attrs
 
 
 def drawn_nodes(dom: str) -> list[str]:

@@ -235,7 +235,7 @@ from nbdev.showdoc import show_doc
 '''
 
 def library_hash(lib: Path = LIB) -> str:
-    "SHA-256 over every file of the library (code, shipped weights, hparams): any change re-executes every notebook."
+    "SHA-256 over every file of the library (code, shipped weights, experiment files): any change re-executes every notebook."
     h = hashlib.sha256()
     for p in sorted(p for p in lib.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"):
         h.update(str(p.relative_to(lib)).encode()); h.update(p.read_bytes())

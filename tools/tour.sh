@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up the environment (idempotent), then run the main job: `circuit-gen tour`, which executes the
 # experiment notebooks of all five research lines with their CPU defaults into runs/tour/<run_id>/
-# and writes report.html there. Extra arguments go to `circuit-gen tour` (see `circuit-gen tour --help`).
+# and writes report.html there (it opens with one verdict row per experiment). While it runs it prints a progress bar
+# over notebooks with the elapsed time, an ETA from each notebook's seconds in earlier tours (runs/tour/durations.json)
+# and the cell each running notebook is in. Extra arguments go to `circuit-gen tour` (see `circuit-gen tour --help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup_env.sh

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduce the JavaScript vendored into circuit_gen/vendor/ from its npm package and check its sha256.
-# The graph viewer (circuit_gen.graph_viewer) inlines d3's UMD bundle so its pages need no network.
+# The offline viewers (circuit_gen.web_pages: graph_viewer, spectrum_viewer) inline d3's UMD bundle: no network needed.
 # Usage: tools/vendor_js.sh          fetch with `npm pack`, compare with the vendored copy (exit 1 if different)
 #        tools/vendor_js.sh --write  also (re)write circuit_gen/vendor/ from the package
 set -euo pipefail

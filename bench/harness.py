@@ -1,0 +1,60 @@
+"""Shared measurement for the benchmark scripts (not tests): the rules a reviewer expects, in one place.
+
+- every timing is the median of `repeats` (>= 3) runs after `warmup` runs, reported as wall time and as
+  process CPU time (`time.process_time`, all threads of this process), with every run listed;
+- peak memory is the resident high-water mark during the call (Linux `VmHWM`, reset through
+  `/proc/self/clear_refs` before it) minus the resident set before it: what the call allocates beyond what the
+  process already holds (on a GPU: `torch.cuda.max_memory_allocated` around the call);
+- growth over sizes is the least-squares slope of log(time) on log(size) (1 = linear).
+Peers run in their own environments; scripts compare outputs (max difference or rank correlation) besides time.
+"""
+import math, statistics, time
+
+import torch
+
+
+def _sync():
+    if torch.cuda.is_available(): torch.cuda.synchronize()
+
+
+def measure(fn, repeats: int = 3, warmup: int = 1) -> dict:
+    "Median wall and process-CPU seconds of `fn()` over `repeats` runs after `warmup` runs."
+    if repeats < 3: raise ValueError(f"repeats={repeats}: a median needs at least 3 runs")
+    for _ in range(warmup): fn()
+    walls, cpus = [], []
+    for _ in range(repeats):
+        _sync()
+        c0, w0 = time.process_time(), time.perf_counter()
+        fn()
+        _sync()
+        walls.append(time.perf_counter() - w0)
+        cpus.append(time.process_time() - c0)
+    return {"wall_s": statistics.median(walls), "cpu_s": statistics.median(cpus), "wall_runs": walls, "cpu_runs": cpus}
+
+
+def _status_mb(field: str) -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"): return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def peak_memory_mb(fn) -> float:
+    "Peak memory `fn()` allocates beyond what the process held before (MB): Linux's resident high-water mark, or CUDA's peak."
+    if torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        fn()
+        _sync()
+        return (torch.cuda.max_memory_allocated() - base) / 2**20
+    with open("/proc/self/clear_refs", "w") as f: f.write("5")     # resets VmHWM to the current resident set
+    base = _status_mb("VmRSS")
+    fn()
+    return max(0.0, _status_mb("VmHWM") - base)
+
+
+def growth_exponent(sizes, seconds) -> float:
+    "Slope of log(seconds) against log(size): 1 is linear growth, 2 quadratic."
+    xs, ys = [math.log(s) for s in sizes], [math.log(t) for t in seconds]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
