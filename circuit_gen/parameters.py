@@ -25,7 +25,7 @@ def write_notebook(path, params_src: str, body_src: str) -> Path:
     import nbformat
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"display_name": "python3", "language": "python", "name": "python3"}
-    nb.cells = [nbformat.v4.new_code_cell("import json, os, time\nfrom circuit_gen.runs import Run"),
+    nb.cells = [nbformat.v4.new_code_cell("import json, os, sys, time\nfrom pathlib import Path\nfrom circuit_gen.runs import Run"),
                 nbformat.v4.new_code_cell(params_src, metadata={"tags": ["parameters"]}),
                 nbformat.v4.new_code_cell(body_src)]
     for i, c in enumerate(nb.cells): c.id = f"c{i}"

@@ -10,7 +10,7 @@ from transformer_lens import HookedTransformer, HookedTransformerConfig
 from .core import resolve_device
 
 # %% auto #0
-__all__ = ['tiny_model']
+__all__ = ['tiny_model', 'random_prompt_pairs']
 
 # %% ../nbs/01b_testing.ipynb #t005
 def tiny_model(n_layers: int = 2, # transformer blocks
@@ -45,3 +45,15 @@ def tiny_model(n_layers: int = 2, # transformer blocks
         model.set_use_split_qkv_input(True)
         if not attn_only: model.set_use_hook_mlp_in(True)
     return model.eval()
+
+# %% ../nbs/01b_testing.ipynb #tp001
+def random_prompt_pairs(n: int = 6, # prompts
+                        seq_len: int = 8, # tokens per prompt
+                        d_vocab: int = 40, # token ids are drawn from 0..d_vocab-1
+                        seed: int = 1, # generator seed
+                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]: # clean [n, seq_len], corrupted [n, seq_len], answers [n, 2]
+    "Random clean and corrupted token batches and an answer pair per prompt, from one seeded generator."
+    gen = torch.Generator().manual_seed(seed)
+    clean = torch.randint(0, d_vocab, (n, seq_len), generator=gen)
+    corrupted = torch.randint(0, d_vocab, (n, seq_len), generator=gen)
+    return clean, corrupted, torch.randint(0, d_vocab, (n, 2), generator=gen)

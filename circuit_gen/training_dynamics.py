@@ -26,7 +26,7 @@ from .training import checkpoint_step, list_checkpoints
 __all__ = ['PYTHIA_STEPS', 'TASKS', 'TASK_ROLES', 'CheckpointError', 'CheckpointSeries', 'periodic_batch', 'map_checkpoints',
            'stack_results', 'induction_metrics', 'ioi_metrics', 'task_metrics', 'task_prompts', 'circuit_edges',
            'enable_edge_hooks', 'edge_names_of', 'edge_jaccard', 'weighted_jaccard', 'overlap_table', 'role_heads',
-           'role_consistency', 'phase_change', 'induction_probe', 'train_induction_series']
+           'role_consistency', 'phase_change', 'induction_probe', 'train_induction_series', 'open_series']
 
 # %% ../nbs/17_training_dynamics.ipynb #c0005
 PYTHIA_STEPS = [0] + [2 ** i for i in range(10)] + list(range(1000, 143001, 1000))
@@ -428,3 +428,21 @@ def train_induction_series(folder, # checkpoint folder; training resumes from it
     train_language_model(model, lambda s, g: periodic_batch(model, batch_size, seq_len, g), steps=steps, lr=lr, warmup=10,
                          weight_decay=0.0, seed=seed, checkpoint_dir=folder, checkpoint_every=checkpoint_every, progress=progress)
     return CheckpointSeries.from_folder(folder, base=model)
+
+# %% ../nbs/17_training_dynamics.ipynb #os001
+def open_series(series: str, # "" (train the tiny induction series into `folder`), a checkpoint folder, or a Pythia name
+                checkpoints: str = "all", # "all", "spaced:N", or comma-separated steps
+                folder=None, # where the tiny series is trained when `series` is ""
+                base_model=None, # the model (or its name) a folder's checkpoints are weights of; None: the folder's own models
+                on_error: str = "warn", # a bad checkpoint in a folder: "warn" (skip it) or "raise"
+                device=None, # defaults to `core.default_device()`
+                **train_kwargs, # passed to `train_induction_series` when `series` is ""
+               ) -> CheckpointSeries:
+    "The checkpoint series an experiment names, with the checkpoints it asks for."
+    if series == "":
+        if folder is None: raise ValueError('series="" trains the tiny induction series: give the folder to train it into')
+        full = train_induction_series(folder, device=device, progress=False, **train_kwargs)
+    elif Path(series).expanduser().is_dir():
+        full = CheckpointSeries.from_folder(Path(series).expanduser(), base=base_model or None, on_error=on_error, device=device)
+    else: full = CheckpointSeries.from_pythia(series, device=device)
+    return full.select([int(s) for s in checkpoints.split(",")] if checkpoints[:1].isdigit() else checkpoints)

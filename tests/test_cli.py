@@ -12,23 +12,12 @@ from pathlib import Path
 import nbformat, pytest, yaml
 
 from circuit_gen.cli import main
+from circuit_gen.parameters import write_notebook
 from circuit_gen.runs import run_state
 from circuit_gen.experiment_config import experiment_config, list_experiments
 
 # Values a shell would mangle or execute; they must reach the notebook byte for byte.
 EVIL = ["x; rm -rf ~", "it's \"quoted\" and  spaced", "$(touch PWNED) `touch PWNED2` | cat > PWNED3"]
-
-
-def write_notebook(path, params_src: str, body_src: str) -> Path:
-    "A three-cell notebook (imports, parameters cell, body)."
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"display_name": "python3", "language": "python", "name": "python3"}
-    nb.cells = [nbformat.v4.new_code_cell("import json, os, sys, time\nfrom pathlib import Path\nfrom circuit_gen.runs import Run"),
-                nbformat.v4.new_code_cell(params_src, metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell(body_src)]
-    for i, c in enumerate(nb.cells): c.id = f"c{i}"
-    nbformat.write(nb, str(path))
-    return Path(path)
 
 
 ECHO_PARAMS = ('x: str = "a"  # any text\nn: int = 2  # a count\nseed: int = 0  # random seed\nlr: float = 0.001  # learning rate\n'
