@@ -163,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     l = sub.add_parser("list", parents=[common], help="the notebooks that can be run, with their parameters")
     l.add_argument("--nbs", help="notebook folder (default: the project's nbs/)")
     l.set_defaults(fn=_cmd_list)
-    u = sub.add_parser("tour", parents=[common], help="run every experiment notebook with CPU defaults and write an HTML report")
+    u = sub.add_parser("tour", parents=[common], help="run every experiment notebook at its tour settings and write an HTML report")
     u.add_argument("--nbs")
     u.add_argument("--out", help="runs root"); u.add_argument("--tour-id")
     u.add_argument("--jobs", type=int, default=2, help="notebooks at once (default 2)")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up the environment (idempotent), then run the main job: `circuit-gen tour`, which executes the
-# experiment notebooks of all five research lines with their CPU defaults into runs/tour/<run_id>/
+# experiment notebooks of all five research lines at their tour settings (circuit_gen/experiments/) into runs/tour/<run_id>/
 # and writes report.html there (it opens with one verdict row per experiment). While it runs it prints a progress bar
 # over notebooks with the elapsed time, an ETA from each notebook's seconds in earlier tours (runs/tour/durations.json)
 # and the cell each running notebook is in. Extra arguments go to `circuit-gen tour` (see `circuit-gen tour --help`).
