@@ -18,7 +18,7 @@ from transformer_lens import HookedTransformer, HookedTransformerConfig
 
 from .core import resolve_device
 from .runs import project_root
-from .training import TrainingLoop, list_checkpoints
+from .training import TrainingLoop, latest_checkpoint, list_checkpoints
 
 # %% auto #0
 __all__ = ['OPERATIONS', 'ModularData', 'make_modular_data', 'make_grok_model', 'last_logits', 'modular_loss',
@@ -212,8 +212,7 @@ class GrokTrainer:
 
     def latest_checkpoint(self) -> Path | None:
         "The newest checkpoint, or None."
-        c = self.checkpoints()
-        return c[-1] if c else None
+        return latest_checkpoint(self.checkpoint_dir) if self.checkpoint_dir is not None else None
 
     # -- training
     def _update(self, index: int) -> float:

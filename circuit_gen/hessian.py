@@ -21,13 +21,13 @@ from tqdm.auto import tqdm
 
 from .core import resolve_device, seed_everything, save_state, load_state
 from .runs import Run
-from .training import TrainingLoop, checkpoint_path, list_checkpoints
+from .training import TrainingLoop, checkpoint_path, list_checkpoints, load_checkpoint
 
 # %% auto #0
 __all__ = ['select_parameters', 'HessianOperator', 'check_dense_hessian', 'lanczos_eigs', 'top_bottom_eigs', 'rademacher',
            'hutchinson_trace', 'lanczos_tridiagonal', 'slq_quadrature', 'slq_density', 'slq_moment', 'LeNetTiny',
            'count_parameters', 'load_digits_28', 'read_idx', 'load_mnist_idx', 'checkpoint_steps', 'train_classifier',
-           'load_checkpoint', 'checkpoint_spectrum', 'spectra_over_checkpoints', 'count_outliers']
+           'checkpoint_spectrum', 'spectra_over_checkpoints', 'count_outliers']
 
 # %% ../nbs/09_hessian.ipynb #c0005
 def select_parameters(model: nn.Module, # any module
@@ -447,21 +447,6 @@ def train_classifier(model: nn.Module, # the classifier to train (in place)
         opt.step()
         if loop.step % per_epoch == 0 or loop.step in ckpt_steps: loop.history.append({"step": loop.step, "loss": float(loss.detach())})
     return loop.history
-
-def load_checkpoint(model: nn.Module, # the module to fill (in place)
-                    state_dict: dict, # its saved weights
-                   ) -> nn.Module: # `model`
-    "Load `state_dict` into `model`, with a clear error when it comes from another architecture."
-    own = model.state_dict()
-    missing, extra = sorted(set(own) - set(state_dict)), sorted(set(state_dict) - set(own))
-    if missing or extra:
-        raise ValueError(f"checkpoint does not fit {type(model).__name__}: missing {missing[:5]}, unexpected {extra[:5]}; "
-                         "was it saved from another architecture?")
-    bad = [f"{k}: checkpoint {tuple(state_dict[k].shape)}, model {tuple(v.shape)}" for k, v in own.items() if state_dict[k].shape != v.shape]
-    if bad: raise ValueError(f"checkpoint shapes differ from {type(model).__name__}'s ({'; '.join(bad[:4])}): "
-                             "was it saved from another architecture (e.g. other channels/width)?")
-    model.load_state_dict(state_dict)
-    return model
 
 # %% ../nbs/09_hessian.ipynb #c0033
 def checkpoint_spectrum(run: Run, # the run folder that caches the result

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from .core import check_resume_config, load_state, save_state
 
 # %% auto #0
-__all__ = ['checkpoint_path', 'checkpoint_step', 'list_checkpoints', 'latest_checkpoint', 'TrainingLoop']
+__all__ = ['checkpoint_path', 'checkpoint_step', 'list_checkpoints', 'latest_checkpoint', 'load_checkpoint', 'TrainingLoop']
 
 # %% ../nbs/00b_training.ipynb #tr006
 _CHECKPOINT_RE = re.compile(r"^(?:step_?|ckpt_)(\d+)\.safetensors$")
@@ -52,17 +52,27 @@ def _state_of(obj) -> Any:
     if hasattr(obj, "state_dict"): return obj.state_dict()
     raise TypeError(f"cannot checkpoint a {type(obj).__name__}: give objects with state_dict() or torch.Generators")
 
+def load_checkpoint(model: nn.Module, # the module to fill (in place)
+                    state_dict: Mapping, # its saved weights
+                    source: str = "checkpoint", # where the weights come from, for the error message
+                   ) -> nn.Module: # `model`
+    "Load `state_dict` into `model`, with a clear error when it comes from another architecture."
+    own = model.state_dict()
+    missing, extra = sorted(set(own) - set(state_dict)), sorted(set(state_dict) - set(own))
+    if missing or extra:
+        raise ValueError(f"{source} does not fit the {type(model).__name__} given: missing {missing[:5]}, unexpected {extra[:5]}; "
+                         "was it saved from another architecture?")
+    bad = [f"{k}: saved {tuple(state_dict[k].shape)}, model {tuple(v.shape)}" for k, v in own.items()
+           if tuple(state_dict[k].shape) != tuple(v.shape)]
+    if bad: raise ValueError(f"{source} does not fit the {type(model).__name__} given: shapes differ ({'; '.join(bad[:4])}); "
+                             "was it saved from another architecture (e.g. other channels/width)?")
+    model.load_state_dict(state_dict)
+    return model
+
 def _restore(obj, saved, name: str, path) -> None:
-    if isinstance(obj, torch.Generator): return obj.set_state(saved.cpu())
-    if isinstance(obj, nn.Module):
-        own = obj.state_dict()
-        missing, extra = sorted(set(own) - set(saved)), sorted(set(saved) - set(own))
-        bad = [f"{k}: checkpoint {tuple(saved[k].shape)}, now {tuple(v.shape)}" for k, v in own.items()
-               if k in saved and tuple(saved[k].shape) != tuple(v.shape)]
-        if missing or extra or bad:
-            raise ValueError(f"{path}: {name!r} does not fit the {type(obj).__name__} given (missing {missing[:4]}, unexpected "
-                             f"{extra[:4]}, shapes {bad[:3]}): was the checkpoint written by another architecture?")
-    obj.load_state_dict(saved)
+    if isinstance(obj, torch.Generator): obj.set_state(saved.cpu())
+    elif isinstance(obj, nn.Module): load_checkpoint(obj, saved, f"{path}: {name!r}")
+    else: obj.load_state_dict(saved)
 
 def _replace_contents(target, saved):
     if isinstance(target, list): target[:] = list(saved)
