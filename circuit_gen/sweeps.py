@@ -267,6 +267,13 @@ def read_sweep_file(path) -> tuple[dict, Any]:
     if "notebook" not in spec: raise ConfigError(f"{path}: names no notebook: add `notebook: nbs/NN_name.ipynb`")
     return dict(spec), at
 
+def _is_experiment(source) -> bool:
+    "An experiment name, or the path of an experiment file (a mapping with a `cpu` section), rather than a sweep file."
+    if str(source) in list_experiments(): return True
+    if not str(source).endswith((".yaml", ".yml")) or not Path(source).is_file(): return False
+    data = read_yaml(source)
+    return isinstance(data, Mapping) and "cpu" in data
+
 def _experiment_spec(experiment) -> tuple[dict, Path]:
     "A sweep of an experiment file: its notebook from its `gpu` preset over its grid, with its SLURM resources."
     cfg = experiment_config(experiment)
@@ -286,9 +293,7 @@ def sweep_spec(source, pairs: Sequence | None = None, files: Sequence | None = N
                slurm: Mapping | None = None) -> dict:
     "`create_sweep`'s arguments from a sweep file (or a notebook), a preset and command-line values, every value checked."
     spec, base, at = {}, Path.cwd(), None
-    if str(source) in list_experiments() or (str(source).endswith((".yaml", ".yml")) and Path(source).is_file()
-                                               and isinstance(read_yaml(source), Mapping) and "cpu" in read_yaml(source)):
-        spec, base = _experiment_spec(source)
+    if _is_experiment(source): spec, base = _experiment_spec(source)
     elif str(source).endswith((".yaml", ".yml")):
         f = Path(source)
         spec, at = read_sweep_file(f)
