@@ -15,7 +15,7 @@ __all__ = ['RESERVED_KEYS', 'experiments_dir', 'list_experiments', 'experiment_c
            'experiment_grid', 'preset_names', 'settings_table']
 
 # %% ../nbs/00d_experiment_config.ipynb #xc005
-RESERVED_KEYS = {"notebook": "the notebook's file stem, e.g. 22_p1_entropy_grokking",
+RESERVED_KEYS = {"notebook": "the notebook's path under nbs/ without .ipynb, e.g. collapse/22_p1_entropy_grokking",
                  "line": "its research line: collapse, generalisation, discovery, transcoders, hessian or dynamics",
                  "claim": "one sentence: the prediction the experiment tests",
                  "grid": "a mapping name: [values] that a sweep varies",
@@ -57,14 +57,14 @@ def experiment_config(experiment, # an experiment name (`p1_entropy_grokking`) o
             raise ConfigError(f"{at(f'grid.{name}')}: grid.{name} should be a non-empty list of values, e.g. {name}: [1, 2], got {values!r}")
     return {**dict(cfg), "name": path.stem, "path": str(path)}
 
-def find_experiment(notebook, # a notebook path or stem, e.g. nbs/22_p1_entropy_grokking.ipynb
+def find_experiment(notebook, # a notebook path or stem, e.g. nbs/collapse/22_p1_entropy_grokking.ipynb
                     folder=None, # where the experiment files are
                    ) -> str:
     "The experiment whose settings file names `notebook`."
     stem = Path(str(notebook)).stem
     names = {stem, re.sub(r"^\d+[a-z]?_", "", stem)}
     for name in list_experiments(folder):
-        if name in names or experiment_config(name, folder)["notebook"] in names: return name
+        if name in names or Path(experiment_config(name, folder)["notebook"]).name in names: return name
     raise KeyError(f"no experiment file names the notebook {stem!r} (looked in {folder or experiments_dir()}); "
                    f"add circuit_gen/experiments/<experiment>.yaml with `notebook: {stem}`")
 
@@ -103,7 +103,7 @@ def preset_names(experiment, folder=None) -> list[str]:
         out += [f"{key}:{v}" for v in section] if nested else [key]
     return out
 
-def _cell(v) -> str: return "" if v is None else f"`{v!r}`".replace("|", "\|")
+def _cell(v) -> str: return "" if v is None else f"`{v!r}`".replace("|", r"\|")
 
 def settings_table(experiment, # an experiment name or .yaml path
                    presets=None, # presets to set beside the CPU settings (default: all of them)

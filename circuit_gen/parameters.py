@@ -17,7 +17,8 @@ from .experiment_config import experiment_grid, experiment_settings, find_experi
 # %% auto #0
 __all__ = ['ECHO_PARAMETERS', 'ECHO_BODY', 'write_notebook', 'echo_notebook', 'notebook_parameters', 'literal_choices',
            'coerce_parameter', 'check_value', 'describe_parameters', 'check_parameters', 'default_parameters',
-           'parse_parameters', 'notebook_experiment', 'parameter_changes', 'load_preset', 'nbs_dir', 'list_notebooks']
+           'parse_parameters', 'notebook_experiment', 'parameter_changes', 'load_preset', 'nbs_dir', 'notebook_files',
+           'list_notebooks']
 
 # %% ../nbs/18_parameters.ipynb #p0006
 def write_notebook(path, params_src: str, body_src: str) -> Path:
@@ -217,10 +218,15 @@ def nbs_dir() -> Path:
         raise FileNotFoundError("not inside the circuit_gen checkout (no settings.ini above the current folder): cd into it or pass --nbs")
     return root/"nbs"
 
+def notebook_files(folder=None) -> list[Path]:
+    "Every notebook under `folder` (default: the project's nbs/), research-line subfolders included, in name order."
+    found = Path(folder or nbs_dir()).rglob("*.ipynb")
+    return sorted((p for p in found if not any(part.startswith(("_", ".")) for part in p.parts[-2:-1])), key=lambda p: p.name)
+
 def list_notebooks(folder=None) -> dict[Path, dict]:
     "The runnable notebooks of `folder` (default: the project's nbs/) -> their parameters."
     out = {}
-    for nb in sorted(Path(folder or nbs_dir()).glob("*.ipynb")):
+    for nb in notebook_files(folder):
         try: decl = notebook_parameters(nb)
         except Exception: continue
         if decl: out[nb] = decl

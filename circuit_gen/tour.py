@@ -11,7 +11,7 @@ from typing import Mapping
 from .core import atomic_write, read_json, write_json
 from .runs import (LOG_FILE, STATUS_FILE, VERDICT_KEYS, check_folder_name, file_lock, flatten_metrics, make_verdict,
                               new_run_id, run_state, runs_root)
-from .parameters import nbs_dir, notebook_parameters
+from .parameters import nbs_dir, notebook_files, notebook_parameters
 from .experiment_config import find_experiment, preset_names
 
 # %% auto #0
@@ -25,7 +25,7 @@ DEFAULT_SECONDS = 60.0             # the guess for a notebook no tour has timed 
 
 def tour_notebooks(folder=None, only: str | None = None) -> list[Path]:
     "The experiment notebooks of the tour: `nbs/2*.ipynb` and `nbs/3*.ipynb` (optionally those matching `only`)."
-    nbs = sorted(p for p in Path(folder or nbs_dir()).glob("*.ipynb") if TOUR_PATTERN.match(p.name))
+    nbs = [p for p in notebook_files(folder) if TOUR_PATTERN.match(p.name)]
     return [p for p in nbs if not only or re.search(only, p.name)]
 
 def tour_preset(notebook) -> str | None:

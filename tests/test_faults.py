@@ -170,14 +170,14 @@ def test_experiment_notebooks_declare_their_closed_sets():
               "20_circuit_generalisation": ["intervention"], "28_hessian_digits": ["hessian_mode"], "31_train_clt": ["sparsity"],
               "34_head_scores_over_training": ["on_error"]}
     for stem, names in expect.items():
-        decl = notebook_parameters(ROOT/"nbs"/f"{stem}.ipynb")
+        decl = notebook_parameters(next((ROOT/"nbs").rglob(f"{stem}.ipynb")))
         for n in names:
             choices = literal_choices(decl[n]["type"])
             assert choices and yaml.safe_load(decl[n]["default"]) in choices, (stem, n, decl[n])
 
 
 def test_too_big_dense_hessian_is_refused_before_the_first_cell(tmp_path, env, cg):
-    nb = ROOT/"nbs/28_hessian_digits.ipynb"
+    nb = ROOT/"nbs/hessian/28_hessian_digits.ipynb"
     one_clear_line(cg("run", nb, "-p", "hessian_mode", "dense", "-p", "conv1_channels", "64", "-p", "conv2_channels", "512", "--run-id", "big"),
                    "dense Hessian", "lanczos")
     assert not (tmp_path/"runs").exists()
