@@ -27,7 +27,8 @@ import torch.nn.functional as F
 from torch.func import grad, jacrev
 
 from circuit_gen.core import seed_everything
-from circuit_gen.hessian import HessianOperator, LeNetTiny, load_digits_28, train_classifier
+from circuit_gen.hessian import HessianOperator
+from circuit_gen.digits import LeNetTiny, load_digits_28, train_classifier
 
 
 def timed(fn, repeats):

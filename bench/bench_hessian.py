@@ -33,7 +33,8 @@ import torch
 import torch.nn.functional as F
 
 from circuit_gen.core import seed_everything
-from circuit_gen.hessian import HessianOperator, LeNetTiny, lanczos_eigs, load_digits_28, train_classifier
+from circuit_gen.hessian import HessianOperator, lanczos_eigs
+from circuit_gen.digits import LeNetTiny, load_digits_28, train_classifier
 
 
 def rel_err(vals, ref, top=None):

@@ -54,7 +54,7 @@ def write(folder: Path) -> None:
                 if "error_ids='unique'" not in str(e): raise
         else: raise RuntimeError(f"no seed of 50 keeps {slug} free of id clashes")
         written = {n["node_id"] for n in json.loads(path.read_text())["nodes"]}
-        from circuit_gen.attribution_graph import prune_graph
+        from circuit_gen.graph_pruning import prune_graph
         pruned = prune_graph(g)
         ids, recs = g.node_ids(error_ids), []
         for i in pruned.node_mask.nonzero().flatten().tolist():

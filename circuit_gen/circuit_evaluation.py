@@ -47,10 +47,20 @@ def _source_means(model, lay, tokens, lengths, positional: bool, batch_size: int
     if positional: return (total / count.clamp_min(1)[:, None, None]).to(model.cfg.dtype)
     return (total.sum(0) / count.sum()).to(model.cfg.dtype)
 
-def evaluate_graph(model: HookedTransformer, graph: Graph, clean_tokens: Int[Tensor, "batch pos"],
-                   corrupted_tokens: Int[Tensor, "batch pos"] | None, metric: Callable | None,
-                   clean_lengths=None, corrupted_lengths=None, intervention: str = "patching", mean_tokens=None,
-                   mean_lengths=None, batch_size: int = 32, return_logits: bool = False, progress: bool = False, device=None,
+def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (checked)
+                   graph: Graph, # its `in_graph` edges are kept, every other edge ablated
+                   clean_tokens: Int[Tensor, "batch pos"], # prompts the model runs on
+                   corrupted_tokens: Int[Tensor, "batch pos"] | None, # one counterfactual per clean prompt
+                   metric: Callable | None, # `metric(logits, idx)` -> `[batch]` values; None with `return_logits`
+                   clean_lengths=None, # real length of each clean prompt (right padding); None: all `pos`
+                   corrupted_lengths=None, # real length of each corrupted prompt; None: all `pos`
+                   intervention: str = "patching", # 'patching', 'zero', 'mean' or 'mean-positional'
+                   mean_tokens=None, # prompts the means are taken over; None: the corrupted prompts
+                   mean_lengths=None, # real lengths of `mean_tokens`; None: all positions
+                   batch_size: int = 32, # prompts per forward pass
+                   return_logits: bool = False, # return logits instead of the metric
+                   progress: bool = False, # show a tqdm bar
+                   device=None, # None: the model's device
                    convention: str = "circuit_gen", # "reference": the `input` node is the token embedding alone, as in EAP-IG
                   ):
     "Per-prompt metric (or logits) of `model` with every edge outside `graph`'s circuit ablated by `intervention`."
@@ -111,8 +121,13 @@ def evaluate_graph(model: HookedTransformer, graph: Graph, clean_tokens: Int[Ten
     return torch.cat(results)
 
 @patch
-def ablated_logits(self: Graph, model: HookedTransformer, prompt_set, intervention: str = "patching", device=None, reference=None,
-                   **kwargs) -> Float[Tensor, "batch pos d_vocab"]:
+def ablated_logits(self: Graph, model: HookedTransformer, # the model the graph was found on
+                   prompt_set, # has `clean_tokens` (and `corrupted_tokens`...)
+                   intervention: str = "patching", # 'patching', 'zero', 'mean' or 'mean-positional'
+                   device=None, # None: the model's device
+                   reference=None, # prompt set whose corrupted prompts give the means; None: `prompt_set`'s
+                   **kwargs, # passed to `evaluate_graph` (`batch_size`, `convention`...)
+                  ) -> Float[Tensor, "batch pos d_vocab"]:
     "Logits on `prompt_set`'s clean prompts with every edge outside the circuit ablated (`reference`: the set whose corrupted prompts give the means)."
     if reference is not None: kwargs.update(mean_tokens=reference.corrupted_tokens, mean_lengths=getattr(reference, "corrupted_lengths", None))
     return evaluate_graph(model, self, prompt_set.clean_tokens, getattr(prompt_set, "corrupted_tokens", None), None,
@@ -120,19 +135,31 @@ def ablated_logits(self: Graph, model: HookedTransformer, prompt_set, interventi
                           intervention=intervention, return_logits=True, device=device, **kwargs)
 
 # %% ../nbs/15b_circuit_evaluation.ipynb #c0049
-def area_under_curve(percentages: Sequence[float], values: Sequence[float]) -> float:
+def area_under_curve(percentages: Sequence[float], # x values in percent of edges (any order)
+                     values: Sequence[float], # y value at each percentage
+                    ) -> float: # area with x as a fraction in [0, 1]
     "Trapezoid-rule area of `values` over the edge fraction (`percentages` / 100)."
     x, y = np.asarray(percentages, float) / 100, np.asarray(values, float)
     order = np.argsort(x)
     x, y = x[order], y[order]
     return float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2))
 
-def faithfulness_curve(model: HookedTransformer, graph: Graph, clean_tokens, corrupted_tokens, metric: Callable,
-                       clean_lengths=None, corrupted_lengths=None, percentages: Sequence[float] = MIB_PERCENTAGES,
-                       absolute: bool = False, intervention: str = "patching", selection: str = "top_n",
-                       batch_size: int = 32, progress: bool = True,
+def faithfulness_curve(model: HookedTransformer, # the model `graph` was found on
+                       graph: Graph, # scored graph; circuits are chosen from its edge scores
+                       clean_tokens, # `[batch, pos]` prompts
+                       corrupted_tokens, # `[batch, pos]` counterfactual prompts
+                       metric: Callable, # `metric(logits, idx)` -> `[batch]` values
+                       clean_lengths=None, # real clean lengths; None: all `pos`
+                       corrupted_lengths=None, # real corrupted lengths; None: all `pos`
+                       percentages: Sequence[float] = MIB_PERCENTAGES, # circuit sizes, in percent of the graph's edges
+                       absolute: bool = False, # select by |score| (CMD); False: by signed score (CPR)
+                       intervention: str = "patching", # 'patching', 'zero', 'mean' or 'mean-positional'
+                       selection: str = "top_n", # 'top_n' (highest-scoring edges) or 'greedy' (grown from the logits)
+                       batch_size: int = 32, # prompts per forward pass
+                       progress: bool = True, # show a tqdm bar
                        convention: str = "circuit_gen", # "reference": MIB's edge counts (rounded down) and EAP-IG's input node
-                       **kwargs) -> dict:
+                       **kwargs, # passed to `evaluate_graph` (`device`, `mean_tokens`...)
+                      ) -> dict: # faithfulness and metric per percentage, edge counts, `area`, `area_abs_gap`
     "Faithfulness of the circuits with k% of `graph`'s edges (chosen by `selection`), with CPR/CMD-style areas."
     reference = _check_convention(convention) == "reference"
     select = {"top_n": select_top_n, "greedy": select_greedy}.get(selection)
@@ -159,7 +186,11 @@ def faithfulness_curve(model: HookedTransformer, graph: Graph, clean_tokens, cor
             "metric_full": m_full, "metric_empty": m_empty, "absolute": absolute, "intervention": intervention, "convention": convention,
             "area": area_under_curve(percentages, fs), "area_abs_gap": area_under_curve(percentages, [abs(1 - f) for f in fs])}
 
-def circuit_scores(model: HookedTransformer, graph: Graph, *args, **kwargs) -> dict:
+def circuit_scores(model: HookedTransformer, # the model `graph` was found on
+                   graph: Graph, # scored graph
+                   *args, # `faithfulness_curve`'s positional arguments after `graph` (clean, corrupted, metric...)
+                   **kwargs, # passed to `faithfulness_curve` (not `absolute`)
+                  ) -> dict: # `CPR`, `CMD`, and the `signed` and `absolute` curves
     "MIB's CPR (area under f, signed selection) and CMD (area under |1 - f|, absolute selection) with both curves."
     signed = faithfulness_curve(model, graph, *args, absolute=False, **kwargs)
     absolute = faithfulness_curve(model, graph, *args, absolute=True, **kwargs)
@@ -172,8 +203,13 @@ def _node_hook(node: str) -> tuple[str, int | None]:
     l, h = re.match(r"[am](\d+)(?:\.h(\d+))?$", node).groups()
     return (get_act_name("result", int(l)), int(h)) if node[0] == "a" else (get_act_name("mlp_out", int(l)), None)
 
-def check_eap_vs_exact(model: HookedTransformer, n_prompts: int = 16, ig_steps: int = 20, top_k: int = 20,
-                       min_rho: float = 0.8, atol: float = 1e-4) -> dict:
+def check_eap_vs_exact(model: HookedTransformer, # a small model (exact patching runs once per edge)
+                       n_prompts: int = 16, # induction prompts from `check_prompts`
+                       ig_steps: int = 20, # EAP-IG integration steps
+                       top_k: int = 20, # strongest exact-patching edges the ranks are compared on
+                       min_rho: float = 0.8, # smallest Spearman rho accepted
+                       atol: float = 1e-4, # largest accepted |cut all of a node's edges - patch the node|
+                      ) -> dict: # `rho`, `top_k`, `ig_steps`, `cut_node_vs_patch_node`
     "Assert that EAP-IG ranks the strongest edges like exact edge patching, and that cutting a node's edges is patching the node."
     prompts = check_prompts(model, n_prompts)
     metric = prompt_metric(prompts)

@@ -18,7 +18,8 @@ from transformer_lens import HookedTransformer
 from transformer_lens.utilities import get_act_name
 
 from .core import atomic_write, resolve_device
-from .ioi import PromptSet, logit_diff_metric, accuracy_metric, make_ioi_prompts
+from .ioi import logit_diff_metric, accuracy_metric, make_ioi_prompts
+from .prompt_sets import PromptSet
 from .patching import check_component
 
 # %% auto #0

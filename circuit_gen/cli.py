@@ -179,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(fn=_cmd_view)
     return P
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, # words after `circuit-gen`; None: `sys.argv[1:]`
+        ) -> int: # exit status: the subcommand's, or 2 after an error it reported
     "Entry point of the `circuit-gen` console script."
     a = build_parser().parse_args(argv)
     def _term(signum, frame): raise SystemExit(128 + signum)

@@ -23,7 +23,9 @@ __all__ = ['top_fraction_mask', 'magnitude_mask', 'attribution_scores', 'attribu
            'correlation_verdict', 'fraction_verdict']
 
 # %% ../nbs/08_collapse.ipynb #c0005
-def top_fraction_mask(scores: Mapping[str, Tensor], frac: float) -> dict[str, Tensor]:
+def top_fraction_mask(scores: Mapping[str, Tensor], # parameter name -> score tensor; higher is more circuit
+                      frac: float, # circuit fraction of all entries, in (0, 1]; at least one entry
+                     ) -> dict[str, Tensor]: # parameter name -> bool tensor of its shape (True: circuit)
     "Mark the top `frac` of all entries of `scores` (pooled over parameters) as circuit."
     if not 0 < frac <= 1: raise ValueError(f"frac={frac}: the circuit fraction must be in (0, 1]")
     flat = torch.cat([s.detach().reshape(-1).float().cpu() for s in scores.values()])
@@ -37,13 +39,20 @@ def top_fraction_mask(scores: Mapping[str, Tensor], frac: float) -> dict[str, Te
         i += s.numel()
     return out
 
-def magnitude_mask(model: torch.nn.Module, frac: float = 0.1, names: Sequence[str] | None = None) -> dict[str, Tensor]:
+def magnitude_mask(model: torch.nn.Module, # any torch module
+                   frac: float = 0.1, # circuit fraction of the weights, in (0, 1]
+                   names: Sequence[str] | None = None, # `named_parameters` names to use; None: all trainable
+                  ) -> dict[str, Tensor]: # parameter name -> bool tensor of its shape (True: circuit)
     "Circuit = the `frac` largest-magnitude weights."
     named = dict(model.named_parameters())
     return top_fraction_mask({n: named[n].detach().abs() for n in param_shapes(model, names)}, frac)
 
-def attribution_scores(model: torch.nn.Module, loss_fn: Callable, method: str = "grad_x_weight", steps: int = 16,
-                       names: Sequence[str] | None = None) -> dict[str, Tensor]:
+def attribution_scores(model: torch.nn.Module, # any torch module (weights restored afterwards)
+                       loss_fn: Callable, # `loss_fn(model)` -> scalar task loss (e.g. on the training set)
+                       method: str = "grad_x_weight", # 'grad_x_weight' or 'integrated_gradients' (from zero)
+                       steps: int = 16, # midpoint-rule steps of integrated gradients
+                       names: Sequence[str] | None = None, # `named_parameters` names to use; None: all trainable
+                      ) -> dict[str, Tensor]: # parameter name -> signed attribution, the parameter's shape
     "Signed attribution of `loss_fn(model)` to each weight: gradient x weight, or integrated gradients from zero."
     shapes = param_shapes(model, names)
     named = dict(model.named_parameters())
@@ -67,14 +76,26 @@ def attribution_scores(model: torch.nn.Module, loss_fn: Callable, method: str = 
         model.zero_grad(set_to_none=True)
     return {n: total[n] * theta[n] for n in shapes}
 
-def attribution_mask(model, loss_fn: Callable, frac: float = 0.1, method: str = "grad_x_weight", steps: int = 16,
-                     names=None) -> dict[str, Tensor]:
+def attribution_mask(model, # any torch module
+                     loss_fn: Callable, # `loss_fn(model)` -> scalar task loss (e.g. on the training set)
+                     frac: float = 0.1, # circuit fraction of the weights, in (0, 1]
+                     method: str = "grad_x_weight", # 'grad_x_weight' or 'integrated_gradients'
+                     steps: int = 16, # integrated-gradient steps
+                     names=None, # `named_parameters` names to use; None: all trainable
+                    ) -> dict[str, Tensor]: # parameter name -> bool tensor of its shape (True: circuit)
     "Circuit = the `frac` weights with the largest |attribution| of the task loss."
     return top_fraction_mask({n: s.abs() for n, s in attribution_scores(model, loss_fn, method, steps, names).items()}, frac)
 
 # %% ../nbs/08_collapse.ipynb #c0008
-def learn_mask(model: torch.nn.Module, loss_fn: Callable, steps: int = 200, sparsity: float = 1e-2, lr: float = 0.05,
-               names: Sequence[str] | None = None, init: float = 3.0, progress: bool = False) -> dict[str, Tensor]:
+def learn_mask(model: torch.nn.Module, # any torch module (its weights are not changed)
+               loss_fn: Callable, # `loss_fn(gated_model)` -> scalar loss; the argument is called like the model
+               steps: int = 200, # Adam steps on the gate logits
+               sparsity: float = 1e-2, # weight of the mean gate in the objective
+               lr: float = 0.05, # Adam learning rate
+               names: Sequence[str] | None = None, # `named_parameters` names to use; None: all trainable
+               init: float = 3.0, # initial gate logit (3.0: sigmoid 0.95, nearly all on)
+               progress: bool = False, # show a tqdm bar
+              ) -> dict[str, Tensor]: # parameter name -> bool tensor of its shape (True: circuit)
     "Learn a sigmoid gate per weight minimising `loss(theta * gate) + sparsity * mean(gate)`; circuit = gate > 1/2."
     from torch.func import functional_call
     shapes = param_shapes(model, names)
@@ -96,7 +117,9 @@ def learn_mask(model: torch.nn.Module, loss_fn: Callable, steps: int = 200, spar
     return {n: (l.detach() > 0) for n, l in logits.items()}
 
 # %% ../nbs/08_collapse.ipynb #c0012
-def mask_from_nodes(model, nodes: Sequence[str]) -> dict[str, Tensor]:
+def mask_from_nodes(model, # a HookedTransformer
+                    nodes: Sequence[str], # MIB node names: `input`, `logits`, `a{l}.h{h}` (a head), `m{l}` (an MLP)
+                   ) -> dict[str, Tensor]: # name -> bool tensor for every parameter; a head selects its slice of the attention weights
     "Weight mask of a HookedTransformer selecting the parameters of the named circuit nodes."
     named = dict(model.named_parameters())
     out = {n: torch.zeros_like(p, dtype=torch.bool) for n, p in named.items()}
@@ -124,7 +147,8 @@ def mask_from_nodes(model, nodes: Sequence[str]) -> dict[str, Tensor]:
     return out
 
 # %% ../nbs/08_collapse.ipynb #c0015
-def gini(x: Tensor) -> float:
+def gini(x: Tensor, # any tensor; absolute values are used
+        ) -> float: # in [0, 1): 0 uniform, near 1 one entry holds all
     "Gini coefficient of the absolute values of `x` (0 = uniform, -> 1 = one entry)."
     v = x.detach().abs().reshape(-1).to(torch.float64).sort().values
     n = v.numel()
@@ -132,12 +156,17 @@ def gini(x: Tensor) -> float:
     k = torch.arange(1, n + 1, dtype=torch.float64)
     return (1 - 2 * ((v / v.sum()) * (n - k + 0.5) / n).sum()).item()
 
-def model_gini(model: torch.nn.Module, names: Sequence[str] | None = None) -> float:
+def model_gini(model: torch.nn.Module, # any torch module
+               names: Sequence[str] | None = None, # `named_parameters` names to use; None: every parameter
+              ) -> float:
     "Gini coefficient of all (selected) weights pooled."
     return gini(flatten_params(model, names) if names else torch.cat([p.detach().reshape(-1) for p in model.parameters()]))
 
 # %% ../nbs/08_collapse.ipynb #c0018
-def solvent_decomposition(model, mask, estimators: Sequence[EntropyEstimator]) -> dict:
+def solvent_decomposition(model, # the model the mask and the estimators were made on
+                          mask, # the circuit: None, bool `[n_params]`, or dict name -> bool tensor
+                          estimators: Sequence[EntropyEstimator], # fitted, e.g. `SWAGEntropy`
+                         ) -> dict: # `circuit_fraction`, `gini`, `circuit_weight_share`, `<estimator>_<quantity>` (nats)
     "Circuit fraction, Gini sparsity, and each estimator's circuit/solvent/total entropy for `mask`."
     shapes = param_shapes(model)
     m = flat_mask(shapes, mask, device="cpu")
@@ -149,7 +178,9 @@ def solvent_decomposition(model, mask, estimators: Sequence[EntropyEstimator]) -
     return out
 
 # %% ../nbs/08_collapse.ipynb #c0021
-def superposition_density(W: Float[Tensor, "n_features d_model"], threshold: float = 0.1) -> float:
+def superposition_density(W: Float[Tensor, "n_features d_model"], # a row per feature (embeddings; `W_in.T`)
+                          threshold: float = 0.1, # rows under `threshold` x max norm: not represented
+                         ) -> float: # represented features / participation ratio of the singular values; > 1 is superposition
     "Represented features per effective dimension of the space they span."
     W = W.detach().to(torch.float64)
     norms = W.norm(dim=1)
@@ -158,7 +189,9 @@ def superposition_density(W: Float[Tensor, "n_features d_model"], threshold: flo
     s2 = torch.linalg.svdvals(act) ** 2
     return (act.shape[0] / ((s2.sum() ** 2) / (s2 ** 2).sum())).item()
 
-def model_superposition(model, p: int | None = None) -> dict:
+def model_superposition(model, # a HookedTransformer (grokking models: `W_E`, `blocks[l].mlp.W_in`)
+                        p: int | None = None, # number tokens: only the first `p` embedding rows; None: every row
+                       ) -> dict:
     "Superposition density of the number-token embeddings and of each layer's MLP input neurons."
     out = {"embedding": superposition_density(model.W_E[:p] if p else model.W_E)}
     for l, blk in enumerate(model.blocks):
@@ -166,7 +199,10 @@ def model_superposition(model, p: int | None = None) -> dict:
     return out
 
 # %% ../nbs/08_collapse.ipynb #c0024
-def free_energy_gap(losses: Sequence[float], entropies: Sequence[float], temperature: float) -> np.ndarray:
+def free_energy_gap(losses: Sequence[float], # training loss at each evaluation
+                    entropies: Sequence[float], # weight entropy (nats) at the same evaluations
+                    temperature: float, # T in F = L - T H
+                   ) -> np.ndarray: # dF per evaluation; NaN first
     "dF between consecutive evaluations, `dL - T dH` (first entry NaN)."
     L, H = np.asarray(losses, dtype=np.float64), np.asarray(entropies, dtype=np.float64)
     if L.shape != H.shape: raise ValueError(f"{len(L)} losses but {len(H)} entropies: take both at the same evaluations")
@@ -174,13 +210,18 @@ def free_energy_gap(losses: Sequence[float], entropies: Sequence[float], tempera
     dF[1:] = np.diff(L) - temperature * np.diff(H)
     return dF
 
-def first_negative_step(steps: Sequence[int], dF: Sequence[float], after: int | None = None) -> int | None:
+def first_negative_step(steps: Sequence[int], # evaluation steps
+                        dF: Sequence[float], # free-energy gap at those steps (NaN skipped)
+                        after: int | None = None, # only steps after this one (e.g. memorisation); None: any step
+                       ) -> int | None: # the step, or None if dF never goes negative
     "First step (> `after`) at which `dF` is negative."
     for s, v in zip(steps, dF):
         if (after is None or s > after) and np.isfinite(v) and v < 0: return int(s)
     return None
 
-def negative_turns(steps: Sequence[int], dF: Sequence[float]) -> list[int]:
+def negative_turns(steps: Sequence[int], # evaluation steps
+                   dF: Sequence[float], # free-energy gap at those steps (NaN skipped)
+                  ) -> list[int]:
     "Steps at which `dF` turns negative after being non-negative (the sign changes the hypothesis is about)."
     out, prev = [], None
     for s, v in zip(steps, dF):
@@ -190,9 +231,17 @@ def negative_turns(steps: Sequence[int], dF: Sequence[float]) -> list[int]:
     return out
 
 # %% ../nbs/08_collapse.ipynb #c0030
-def collapse_run(cfg, circuit_frac: float = 0.1, entropy_key: str = "swag_total", window: int = 20, rank: int = 10,
-                 out_dir=None, device=None, progress: bool = True, stop_at_test_acc: float | None = None,
-                 callbacks: Sequence[Callable] = ()) -> dict:
+def collapse_run(cfg, # a `GrokConfig` (task, model, optimiser, temperature, eval_every)
+                 circuit_frac: float = 0.1, # circuit = this fraction of largest-magnitude weights at each snapshot
+                 entropy_key: str = "swag_total", # entropy column used for dF, e.g. `swag_total`, `diagonal_circuit`
+                 window: int = 20, # iterates the entropy moments run over
+                 rank: int = 10, # SWAG low-rank deviations
+                 out_dir=None, # checkpoint folder for the trainer; None: no checkpoints
+                 device=None, # None: `default_device()`
+                 progress: bool = True, # show a tqdm bar
+                 stop_at_test_acc: float | None = None, # stop once test accuracy reaches this; None: train all steps
+                 callbacks: Sequence[Callable] = (), # `cb(trainer)` -> extra columns, each evaluation
+                ) -> dict: # `rows` (one per evaluation), `summary`, `trainer`, `monitor`
     "Train `cfg` (a GrokConfig) while tracking weight entropy, sparsity, superposition and the free-energy gap."
     from circuit_gen.grokking import GrokTrainer, memorization_step, grokking_step
     from circuit_gen.entropy import EntropyMonitor
@@ -228,7 +277,9 @@ def collapse_run(cfg, circuit_frac: float = 0.1, entropy_key: str = "swag_total"
     summary["dF_turn_nearest_grokking"] = min(turns, key=lambda s: abs(s - grok)) if turns and grok is not None else None
     return {"rows": rows, "summary": summary, "trainer": trainer, "monitor": monitor}
 
-def rows_to_csv(rows: Sequence[dict], path) -> None:
+def rows_to_csv(rows: Sequence[dict], # one dict per row; missing keys become empty cells
+                path, # CSV file, written atomically
+               ) -> None:
     "Write a list of dicts as CSV (columns = union of keys, in first-seen order)."
     import csv
     from circuit_gen.core import atomic_write
@@ -240,8 +291,15 @@ def rows_to_csv(rows: Sequence[dict], path) -> None:
 # %% ../nbs/08_collapse.ipynb #c0041
 def _defined(v) -> bool: return v is not None and bool(np.isfinite(float(v)))
 
-def correlation_verdict(x: Sequence, y: Sequence, claim: str, statistic: str, sign: int, min_points: int = 5,
-                        alpha: float = 0.05, names: tuple[str, str] = ("x", "y")) -> dict:
+def correlation_verdict(x: Sequence, # one value per run (None/NaN: undefined)
+                        y: Sequence, # one value per run, paired with `x`
+                        claim: str, # the hypothesis, as a sentence
+                        statistic: str, # how x and y were measured, as a sentence
+                        sign: int, # +1: y rises with x; -1: y falls
+                        min_points: int = 5, # fewest defined pairs to decide
+                        alpha: float = 0.05, # one-sided significance level
+                        names: tuple[str, str] = ("x", "y"), # names of x and y in the `why` text
+                       ) -> dict: # a `make_verdict` record; value = Spearman rho
     "Verdict on a predicted monotone relation (`sign` +1 or -1) from Spearman's rho of the defined (x, y) pairs."
     from scipy.stats import spearmanr
     from circuit_gen.runs import make_verdict
@@ -268,7 +326,12 @@ def correlation_verdict(x: Sequence, y: Sequence, claim: str, statistic: str, si
                         f"Spearman rho = {rho:.2f} over {n} runs (one-sided p = {min(p_pred, p_opp):.3f}, {word}); "
                         f"({nx}, {ny}) = {pts}.")
 
-def fraction_verdict(flags: Sequence, claim: str, statistic: str, min_n: int = 3, detail: str = "") -> dict:
+def fraction_verdict(flags: Sequence, # one outcome per seed: True, False or None (undefined)
+                     claim: str, # the hypothesis, as a sentence
+                     statistic: str, # what each flag says, as a sentence
+                     min_n: int = 3, # fewest defined outcomes to decide
+                     detail: str = "", # text appended to the `why` sentence
+                    ) -> dict: # a `make_verdict` record; value = fraction True
     "Verdict from per-seed outcomes (True, False, or None = undefined): held when more than half of the defined ones are True."
     from circuit_gen.runs import make_verdict
     defined = [bool(f) for f in flags if f is not None]

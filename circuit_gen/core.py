@@ -74,7 +74,7 @@ def atomic_path(path, # the file to write; its folder is created
 @contextlib.contextmanager
 def atomic_write(path, # the file to write; its folder is created
                  mode: str = "w", # `open` mode: "w" text or "wb" bytes
-                 **kwargs,
+                 **kwargs, # passed to `open`, e.g. `encoding`, `newline`
                 ):
     "Open a temp file next to `path` for writing; rename it over `path` only if the block succeeds."
     with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as f:

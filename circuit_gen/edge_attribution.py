@@ -4,7 +4,6 @@
 
 # %% ../nbs/15a_edge_attribution.ipynb #a018
 from __future__ import annotations
-from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
@@ -15,12 +14,14 @@ from transformer_lens import HookedTransformer
 from transformer_lens.utilities import get_act_name
 
 from .core import resolve_device
+from .prompt_sets import PromptSet
+from .induction import make_induction_prompts
 from .circuit_graph import (Graph, _Layout, _attn_post_norms, _capture_sources, _dest_hooks, _model_label,
                                        _source_hooks, check_model_hooks)
 
 # %% auto #0
-__all__ = ['METHODS', 'CONVENTIONS', 'answer_logit_metric', 'prompt_metric', 'TokenPromptSet', 'make_induction_prompts',
-           'attribute', 'attribute_prompts', 'check_prompts', 'check_ig_completeness']
+__all__ = ['METHODS', 'CONVENTIONS', 'answer_logit_metric', 'prompt_metric', 'attribute', 'attribute_prompts', 'check_prompts',
+           'check_ig_completeness']
 
 # %% ../nbs/15a_edge_attribution.ipynb #a020
 METHODS = ("EAP", "EAP-IG-inputs", "EAP-IG-activations", "clean-corrupted", "exact")
@@ -61,7 +62,10 @@ def _call_metric(metric, logits, idx) -> Tensor:
     if not torch.isfinite(out).all(): raise ValueError(f"metric returned non-finite values: {out[~torch.isfinite(out)][:4].tolist()}")
     return out
 
-def answer_logit_metric(answer_tokens: Int[Tensor, "n_prompts ..."], positions: Int[Tensor, "n_prompts"], diff: bool = True) -> Callable:
+def answer_logit_metric(answer_tokens: Int[Tensor, "n_prompts ..."], # `[n, 2]` (correct, wrong) or `[n]` (correct only)
+                        positions: Int[Tensor, "n_prompts"], # the position whose logits are read, per prompt (END)
+                        diff: bool = True, # logit(correct) - logit(wrong); False: logit(correct) alone
+                       ) -> Callable: # `metric(logits, idx) -> [batch]`, `idx` the prompts' indices in the full set
     "metric(logits, idx): logit of answer_tokens[:, 0] (minus answer_tokens[:, 1] if `diff`) at `positions`."
     answer_tokens, positions = torch.as_tensor(answer_tokens), torch.as_tensor(positions)
     if answer_tokens.ndim == 1: answer_tokens = answer_tokens[:, None]
@@ -73,49 +77,13 @@ def answer_logit_metric(answer_tokens: Int[Tensor, "n_prompts ..."], positions: 
         return out - rows.gather(-1, ans[:, 1:2])[:, 0] if diff and ans.shape[1] > 1 else out
     return metric
 
-def prompt_metric(prompt_set, diff: bool = True) -> Callable:
+def prompt_metric(prompt_set, # a `PromptSet` (or any object with its `answer_tokens` and `positions`/`clean_lengths`)
+                  diff: bool = True, # logit difference; False: the correct answer's logit
+                 ) -> Callable:
     "The logit(-difference) metric of any object with PromptSet fields (`answer_tokens`, `positions['END']` or `clean_lengths`)."
     pos = getattr(prompt_set, "positions", {}) or {}
     end = pos["END"] if "END" in pos else torch.as_tensor(prompt_set.clean_lengths) - 1
     return answer_logit_metric(prompt_set.answer_tokens, end, diff=diff)
-
-# %% ../nbs/15a_edge_attribution.ipynb #c0025
-@dataclass
-class TokenPromptSet:
-    "Clean/corrupted token prompts with answers and positions: the PromptSet fields EAP reads."
-    clean_tokens: Int[Tensor, "batch pos"]
-    corrupted_tokens: Int[Tensor, "batch pos"]
-    answer_tokens: Int[Tensor, "batch 2"]
-    clean_lengths: Int[Tensor, "batch"] | None = None
-    corrupted_lengths: Int[Tensor, "batch"] | None = None
-    positions: dict = field(default_factory=dict)
-    def __post_init__(self):
-        if self.clean_lengths is None: self.clean_lengths = torch.full((len(self.clean_tokens),), self.clean_tokens.shape[1])
-        if self.corrupted_lengths is None: self.corrupted_lengths = torch.full((len(self.corrupted_tokens),), self.corrupted_tokens.shape[1])
-        if "END" not in self.positions: self.positions = {**self.positions, "END": self.clean_lengths - 1}
-    def __len__(self): return len(self.clean_tokens)
-    def __getitem__(self, idx):
-        idx = torch.arange(len(self))[idx] if not isinstance(idx, Tensor) else idx
-        return TokenPromptSet(self.clean_tokens[idx], self.corrupted_tokens[idx], self.answer_tokens[idx],
-                              self.clean_lengths[idx], self.corrupted_lengths[idx], {k: v[idx] for k, v in self.positions.items()})
-
-def make_induction_prompts(model: HookedTransformer, n: int, seq_len: int = 10, prefix_len: int = 5, seed: int = 0) -> TokenPromptSet:
-    "Induction prompts `BOS A A[:prefix_len]` vs `BOS A' A[:prefix_len]` (BOS where the model prepends one); answers (A[prefix_len], A'[prefix_len])."
-    if not 0 < prefix_len < seq_len: raise ValueError(f"prefix_len={prefix_len} must be in 1..{seq_len - 1}")
-    g = torch.Generator().manual_seed(seed)
-    special = set(model.tokenizer.all_special_ids) if getattr(model, "tokenizer", None) is not None else set()
-    vocab = torch.tensor([i for i in range(model.cfg.d_vocab) if i not in special])
-    draw = lambda: vocab[torch.randint(len(vocab), (n, seq_len), generator=g)]
-    a, a2 = draw(), draw()
-    a2[:, prefix_len] = torch.where(a2[:, prefix_len] == a[:, prefix_len], vocab[(a[:, prefix_len] + 1) % len(vocab)], a2[:, prefix_len])
-    tok = getattr(model, "tokenizer", None)
-    bos = 0 if tok is None else tok.bos_token_id
-    # families whose prompts start without BOS (Pythia, Qwen2.5) get none, as model.to_tokens would do
-    b = torch.full((n, 1 if bos is not None and model.cfg.default_prepend_bos else 0), 0 if bos is None else bos)
-    clean = torch.cat([b, a, a[:, :prefix_len]], 1)
-    corrupted = torch.cat([b, a2, a[:, :prefix_len]], 1)
-    return TokenPromptSet(clean.to(model.cfg.device), corrupted.to(model.cfg.device),
-                          torch.stack([a[:, prefix_len], a2[:, prefix_len]], 1).to(model.cfg.device))
 
 # %% ../nbs/15a_edge_attribution.ipynb #r1502
 def _check_convention(convention: str) -> str:
@@ -301,11 +269,19 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
                     scores[rows, col] += (base[None] - m).sum(1).double().to(scores.device)
 
 # %% ../nbs/15a_edge_attribution.ipynb #c0029
-def attribute(model: HookedTransformer, clean_tokens: Int[Tensor, "batch pos"], corrupted_tokens: Int[Tensor, "batch pos"],
-              metric: Callable, clean_lengths: Int[Tensor, "batch"] | None = None,
-              corrupted_lengths: Int[Tensor, "batch"] | None = None, method: str = "EAP-IG-inputs", ig_steps: int = 5,
-              batch_size: int = 16, max_rows: int | None = None, memory_gb: float | None = None,
-              progress: bool = True, device=None,
+def attribute(model: HookedTransformer, # loaded with the edge hooks (`load_model` switches them on)
+              clean_tokens: Int[Tensor, "batch pos"], # clean prompts
+              corrupted_tokens: Int[Tensor, "batch pos"], # counterfactuals, one per clean prompt (lengths may differ)
+              metric: Callable, # `metric(logits, idx) -> [batch]` (`answer_logit_metric`); `idx` indexes the full prompt set
+              clean_lengths: Int[Tensor, "batch"] | None = None, # real lengths of right-padded prompts; None: unpadded
+              corrupted_lengths: Int[Tensor, "batch"] | None = None, # real lengths of the counterfactuals; None: unpadded
+              method: str = "EAP-IG-inputs", # one of `METHODS`: EAP, EAP-IG-inputs, EAP-IG-activations, clean-corrupted, exact
+              ig_steps: int = 5, # integrated-gradient steps (EAP-IG methods; MIB uses 5)
+              batch_size: int = 16, # prompts per batch
+              max_rows: int | None = None, # largest number of model rows (prompts x IG steps) per forward/backward; None: all steps of a batch at once
+              memory_gb: float | None = None, # activation-memory budget that sets `max_rows` when it is None; None: no budget
+              progress: bool = True, # show a progress bar
+              device=None, # where to run; None: the model's device
               convention: str = "circuit_gen", # "reference": the EAP-IG reference's points, averaging, input node and IG-activations
              ) -> Graph:
     "Score every edge of `model`'s graph by `method` on clean/corrupted prompt pairs; returns a scored `Graph`."
@@ -341,15 +317,24 @@ def attribute(model: HookedTransformer, clean_tokens: Int[Tensor, "batch pos"], 
     graph.meta.update(method=method, ig_steps=int(ig_steps), n_prompts=N, convention=convention)
     return graph
 
-def attribute_prompts(model: HookedTransformer, prompt_set, method: str = "EAP-IG-inputs", metric: Callable | None = None,
-                      **kwargs) -> Graph:
+def attribute_prompts(model: HookedTransformer, # loaded with the edge hooks
+                      prompt_set, # a `PromptSet` (tokens, lengths, answers, END positions)
+                      method: str = "EAP-IG-inputs", # one of `METHODS`
+                      metric: Callable | None = None, # `metric(logits, idx)`; None: `prompt_metric(prompt_set)`
+                      **kwargs, # passed to `attribute` (ig_steps, batch_size, max_rows, convention, ...)
+                     ) -> Graph:
     "`attribute` on any object with PromptSet fields; the metric defaults to the logit difference of `answer_tokens` at END."
     return attribute(model, prompt_set.clean_tokens, prompt_set.corrupted_tokens, metric or prompt_metric(prompt_set),
                      getattr(prompt_set, "clean_lengths", None), getattr(prompt_set, "corrupted_lengths", None),
                      method=method, **kwargs)
 
 # %% ../nbs/15a_edge_attribution.ipynb #a025
-def check_prompts(model: HookedTransformer, n: int = 8, seq_len: int = 6, prefix_len: int = 3, seed: int = 0) -> TokenPromptSet:
+def check_prompts(model: HookedTransformer, # any model; its own predictions become the answers
+                  n: int = 8, # prompts
+                  seq_len: int = 6, # length of the random sequence
+                  prefix_len: int = 3, # repeated prefix (see `induction.make_induction_prompts`)
+                  seed: int = 0, # generator seed
+                 ) -> PromptSet:
     "Induction prompts whose answers are the model's top clean vs top corrupted prediction: a metric that moves on any model."
     p = make_induction_prompts(model, n, seq_len=seq_len, prefix_len=prefix_len, seed=seed)
     with torch.no_grad():
@@ -364,7 +349,11 @@ def _clean_and_corrupted_metric(model, prompts, metric) -> tuple[Tensor, Tensor]
     with torch.no_grad():
         return metric(model(prompts.clean_tokens), idx), metric(model(prompts.corrupted_tokens), idx)
 
-def check_ig_completeness(model: HookedTransformer, n_prompts: int = 8, ig_steps: int = 100, rtol: float = 0.02) -> dict:
+def check_ig_completeness(model: HookedTransformer, # loaded with the edge hooks
+                          n_prompts: int = 8, # prompts (`check_prompts`)
+                          ig_steps: int = 100, # IG steps: the Riemann-sum error falls as 1/ig_steps
+                          rtol: float = 0.02, # largest relative error allowed
+                         ) -> dict: # `ig_sum`, `metric_difference`, `completeness_error`, `ig_steps`
     "Assert that EAP-IG's input-node edges sum to metric(clean) - metric(corrupted); returns the figures."
     prompts = check_prompts(model, n_prompts)
     metric = prompt_metric(prompts)

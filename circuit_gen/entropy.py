@@ -26,7 +26,9 @@ __all__ = ['LOG_2PI_E', 'param_shapes', 'flatten_params', 'flat_mask', 'EntropyE
 # %% ../nbs/07_entropy.ipynb #c0005
 LOG_2PI_E = math.log(2 * math.pi * math.e)
 
-def param_shapes(model: torch.nn.Module, names: Sequence[str] | None = None) -> dict[str, torch.Size]:
+def param_shapes(model: torch.nn.Module, # any torch module
+                 names: Sequence[str] | None = None, # `named_parameters` names to use; None: all trainable
+                ) -> dict[str, torch.Size]:
     "Shapes of the (selected) trainable parameters, in `named_parameters` order."
     shapes = {n: p.shape for n, p in model.named_parameters() if p.requires_grad}
     if names is None: return shapes
@@ -34,12 +36,17 @@ def param_shapes(model: torch.nn.Module, names: Sequence[str] | None = None) -> 
     if bad: raise KeyError(f"no parameters {bad[:5]} in the model; it has {list(shapes)[:8]}...")
     return {n: shapes[n] for n in names}
 
-def flatten_params(model: torch.nn.Module, names: Sequence[str] | None = None) -> Float[Tensor, "n_params"]:
+def flatten_params(model: torch.nn.Module, # any torch module
+                   names: Sequence[str] | None = None, # `named_parameters` names to use; None: all trainable
+                  ) -> Float[Tensor, "n_params"]:
     "The (selected) parameters as one detached flat vector."
     named = dict(model.named_parameters())
     return torch.cat([named[n].detach().reshape(-1) for n in param_shapes(model, names)])
 
-def flat_mask(shapes: Mapping[str, torch.Size], mask=None, device=None) -> Bool[Tensor, "n_params"]:
+def flat_mask(shapes: Mapping[str, torch.Size], # parameter name -> shape, as from `param_shapes`
+              mask=None, # None (all), bool `[n_params]`, or dict name -> bool tensor; names left out: unmasked
+              device=None, # device of the result; None: `default_device()`
+             ) -> Bool[Tensor, "n_params"]:
     "A mask (None, flat bool vector, or dict of per-parameter bool tensors) as a flat bool vector."
     n = sum(math.prod(s) for s in shapes.values())
     device = resolve_device(device)
@@ -75,12 +82,14 @@ class EntropyEstimator:
         "The parameters this estimator models (all, unless a subclass says otherwise)."
         return torch.ones(self.n_params, dtype=torch.bool)
 
-    def entropy(self, mask=None) -> float:
+    def entropy(self, mask=None, # None (all), bool `[n_params]`, or dict name -> bool tensor
+               ) -> float: # differential entropy in nats
         "Entropy (nats) of the masked parameters; 0 for an empty mask."
         m = flat_mask(self.shapes, mask, device="cpu")
         return 0.0 if not m.any() else float(self._entropy(m))
 
-    def decompose(self, mask) -> dict:
+    def decompose(self, mask, # the circuit: None (all), bool `[n_params]`, or dict name -> bool tensor; solvent: the rest
+                 ) -> dict:
         "Circuit (masked), solvent (complement) and total entropy, their mutual information and per-parameter values."
         m = flat_mask(self.shapes, mask, device="cpu")
         hc, hs, ht = self.entropy(m), self.entropy(~m), self.entropy(None)
@@ -90,14 +99,18 @@ class EntropyEstimator:
                 "circuit_per_param": hc / nc if nc else float("nan"), "solvent_per_param": hs / ns if ns else float("nan"),
                 "n_circuit": nc, "n_solvent": ns}
 
-def check_memory(n_bytes: int, what: str, max_bytes: int | None) -> None:
+def check_memory(n_bytes: int, # bytes the computation would allocate
+                 what: str, # what would be allocated, for the error message
+                 max_bytes: int | None, # the limit; None: no limit
+                ) -> None:
     "Refuse, before allocating, a computation that needs more than `max_bytes`."
     if max_bytes is not None and n_bytes > max_bytes:
         raise MemoryError(f"{what} needs {n_bytes / 2**20:.1f} MiB, more than max_bytes={max_bytes / 2**20:.1f} MiB: "
                           "use a smaller model or parameter selection, a cheaper estimator (diagonal, SWAG, KFAC), "
                           "or raise max_bytes")
 
-def gaussian_entropy(cov: Float[Tensor, "n_dims n_dims"]) -> float:
+def gaussian_entropy(cov: Float[Tensor, "n_dims n_dims"], # symmetric positive-definite covariance
+                    ) -> float: # entropy in nats
     "Differential entropy of a Gaussian with covariance `cov`: (n log(2 pi e) + log det cov) / 2."
     cov = cov.to(torch.float64)
     return 0.5 * (cov.shape[0] * LOG_2PI_E + torch.linalg.slogdet(cov)[1].item())
@@ -105,13 +118,17 @@ def gaussian_entropy(cov: Float[Tensor, "n_dims n_dims"]) -> float:
 # %% ../nbs/07_entropy.ipynb #c0008
 class IterateStats:
     "Running first and second moments of weight iterates plus the last `rank` deviations."
-    def __init__(self, shapes: Mapping[str, torch.Size], rank: int = 20, window: int | None = None):
+    def __init__(self, shapes: Mapping[str, torch.Size], # name -> shape, as from `param_shapes`
+                 rank: int = 20, # deviations kept for SWAG's low-rank part
+                 window: int | None = None, # moments over the last `window` iterates; None: over all iterates
+                ):
         self.shapes, self.rank, self.window = dict(shapes), rank, window
         self.samples: deque = deque(maxlen=window) if window else None
         self.n, self.mean, self.sq = 0, None, None
         self.deviations: deque = deque(maxlen=rank)
 
-    def update(self, theta: Float[Tensor, "n_params"]) -> None:
+    def update(self, theta: Float[Tensor, "n_params"], # flat parameters, from `flatten_params`
+              ) -> None:
         "Add one iterate (a flat parameter vector)."
         theta = theta.detach().to("cpu", torch.float64)
         if self.window:   # running sums over the window: add the new iterate, drop the evicted one
@@ -137,10 +154,15 @@ class IterateStats:
 class DiagonalGaussianEntropy(EntropyEstimator):
     "Entropy of a diagonal Gaussian fitted to weight iterates."
     name = "diagonal"
-    def __init__(self, stats: IterateStats, var_floor: float = 1e-12):
+    def __init__(self, stats: IterateStats, # moments of the weight iterates (at least 2)
+                 var_floor: float = 1e-12, # smallest per-parameter variance, so frozen weights give a finite log
+                ):
         self.stats, self.shapes, self.var_floor = stats, stats.shapes, var_floor
     @classmethod
-    def from_samples(cls, samples: Float[Tensor, "n_samples n_params"], shapes=None, **kw):
+    def from_samples(cls, samples: Float[Tensor, "n_samples n_params"], # one flat iterate per row
+                     shapes=None, # parameter name -> shape of a row; None: one parameter `theta`
+                     **kw, # passed to the constructor (`var_floor`)
+                    ):
         "Fit to rows of `samples`."
         st = IterateStats(shapes or {"theta": torch.Size([samples.shape[1]])})
         for s in samples: st.update(s)
@@ -153,15 +175,22 @@ class DiagonalGaussianEntropy(EntropyEstimator):
 class SWAGEntropy(EntropyEstimator):
     "Entropy of the SWAG Gaussian (diagonal plus low-rank from the last K deviations)."
     name = "swag"
-    def __init__(self, stats: IterateStats, var_floor: float = 1e-12):
+    def __init__(self, stats: IterateStats, # moments and last deviations of the weight iterates (at least 2)
+                 var_floor: float = 1e-12, # smallest diagonal variance, so frozen weights give a finite log
+                ):
         self.stats, self.shapes, self.var_floor = stats, stats.shapes, var_floor
     @classmethod
-    def from_samples(cls, samples, shapes=None, rank: int = 20, **kw):
+    def from_samples(cls, samples, # one flat iterate per row
+                     shapes=None, # parameter name -> shape of a row; None: one parameter `theta`
+                     rank: int = 20, # last deviations kept: the rank of the low-rank part
+                     **kw, # passed to the constructor (`var_floor`)
+                    ):
         "Fit to rows of `samples`, keeping the last `rank` deviations."
         st = IterateStats(shapes or {"theta": torch.Size([samples.shape[1]])}, rank=rank)
         for s in samples: st.update(s)
         return cls(st, **kw)
-    def covariance(self, m) -> Tensor:
+    def covariance(self, m, # flat bool mask `[n_params]` selecting the parameters
+                  ) -> Tensor: # `[k, k]` float64, k = selected parameters
         "Dense SWAG covariance of the masked parameters (small selections only)."
         d, U = self._parts(m)
         return torch.diag(d) + U @ U.T
@@ -179,24 +208,30 @@ class SWAGEntropy(EntropyEstimator):
         return 0.5 * (m.sum().item() * LOG_2PI_E + logdet.item())
 
 # %% ../nbs/07_entropy.ipynb #c0013
-def spectral_entropy_of(W: Float[Tensor, "... d_out d_in"], eps: float = 1e-12) -> Tensor:
+def spectral_entropy_of(W: Float[Tensor, "... d_out d_in"], # one matrix or a stack (leading dims batch the matrices)
+                        eps: float = 1e-12, # floor on the singular-value sum and on q in log q
+                       ) -> Tensor: # entropy in nats, one per matrix (shape `...`)
     "Entropy of the normalized singular values of each matrix in `W` (nats)."
     s = torch.linalg.svdvals(W.to(torch.float64))
     q = s / s.sum(-1, keepdim=True).clamp_min(eps)
     return -(q * torch.log(q.clamp_min(eps))).sum(-1)
 
-def effective_rank(W: Float[Tensor, "... d_out d_in"]) -> Tensor:
+def effective_rank(W: Float[Tensor, "... d_out d_in"], # one matrix or a stack
+                  ) -> Tensor: # between 1 and min(d_out, d_in), one per matrix
     "Roy and Vetterli's effective rank, `exp(spectral entropy)`."
     return torch.exp(spectral_entropy_of(W))
 
 class SpectralEntropy(EntropyEstimator):
     "Sum over weight matrices (per head for 3-d weights) of the spectral entropy of the masked matrix."
     name = "spectral"
-    def __init__(self, model: torch.nn.Module, names: Sequence[str] | None = None):
+    def __init__(self, model: torch.nn.Module, # the model whose current weights are read (copied)
+                 names: Sequence[str] | None = None, # `named_parameters` names to use; None: all trainable
+                ):
         self.shapes = param_shapes(model, names)
         named = dict(model.named_parameters())
         self.theta = torch.cat([named[n].detach().reshape(-1).to("cpu", torch.float64) for n in self.shapes])
-    def per_matrix(self, mask=None) -> dict[str, float]:
+    def per_matrix(self, mask=None, # None (all), bool `[n_params]`, or dict name -> bool tensor; rest zeroed
+                  ) -> dict[str, float]:
         "Spectral entropy of each masked weight matrix (summed over heads)."
         m = flat_mask(self.shapes, mask, device="cpu")
         out, i = {}, 0
@@ -235,9 +270,16 @@ def _output_hessian_sqrt(out: Float[Tensor, "batch d_out"], loss_kind: str) -> F
 class FullLaplaceEntropy(EntropyEstimator):
     "Entropy of the Laplace posterior with a dense GGN or Hessian (small models)."
     name = "full_laplace"
-    def __init__(self, model, batches: Sequence, output_fn: Callable | None = None, loss_kind: str = "ce",
-                 loss_fn: Callable | None = None, curvature: str = "ggn", prior_precision: float = 1.0,
-                 names: Sequence[str] | None = None, max_bytes: int | None = 2 * 2**30):
+    def __init__(self, model, # a small model: the dense curvature is `n_params` x `n_params`
+                 batches: Sequence, # batches to sum the curvature over (passed as they are to `output_fn` / `loss_fn`)
+                 output_fn: Callable | None = None, # `(model_call, batch)` -> `[batch, d_out]`, for 'ggn'
+                 loss_kind: str = "ce", # the loss on the outputs: 'ce' (softmax cross-entropy) or 'mse'
+                 loss_fn: Callable | None = None, # `(model_call, batch)` -> summed loss, for 'hessian'
+                 curvature: str = "ggn", # 'ggn' (Gauss-Newton, positive semi-definite) or 'hessian' (exact)
+                 prior_precision: float = 1.0, # isotropic Gaussian prior precision added to the curvature
+                 names: Sequence[str] | None = None, # `named_parameters` names to use; None: all trainable
+                 max_bytes: int | None = 2 * 2**30, # refuse (MemoryError) before allocating more; None: no limit
+                ):
         theta0, call, self.shapes = _functional(model, names)
         D = theta0.numel()
         check_memory(3 * D * D * 8, f"a dense {D} x {D} curvature", max_bytes)
@@ -279,9 +321,16 @@ def _kfac_layers(model):
 class KFACLaplaceEntropy(EntropyEstimator):
     "Entropy of a Kronecker-factored Laplace posterior over linear-layer weights."
     name = "kfac"
-    def __init__(self, model, batches: Sequence, output_fn: Callable, loss_kind: str = "ce",
-                 prior_precision: float = 1.0, partial: str = "diagonal", max_bytes: int | None = 2**30,
-                 separate_bias: bool = False, device=None):
+    def __init__(self, model, # a model with `nn.Linear` layers, or a HookedTransformer (MLP and unembedding weights)
+                 batches: Sequence, # batches to average the Kronecker factors over
+                 output_fn: Callable, # `(model, batch)` -> outputs `[..., d_out]`
+                 loss_kind: str = "ce", # the loss on the outputs: 'ce' (softmax cross-entropy) or 'mse'
+                 prior_precision: float = 1.0, # isotropic Gaussian prior precision added to the curvature
+                 partial: str = "diagonal", # part of a layer masked: 'diagonal' variances or 'dense' (costly)
+                 max_bytes: int | None = 2**30, # refuse (MemoryError) before allocating more; None: no limit
+                 separate_bias: bool = False, # own factor per bias, not appended to the input
+                 device=None, # unused: the factors live where the model's activations are
+                ):
         if partial not in ("dense", "diagonal"): raise ValueError(f"partial={partial!r}: use 'dense' or 'diagonal'")
         self.shapes, self.separate_bias = param_shapes(model), separate_bias
         self.prior_precision, self.partial, self.max_bytes = prior_precision, partial, max_bytes
@@ -401,13 +450,16 @@ class KFACLaplaceEntropy(EntropyEstimator):
 
     def scope(self): return self.covered
 
-    def entropy(self, mask=None) -> float:
+    def entropy(self, mask=None, # None (all), bool `[n_params]`, or dict name -> bool tensor; KFAC-covered part
+               ) -> float:
         "Entropy of the masked parameters that KFAC covers."
         m = flat_mask(self.shapes, mask, device="cpu") & self.covered
         return 0.0 if not m.any() else float(self._entropy(m))
 
 # %% ../nbs/07_entropy.ipynb #c0027
-def kde_entropy(samples: Float[Tensor, "n_samples n_dims"], bandwidth: float | None = None) -> float:
+def kde_entropy(samples: Float[Tensor, "n_samples n_dims"], # one per row; keep n_dims small
+                bandwidth: float | None = None, # relative to the covariance; None: Scott, n^(-1/(d+4))
+               ) -> float: # entropy in nats
     "Leave-one-out Gaussian-kernel KDE entropy estimate (nats) of `samples`."
     X = samples.to(torch.float64)
     n, d = X.shape
@@ -424,7 +476,11 @@ def kde_entropy(samples: Float[Tensor, "n_samples n_dims"], bandwidth: float | N
 class KDEEntropy(EntropyEstimator):
     "KDE entropy of the masked coordinates of weight iterates (low dimension, or projected)."
     name = "kde"
-    def __init__(self, samples: Float[Tensor, "n_samples n_params"], shapes=None, max_dim: int = 8, project: bool = True):
+    def __init__(self, samples: Float[Tensor, "n_samples n_params"], # one flat iterate per row
+                 shapes=None, # parameter name -> shape of a row; None: one parameter `theta`
+                 max_dim: int = 8, # most dimensions the KDE runs in
+                 project: bool = True, # above `max_dim`, project onto the top principal components; False: raise
+                ):
         self.samples = samples.to(torch.float64)
         self.shapes = dict(shapes or {"theta": torch.Size([samples.shape[1]])})
         self.max_dim, self.project = max_dim, project
@@ -442,8 +498,14 @@ class KDEEntropy(EntropyEstimator):
 # %% ../nbs/07_entropy.ipynb #c0032
 class EntropyMonitor:
     "Track diagonal, SWAG and spectral weight entropy (and circuit/solvent splits) during training."
-    def __init__(self, model, interval: int = 10, snapshot_every: int = 5, window: int = 20, rank: int = 10,
-                 mask=None, names: Sequence[str] | None = None):
+    def __init__(self, model, # the model being trained (its parameter shapes are read now)
+                 interval: int = 10, # record an iterate every `interval` steps
+                 snapshot_every: int = 5, # compute the entropies every `snapshot_every` recorded iterates
+                 window: int = 20, # iterates the moments run over (a sliding window)
+                 rank: int = 10, # deviations kept for SWAG's low-rank part
+                 mask=None, # the circuit: a mask, or `mask(model)` giving one at each snapshot; None: totals only
+                 names: Sequence[str] | None = None, # `named_parameters` names to use; None: all trainable
+                ):
         self.interval, self.snapshot_every, self.mask, self.names = interval, snapshot_every, mask, names
         self.shapes = param_shapes(model, names)
         self.stats = IterateStats(self.shapes, rank=rank, window=window)
@@ -454,7 +516,9 @@ class EntropyMonitor:
         "Callback for `GrokTrainer`: update from its model at its step."
         self.update(trainer.model, trainer.step)
 
-    def update(self, model, step: int) -> dict | None:
+    def update(self, model, # the model being trained
+               step: int, # the training step now
+              ) -> dict | None: # the snapshot when one was taken, else None
         "Record an iterate if `step` is on the interval; take a snapshot every `snapshot_every` iterates."
         if step % self.interval or step == self._last_step: return None
         self._last_step = step
@@ -463,7 +527,9 @@ class EntropyMonitor:
         if self._n_updates >= 2 and self._n_updates % self.snapshot_every == 0: return self.snapshot(model, step)
         return None
 
-    def snapshot(self, model, step: int) -> dict:
+    def snapshot(self, model, # the model being trained
+                 step: int, # the training step, stored in the record
+                ) -> dict: # `step` and `<estimator>_<quantity>` entropies in nats
         "Entropies now: totals and, with a mask, circuit/solvent for each estimator."
         mask = self.mask(model) if callable(self.mask) else self.mask
         snap = {"step": step}

@@ -30,7 +30,8 @@ def _path(experiment, folder=None) -> Path:
     if p.suffix in (".yaml", ".yml"): return p
     return Path(folder or experiments_dir())/f"{experiment}.yaml"
 
-def list_experiments(folder=None) -> list[str]:
+def list_experiments(folder=None, # where the experiment files are; None: `experiments_dir()`
+                    ) -> list[str]: # file stems of its *.yaml, sorted
     "The names of the experiments that have a settings file."
     return sorted(p.stem for p in Path(folder or experiments_dir()).glob("*.yaml"))
 
@@ -89,12 +90,16 @@ def experiment_settings(experiment, # an experiment name or .yaml path
     if preset != "cpu": out.update(section[variant] if variant else section)
     return out
 
-def experiment_grid(experiment, folder=None) -> dict:
+def experiment_grid(experiment, # an experiment name or .yaml path
+                    folder=None, # where the experiment files are; None: `experiments_dir()`
+                   ) -> dict: # name -> values; {} when the file has no `grid`
     "What a sweep of `experiment` varies: name -> list of values (empty when nothing)."
     return dict(experiment_config(experiment, folder).get("grid") or {})
 
 # %% ../nbs/00d_experiment_config.ipynb #xc010
-def preset_names(experiment, folder=None) -> list[str]:
+def preset_names(experiment, # an experiment name or .yaml path
+                 folder=None, # where the experiment files are; None: `experiments_dir()`
+                ) -> list[str]: # in file order, e.g. `['gpu:gpt2', 'tour']`
     "Every preset of `experiment` but `cpu`, variants spelled `preset:variant`."
     cfg, out = experiment_config(experiment, folder), []
     for key, section in cfg.items():

@@ -26,8 +26,8 @@ __all__ = ['CAPABILITIES', 'TABLE_START', 'TABLE_END', 'FAMILY_LABELS', 'Capabil
 @dataclass(frozen=True)
 class Capability:
     "One row of the family matrix: a name, what it is checked against, and its check `(model) -> figures`."
-    name: str
-    check: Callable
+    name: str                         # row label in the table
+    check: Callable                   # `check(model)` (or `check(family)`) -> dict of figures; raises if the capability fails
     needs_model: bool = True          # False: the check takes the family name (loading builds its own folder)
 
 CAPABILITIES: list[Capability] = [
@@ -44,11 +44,13 @@ CAPABILITIES: list[Capability] = [
 @dataclass
 class CheckResult:
     "The outcome of one capability on one family: the figures it measured, or the error it raised."
-    ok: bool
-    figures: dict
-    error: str = ""
+    ok: bool                          # whether the check passed
+    figures: dict                     # what the check measured (empty when it failed)
+    error: str = ""                   # `Type: first line of the message` when it failed
 
-def capability_matrix(families: Sequence[str] | None = None, capabilities: Sequence[Capability] | None = None) -> dict:
+def capability_matrix(families: Sequence[str] | None = None, # family names, keys of `FAMILIES`; None: all
+                      capabilities: Sequence[Capability] | None = None, # rows to run; None: `CAPABILITIES`
+                     ) -> dict: # family -> capability name -> `CheckResult`; a failed check is recorded, not raised
     "family -> capability name -> `CheckResult`, running every check on every family's tiny model."
     out = {}
     for fam in (families or list(FAMILIES)):
@@ -62,7 +64,8 @@ def capability_matrix(families: Sequence[str] | None = None, capabilities: Seque
 # %% ../nbs/19a_family_matrix.ipynb #c0007
 TABLE_START, TABLE_END = "<!-- family-matrix:start -->", "<!-- family-matrix:end -->"
 
-def matrix_markdown(results: dict) -> str:
+def matrix_markdown(results: dict, # as returned by `capability_matrix`
+                   ) -> str: # one row per capability, one column per family
     "The family x capability table of `capability_matrix` results, as markdown."
     fams = list(results)
     caps = list(next(iter(results.values())))
@@ -75,14 +78,17 @@ def matrix_markdown(results: dict) -> str:
 
 FAMILY_LABELS = {"gpt2": "GPT-2", "pythia": "Pythia", "qwen2.5": "Qwen2.5", "llama3": "Llama-3", "gemma2": "Gemma-2"}
 
-def readme_table(index_nb) -> str:
+def readme_table(index_nb, # path of the README source notebook (`nbs/index.ipynb`)
+                ) -> str: # the table's markdown, stripped
     "The family-matrix table as it stands in the README source `index_nb` (between the marker comments)."
     text = "\n".join("".join(c["source"]) for c in json.loads(Path(index_nb).read_text())["cells"])
     m = re.search(re.escape(TABLE_START) + r"\n(.*?)\n" + re.escape(TABLE_END), text, re.S)
     if m is None: raise ValueError(f"{index_nb} has no family-matrix table between {TABLE_START} and {TABLE_END}")
     return m.group(1).strip()
 
-def write_readme_table(index_nb, table: str) -> None:
+def write_readme_table(index_nb, # path of the README source notebook (`nbs/index.ipynb`), rewritten in place
+                       table: str, # markdown table, e.g. from `matrix_markdown`
+                      ) -> None:
     "Replace the family-matrix table in `index_nb` (then run tools/build_readme.py)."
     nb = json.loads(Path(index_nb).read_text())
     for c in nb["cells"]:

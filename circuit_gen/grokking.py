@@ -17,61 +17,24 @@ from torch import Tensor
 from transformer_lens import HookedTransformer, HookedTransformerConfig
 
 from .core import resolve_device
+from .modular_arithmetic import ModularData, make_modular_data, modular_tokenizer
 from .runs import project_root
 from .training import TrainingLoop, latest_checkpoint, list_checkpoints
 
 # %% auto #0
-__all__ = ['OPERATIONS', 'ModularData', 'make_modular_data', 'make_grok_model', 'last_logits', 'modular_loss',
-           'label_accuracy_metric', 'modular_tokenizer', 'GrokConfig', 'GrokTrainer', 'memorization_step',
-           'grokking_step', 'fourier_basis', 'embedding_frequency_norms', 'key_frequencies', 'progress_measures']
-
-# %% ../nbs/06_grokking.ipynb #c0005
-OPERATIONS: dict[str, Callable] = {
-    "add": lambda a, b, p: (a + b) % p,
-    "sub": lambda a, b, p: (a - b) % p,
-    "mul": lambda a, b, p: (a * b) % p,
-}
-
-@dataclass
-class ModularData:
-    "All `p*p` examples of `a op b mod p` with a seeded train/test split."
-    p: int
-    op: str
-    tokens: Int[Tensor, "batch pos"]
-    labels: Int[Tensor, "batch"]
-    train_idx: Int[Tensor, "n_train"]
-    test_idx: Int[Tensor, "n_test"]
-
-    @property
-    def train(self): return self.tokens[self.train_idx], self.labels[self.train_idx]
-    @property
-    def test(self): return self.tokens[self.test_idx], self.labels[self.test_idx]
-    @property
-    def train_mask(self) -> Tensor:
-        m = torch.zeros(self.p * self.p, dtype=torch.bool, device=self.tokens.device); m[self.train_idx] = True
-        return m
-
-def make_modular_data(p: int, op: str = "add", frac: float = 0.3, seed: int = 0, device=None) -> ModularData:
-    "Tokens `a b =`, labels `a op b mod p`, and a seeded split with `frac` of the pairs for training."
-    if op not in OPERATIONS: raise ValueError(f"op={op!r} is not one of {sorted(OPERATIONS)}")
-    if not isinstance(p, (int, np.integer)) or p < 2: raise ValueError(f"p={p!r}: the modulus must be an int >= 2")
-    n = p * p
-    n_train = int(round(frac * n))
-    if not 0 < n_train < n:
-        raise ValueError(f"p={p}, frac={frac} gives {n_train} training and {n - n_train} test examples: "
-                         f"choose frac in ({0.5 / n:.2g}, {1 - 0.5 / n:.4g}) so that neither split is empty")
-    device = resolve_device(device)
-    a = torch.arange(p).repeat_interleave(p)
-    b = torch.arange(p).repeat(p)
-    tokens = torch.stack([a, b, torch.full_like(a, p)], dim=1)
-    labels = OPERATIONS[op](a, b, p)
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(int(seed)))
-    return ModularData(p, op, tokens.to(device), labels.to(device), perm[:n_train].sort().values.to(device),
-                       perm[n_train:].sort().values.to(device))
+__all__ = ['make_grok_model', 'last_logits', 'modular_loss', 'label_accuracy_metric', 'GrokConfig', 'GrokTrainer',
+           'memorization_step', 'grokking_step', 'fourier_basis', 'embedding_frequency_norms', 'key_frequencies',
+           'progress_measures']
 
 # %% ../nbs/06_grokking.ipynb #c0009
-def make_grok_model(p: int, d_model: int = 128, n_heads: int = 4, d_mlp: int = 512, n_layers: int = 1,
-                    seed: int = 0, device=None) -> HookedTransformer:
+def make_grok_model(p: int, # modulus: p number tokens and `=` (d_vocab p+1), p output classes
+                    d_model: int = 128, # residual width (divisible by `n_heads`)
+                    n_heads: int = 4, # attention heads per layer
+                    d_mlp: int = 512, # ReLU MLP width
+                    n_layers: int = 1, # transformer blocks (Nanda et al.: 1)
+                    seed: int = 0, # weight-initialisation seed
+                    device=None, # defaults to `core.default_device()`
+                   ) -> HookedTransformer: # no LayerNorm, 3-token context, no BOS
     "The one-layer ReLU transformer of Nanda et al. for modulus `p`, as a HookedTransformer."
     if d_model % n_heads: raise ValueError(f"d_model={d_model} is not divisible by n_heads={n_heads}")
     cfg = HookedTransformerConfig(n_layers=n_layers, d_model=d_model, n_heads=n_heads, d_head=d_model // n_heads,
@@ -82,32 +45,23 @@ def make_grok_model(p: int, d_model: int = 128, n_heads: int = 4, d_mlp: int = 5
         warnings.simplefilter("ignore", DeprecationWarning)
         return HookedTransformer(cfg)
 
-def last_logits(model, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch d_vocab"]:
+def last_logits(model, # a grokking model (`make_grok_model`)
+                tokens: Int[Tensor, "batch pos"], # `a b =` token triples
+               ) -> Float[Tensor, "batch d_vocab"]:
     "Logits at the `=` position."
     return model(tokens)[:, -1]
 
-def modular_loss(logits: Float[Tensor, "batch d_vocab"], labels: Int[Tensor, "batch"]) -> Tensor:
+def modular_loss(logits: Float[Tensor, "batch d_vocab"], # logits at `=` (`last_logits`)
+                 labels: Int[Tensor, "batch"], # `a op b mod p`
+                ) -> Tensor: # scalar mean cross-entropy, float64
     "Cross-entropy in float64: float32 log-softmax rounds tiny losses to zero and stalls grokking."
     return F.cross_entropy(logits.to(torch.float64), labels)
 
-def label_accuracy_metric(logits: Float[Tensor, "batch d_vocab"], labels: Int[Tensor, "batch"]) -> float:
+def label_accuracy_metric(logits: Float[Tensor, "batch d_vocab"], # logits at `=` (`last_logits`)
+                          labels: Int[Tensor, "batch"], # the correct classes
+                         ) -> float: # in [0, 1]
     "Fraction of rows whose arg-max logit is the label."
     return (logits.argmax(-1) == labels).double().mean().item()
-
-# %% ../nbs/06_grokking.ipynb #c0011
-def modular_tokenizer(p: int):
-    "A word-level HF tokenizer for `a b =` inputs: tokens '0'..'p-1' and '=' (id p)."
-    import tempfile
-    from tokenizers import Tokenizer, models as tok_models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
-    vocab = {str(i): i for i in range(p)} | {"=": p}
-    tok = Tokenizer(tok_models.WordLevel(vocab=vocab, unk_token="="))
-    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="=", eos_token="=", pad_token="=", unk_token="=")
-    # TransformerLens re-reads a tokenizer from its name_or_path, so the files must stay on disk
-    d = tempfile.mkdtemp(prefix=f"circuit_gen_modular_tokenizer_p{p}_")
-    fast.save_pretrained(d)
-    return PreTrainedTokenizerFast.from_pretrained(d)
 
 # %% ../nbs/06_grokking.ipynb #c0015
 @dataclass
@@ -179,7 +133,8 @@ class GrokTrainer:
     step = property(lambda self: self.loop.step, doc="Optimizer steps taken so far.")
 
     # -- data
-    def batch(self, step: int):
+    def batch(self, step: int, # optimizer step (0-based); the same step always gives the same batch
+             ):
         "Training tokens and labels for `step` (a pure function of the step and the seed)."
         x, y = self.data.train
         B = self.cfg.batch_size
@@ -264,16 +219,22 @@ def _first_step(history: dict, key: str, threshold: float) -> int | None:
         if v >= threshold: return s
     return None
 
-def memorization_step(history: dict, threshold: float = 1.0) -> int | None:
+def memorization_step(history: dict, # `GrokTrainer.history`: lists `step`, `train_acc`, ...
+                      threshold: float = 1.0, # training accuracy that counts as memorised
+                     ) -> int | None: # None: never reached
     "First evaluated step with training accuracy >= `threshold`."
     return _first_step(history, "train_acc", threshold)
 
-def grokking_step(history: dict, threshold: float = 0.95) -> int | None:
+def grokking_step(history: dict, # `GrokTrainer.history`: lists `step`, `test_acc`, ...
+                  threshold: float = 0.95, # test accuracy that counts as grokked
+                 ) -> int | None: # None: never reached
     "First evaluated step with test accuracy >= `threshold`."
     return _first_step(history, "test_acc", threshold)
 
 # %% ../nbs/06_grokking.ipynb #c0030
-def fourier_basis(p: int, device=None) -> tuple[Float[Tensor, "p p"], list[str]]:
+def fourier_basis(p: int, # size of the group Z_p
+                  device=None, # defaults to `core.default_device()`
+                 ) -> tuple[Float[Tensor, "p p"], list[str]]: # (basis as rows, float64; names `const`, `cos k`, `sin k`)
     "Orthonormal Fourier basis of functions on `Z_p`: constant, then cos/sin of each frequency 1..p//2."
     x = torch.arange(p, dtype=torch.float64)
     rows, names = [torch.ones(p, dtype=torch.float64)], ["const"]
@@ -282,7 +243,9 @@ def fourier_basis(p: int, device=None) -> tuple[Float[Tensor, "p p"], list[str]]
     B = torch.stack(rows)[:p]
     return (B / B.norm(dim=1, keepdim=True)).to(resolve_device(device)), names[:p]
 
-def embedding_frequency_norms(model, p: int) -> Float[Tensor, "n_freqs"]:
+def embedding_frequency_norms(model, # a grokking model (`make_grok_model`)
+                              p: int, # modulus: the first p rows of W_E are the number tokens
+                             ) -> Float[Tensor, "n_freqs"]: # entry k-1 is frequency k, k = 1..p//2
     "Norm of the number-token embedding in each frequency 1..p//2 (cos and sin together)."
     W = model.W_E[:p].detach().to(torch.float64)
     B, _ = fourier_basis(p, device=W.device)
@@ -290,7 +253,10 @@ def embedding_frequency_norms(model, p: int) -> Float[Tensor, "n_freqs"]:
     cos, sin = C[1::2], C[2::2]
     return torch.sqrt(cos + F.pad(sin, (0, len(cos) - len(sin))))
 
-def key_frequencies(model, p: int, k: int = 5) -> list[int]:
+def key_frequencies(model, # a grokking model (`make_grok_model`)
+                    p: int, # modulus
+                    k: int = 5, # how many frequencies
+                   ) -> list[int]: # strongest first
     "The `k` frequencies (1..p//2) with the largest embedding norm."
     return (embedding_frequency_norms(model, p).argsort(descending=True)[:k] + 1).tolist()
 
@@ -305,7 +271,11 @@ def _key_projection(logits: Float[Tensor, "p_a p_b d_vocab"], p: int, freqs: Seq
     return out
 
 @torch.no_grad()
-def progress_measures(model, data: ModularData, freqs: Sequence[int] | None = None, k: int = 5) -> dict:
+def progress_measures(model, # a grokking model trained on `data`
+                      data: ModularData, # the a+b task (op "add") with its train split
+                      freqs: Sequence[int] | None = None, # key frequencies to keep; None: the model's top `k`
+                      k: int = 5, # key frequencies to find when `freqs` is None
+                     ) -> dict: # `restricted_loss`, `excluded_loss`, `freqs`
     "Restricted loss (all pairs), excluded loss (train pairs) and the key frequencies used."
     p = data.p
     if data.op != "add": raise ValueError(f"progress measures use the Fourier structure of a+b; got op={data.op!r}")

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_hessian.ipynb #c0002
 from __future__ import annotations
-import gzip, math, struct
+import math
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -21,12 +21,11 @@ from tqdm.auto import tqdm
 
 from .core import resolve_device, seed_everything, save_state, load_state
 from .runs import Run
-from .training import TrainingLoop, checkpoint_path, list_checkpoints, load_checkpoint
+from .training import checkpoint_path, list_checkpoints, load_checkpoint
 
 # %% auto #0
 __all__ = ['select_parameters', 'HessianOperator', 'check_dense_hessian', 'lanczos_eigs', 'top_bottom_eigs', 'rademacher',
-           'hutchinson_trace', 'lanczos_tridiagonal', 'slq_quadrature', 'slq_density', 'slq_moment', 'LeNetTiny',
-           'count_parameters', 'load_digits_28', 'read_idx', 'load_mnist_idx', 'checkpoint_steps', 'train_classifier',
+           'hutchinson_trace', 'lanczos_tridiagonal', 'slq_quadrature', 'slq_density', 'slq_moment',
            'checkpoint_spectrum', 'spectra_over_checkpoints', 'count_outliers']
 
 # %% ../nbs/09_hessian.ipynb #c0005
@@ -320,133 +319,6 @@ def slq_moment(nodes: Tensor, # `[v, m]` from `slq_quadrature`
               ) -> float:
     "SLQ estimate of `tr(H^p)` (n times the p-th moment of the density)."
     return float(n * (weights * nodes ** p).sum(-1).mean())
-
-# %% ../nbs/09_hessian.ipynb #c0023
-class LeNetTiny(nn.Module):
-    "LeNet-tiny: Conv2d(1,c1,5) ReLU MaxPool Conv2d(c1,c2,5) ReLU MaxPool Linear(16*c2, n_classes)."
-    def __init__(self, channels: tuple[int, int] = (8, 16), # (conv1, conv2) output channels
-                 n_classes: int = 10, # outputs
-                 image_size: int = 28, # square input side, >= 16
-                ):
-        super().__init__()
-        side = ((image_size - 4) // 2 - 4) // 2
-        if side < 1: raise ValueError(f"image_size={image_size} is too small for two 5x5 convs and two 2x2 pools (need >= 16)")
-        self.channels, self.n_classes, self.image_size = tuple(channels), n_classes, image_size
-        self.conv1 = nn.Conv2d(1, channels[0], 5)
-        self.conv2 = nn.Conv2d(channels[0], channels[1], 5)
-        self.fc = nn.Linear(channels[1] * side * side, n_classes)
-
-    def forward(self, x: Float[Tensor, "batch 1 height width"], # grey images
-               ) -> Float[Tensor, "batch n_classes"]:
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        return self.fc(x.flatten(1))
-
-def count_parameters(model: nn.Module, # any module
-                    ) -> int:
-    "Number of trainable parameters."
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-def load_digits_28(size: int = 28, # output side in pixels
-                   classes: Sequence[int] | None = None, # digits to keep, relabelled 0..len-1; None: all ten
-                   device=None, # defaults to `core.default_device()`
-                  ): # (x `[n, 1, size, size]`, y)
-    "scikit-learn's 1,797 handwritten digits, scaled to [0,1] and resized bilinearly to `size`x`size`: (x, y)."
-    from sklearn.datasets import load_digits
-    X, Y = load_digits(return_X_y=True)
-    x = torch.tensor(X, dtype=torch.float32).view(-1, 1, 8, 8) / 16.0
-    if size != 8: x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
-    y = torch.tensor(Y, dtype=torch.long)
-    if classes is not None:
-        keep = torch.isin(y, torch.tensor(list(classes)))
-        remap = {c: i for i, c in enumerate(classes)}
-        x, y = x[keep], torch.tensor([remap[int(c)] for c in y[keep]])
-    dev = resolve_device(device)
-    return x.to(dev), y.to(dev)
-
-# %% ../nbs/09_hessian.ipynb #c0026
-def read_idx(path, # an IDX file of unsigned bytes, optionally `.gz`
-            ) -> np.ndarray:
-    "Read one IDX file (optionally gzipped) into a numpy array."
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f: data = f.read()
-    zero, dtype_code, ndim = struct.unpack(">HBB", data[:4])
-    if zero != 0 or dtype_code != 0x08:
-        raise ValueError(f"{path} is not an unsigned-byte IDX file (magic {data[:4].hex()}); expected 0x0000080N as in MNIST")
-    dims = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
-    arr = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
-    if arr.size != int(np.prod(dims)): raise ValueError(f"{path} holds {arr.size} bytes of data, header says {dims}: truncated?")
-    return arr.reshape(dims)
-
-def load_mnist_idx(folder, # holds `train-images-idx3-ubyte[.gz]` and the like
-                   split: str = "train", # "train" or "test"
-                   device=None, # defaults to `core.default_device()`
-                  ): # (x `[n, 1, 28, 28]`, y)
-    "MNIST from local IDX files in `folder` (`train`/`t10k` images and labels, .gz or not): (x in [0,1], y)."
-    prefix = {"train": "train", "test": "t10k"}.get(split)
-    if prefix is None: raise ValueError(f"split={split!r}: use 'train' or 'test'")
-    folder = Path(folder)
-    def find(kind):
-        for name in (f"{prefix}-{kind}-idx{3 if kind == 'images' else 1}-ubyte", f"{prefix}-{kind}.idx{3 if kind == 'images' else 1}-ubyte"):
-            for p in (folder/name, folder/(name + ".gz")):
-                if p.exists(): return p
-        raise FileNotFoundError(f"no MNIST {split} {kind} in {folder}: expected {prefix}-{kind}-idx*-ubyte[.gz] (no download is attempted)")
-    x = torch.from_numpy(read_idx(find("images")).astype(np.float32) / 255.0)[:, None]
-    y = torch.from_numpy(read_idx(find("labels")).astype(np.int64))
-    if len(x) != len(y): raise ValueError(f"{len(x)} images but {len(y)} labels in {folder}")
-    dev = resolve_device(device)
-    return x.to(dev), y.to(dev)
-
-# %% ../nbs/09_hessian.ipynb #c0029
-def checkpoint_steps(total_steps: int, # last step
-                     n: int, # steps wanted (>= 2); duplicates after rounding are dropped
-                     spacing: str = "log", # "log" (0, then geometric) or "linear"
-                    ) -> list[int]:
-    "`n` distinct checkpoint steps from 0 to `total_steps`, log- or linearly spaced."
-    if n < 2: raise ValueError(f"n={n}: need at least 2 checkpoints (start and end)")
-    if spacing == "linear": s = np.linspace(0, total_steps, n)
-    elif spacing == "log": s = np.concatenate([[0], np.geomspace(1, total_steps, n - 1)])
-    else: raise ValueError(f"spacing={spacing!r}: use 'log' or 'linear'")
-    return sorted(set(int(round(v)) for v in s))
-
-def train_classifier(model: nn.Module, # the classifier to train (in place)
-                     x: Tensor, # inputs
-                     y: Tensor, # integer labels
-                     epochs: int = 30, # passes over the data
-                     lr: float = 0.01, # SGD learning rate
-                     momentum: float = 0.9, # SGD momentum
-                     batch_size: int = 64, # examples per step
-                     ckpt_steps: Sequence[int] | None = None, # steps to checkpoint at (default: 10 log-spaced)
-                     folder=None, # checkpoint folder (`training` format); resumes from its newest checkpoint
-                     seed: int = 0, # seed of the batch order
-                     device=None, # defaults to `core.default_device()`
-                     progress: bool = True, # show a progress bar
-                    ) -> list[dict]:
-    "Train with SGD+momentum on (x, y) in a resumable `training.TrainingLoop`, checkpointing at `ckpt_steps`."
-    dev = resolve_device(device)
-    model.to(dev)
-    x, y = x.to(dev), y.to(dev)
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
-    per_epoch = math.ceil(len(x) / batch_size)
-    total = epochs * per_epoch
-    ckpt_steps = sorted(set(ckpt_steps if ckpt_steps is not None else checkpoint_steps(total, 10)))
-    g = torch.Generator().manual_seed(seed)
-    perm = torch.zeros(len(x), dtype=torch.long)            # this epoch's batch order, restored in place on resume
-    train_config = {"lr": lr, "momentum": momentum, "batch_size": batch_size, "seed": seed, "n_samples": len(x)}
-    loop = TrainingLoop(total, dict(model=model, optimizer=opt, generator=g), train_config, checkpoint_dir=folder,
-                        checkpoint_steps=ckpt_steps if folder is not None else (), extra=dict(perm=perm), progress=progress)
-    model.train()
-    for index in loop:
-        i = index % per_epoch
-        if i == 0: perm.copy_(torch.randperm(len(x), generator=g))
-        idx = perm[i * batch_size:(i + 1) * batch_size].to(dev)
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x[idx]), y[idx])
-        loss.backward()
-        opt.step()
-        if loop.step % per_epoch == 0 or loop.step in ckpt_steps: loop.history.append({"step": loop.step, "loss": float(loss.detach())})
-    return loop.history
 
 # %% ../nbs/09_hessian.ipynb #c0033
 def checkpoint_spectrum(run: Run, # the run folder that caches the result

@@ -12,13 +12,13 @@ from jaxtyping import Float, Int
 from torch import Tensor
 
 from .core import resolve_device
+from .prompt_sets import PromptSet
 
 # %% auto #0
 __all__ = ['IOI_TEMPLATES', 'IOI_NAMES', 'ALT_NAMES', 'WORD_NAMES', 'IOI_PLACES', 'IOI_OBJECTS', 'ALT_OBJECTS', 'ALT_PLACES',
-           'FAMILIES', 'SYNTACTIC_TEMPLATES', 'DOMAIN_TEMPLATES', 'ADVERSARIAL_TEMPLATES', 'PromptSet',
-           'single_token_words', 'make_ioi_prompts', 'ioi_corpus', 'check_ioi_prompts', 'split_name_pairs',
-           'split_templates', 'logit_diff_metric', 'accuracy_metric', 'probability_metric', 'normalised_metric',
-           'run_prompts']
+           'FAMILIES', 'SYNTACTIC_TEMPLATES', 'DOMAIN_TEMPLATES', 'ADVERSARIAL_TEMPLATES', 'single_token_words',
+           'make_ioi_prompts', 'ioi_corpus', 'check_ioi_prompts', 'split_name_pairs', 'split_templates',
+           'logit_diff_metric', 'accuracy_metric', 'probability_metric', 'normalised_metric', 'run_prompts']
 
 # %% ../nbs/03_ioi.ipynb #c0006
 IOI_TEMPLATES = [
@@ -115,43 +115,6 @@ def _variations(family: str, templates: list[str], rng: random.Random, knob: str
     if c is None: return IOI_TEMPLATES[rng.randrange(len(IOI_TEMPLATES))], {"knob": "word_names"}, {"names": WORD_NAMES}
     return c[0], dict(c[1]), {}
 
-# %% ../nbs/03_ioi.ipynb #c0010
-@dataclass
-class PromptSet:
-    "A batch of prompts with aligned counterfactuals, token positions and tags."
-    prompts: list[str] # clean prompt texts
-    corrupted: list[str] # counterfactual texts, token-aligned with `prompts`
-    clean_tokens: Int[Tensor, "batch pos"] # padded token ids (BOS first when the model prepends one)
-    corrupted_tokens: Int[Tensor, "batch pos"] # padded token ids
-    clean_lengths: Int[Tensor, "batch"] # real (unpadded) length of each prompt
-    corrupted_lengths: Int[Tensor, "batch"] # real length of each counterfactual
-    answer_tokens: Int[Tensor, "batch 2"] # (IO, S) token ids per prompt
-    positions: dict[str, Int[Tensor, "batch"]] # "IO", "S1", "S2", "END" -> token position per prompt
-    family: list[str] # variation family per prompt (one of `FAMILIES`)
-    knobs: list[dict] # template, order and knob tags per prompt
-
-    def __len__(self): return len(self.prompts)
-
-    def __getitem__(self, idx) -> "PromptSet":
-        if isinstance(idx, int): idx = [idx]
-        if isinstance(idx, slice): idx = list(range(len(self)))[idx]
-        idx = torch.as_tensor(idx).reshape(-1).cpu()
-        if idx.dtype == torch.bool: idx = idx.nonzero()[:, 0]
-        idx = idx.long()
-        pick = lambda xs: [xs[i] for i in idx.tolist()]
-        t = lambda x: x[idx.to(x.device)]
-        return PromptSet(pick(self.prompts), pick(self.corrupted), t(self.clean_tokens), t(self.corrupted_tokens),
-                         t(self.clean_lengths), t(self.corrupted_lengths), t(self.answer_tokens),
-                         {k: t(v) for k, v in self.positions.items()}, pick(self.family), pick(self.knobs))
-
-    def to(self, device, # where to move every tensor
-          ) -> "PromptSet":
-        "The same prompts with every tensor on `device`."
-        mv = lambda x: x.to(device)
-        return PromptSet(self.prompts, self.corrupted, mv(self.clean_tokens), mv(self.corrupted_tokens),
-                         mv(self.clean_lengths), mv(self.corrupted_lengths), mv(self.answer_tokens),
-                         {k: mv(v) for k, v in self.positions.items()}, self.family, self.knobs)
-
 # %% ../nbs/03_ioi.ipynb #c0012
 def _tokenizer(model_or_tokenizer):
     tok = getattr(model_or_tokenizer, "tokenizer", model_or_tokenizer)
@@ -209,7 +172,7 @@ def make_ioi_prompts(model, # a model with a tokenizer (its `default_prepend_bos
                      names=None, # single-token name pool; None: `IOI_NAMES`
                      pairs=None, # (name, name) pairs to draw IO and S from (e.g. from `split_name_pairs`); None: any
                      prepend_bos: bool | None = None, # start with BOS; None: as the model does
-                     **knobs,
+                     **knobs, # `knob=` one knob of the family, `order="ABBA"|"BABA"`, `distance=` filler sentences
                     ) -> PromptSet:
     "`n` IOI prompts of one variation `family` with counterfactuals, positions and tags, for the model's tokenizer."
     if int(n) < 1: raise ValueError(f"n={n}: ask for at least one prompt")
@@ -293,9 +256,9 @@ def _tokenize_rows(tok, rows, bos: int | None, pad: int) -> PromptSet:
     width = max(len(a) for a in clean_ids)
     padded = lambda seqs: torch.tensor([s + [pad] * (width - len(s)) for s in seqs], dtype=torch.long)
     lengths = torch.tensor([len(a) for a in clean_ids], dtype=torch.long)
-    return PromptSet([r[0] for r in rows], [r[1] for r in rows], padded(clean_ids), padded(corrupt_ids), lengths,
-                     lengths.clone(), torch.tensor(answers, dtype=torch.long),
-                     {k: torch.tensor(v, dtype=torch.long) for k, v in pos.items()}, [r[4] for r in rows], [r[5] for r in rows])
+    return PromptSet(padded(clean_ids), padded(corrupt_ids), torch.tensor(answers, dtype=torch.long), lengths, lengths.clone(),
+                     {k: torch.tensor(v, dtype=torch.long) for k, v in pos.items()},
+                     prompts=[r[0] for r in rows], corrupted=[r[1] for r in rows], family=[r[4] for r in rows], knobs=[r[5] for r in rows])
 
 # %% ../nbs/03_ioi.ipynb #c0014
 def ioi_corpus(n_lines: int = 3000, # lines to make

@@ -27,7 +27,7 @@ class ModelFamily:
     config: Callable[[int, int, int], object]   # (vocab_size, bos_id, eos_id) -> transformers config
     special_tokens: tuple[str, ...]             # the first is BOS (and EOS unless a second is given)
     hub_names: tuple[str, ...]                  # real models TransformerLens loads by name
-    quirks: str
+    quirks: str                                 # what sets the family apart, in words (documentation only)
     bos: bool = True                            # whether TransformerLens starts the family's prompts with BOS
 
 def _gpt2(v, bos, eos):
@@ -75,13 +75,15 @@ FAMILIES: dict[str, ModelFamily] = {f.name: f for f in [
                 "GQA, sliding-window layers, attention and logit soft-capping, pre+post norms, scaled embeddings"),
 ]}
 
-def get_family(name: str) -> ModelFamily:
+def get_family(name: str, # family name, a key of `FAMILIES` (gpt2, pythia, qwen2.5, llama3, gemma2)
+              ) -> ModelFamily:
     "The `ModelFamily` called `name`, with a clear error for an unknown one."
     if name not in FAMILIES: raise ValueError(f"unknown model family {name!r}: choose one of {', '.join(FAMILIES)}")
     return FAMILIES[name]
 
 # %% ../nbs/01a_model_families.ipynb #c0006
-def family_tokenizer(family: str):
+def family_tokenizer(family: str, # family name, a key of `FAMILIES`
+                    ):
     "The toy byte-level BPE tokenizer with `family`'s special tokens (BOS first)."
     fam = get_family(family)
     tok = build_bpe_tokenizer(toy_corpus(), 1024, special_tokens=fam.special_tokens)
@@ -95,7 +97,10 @@ def _perturb_(model: torch.nn.Module, seed: int, scale: float = 0.02) -> None:
     with torch.no_grad():
         for p in model.parameters(): p.add_(scale * torch.randn(p.shape, generator=g, dtype=p.dtype))
 
-def build_family_folder(family: str, folder=None, seed: int = 0) -> Path:
+def build_family_folder(family: str, # family name, a key of `FAMILIES`
+                        folder=None, # where to write the model; None: a new temporary folder `tiny-<family>`
+                        seed: int = 0, # seed of the random weights: same seed, same model
+                       ) -> Path: # the folder, loadable by `load_model` and `transformers`
     "Write a tiny random `family` model with its quirks on, as a Hugging Face folder with a tokenizer; returns the folder."
     import transformers
     fam = get_family(family)
@@ -110,21 +115,31 @@ def build_family_folder(family: str, folder=None, seed: int = 0) -> Path:
     return folder
 
 @functools.lru_cache(maxsize=None)
-def family_folder(family: str, seed: int = 0) -> Path:
+def family_folder(family: str, # family name, a key of `FAMILIES`
+                  seed: int = 0, # seed of the random weights
+                 ) -> Path:
     "`build_family_folder` once per process (cached): the folder the tests load."
     return build_family_folder(family, seed=seed)
 
-def load_family(family: str, seed: int = 0, **kwargs) -> HookedTransformer:
+def load_family(family: str, # family name, a key of `FAMILIES`
+                seed: int = 0, # seed of the random weights
+                **kwargs, # passed to `load_model` (`device`, `dtype`, hook switches)
+               ) -> HookedTransformer:
     "The tiny `family` model through `load_model`, as users load real ones."
     return load_model(family_folder(family, seed), **kwargs)
 
-def family_models(families: Sequence[str] | None = None, **kwargs) -> Iterator[tuple[str, HookedTransformer]]:
+def family_models(families: Sequence[str] | None = None, # family names; None: every family in `FAMILIES`
+                  **kwargs, # passed to `load_family` (`seed`, `device`...)
+                 ) -> Iterator[tuple[str, HookedTransformer]]:
     "(family, model) for every family (or those named): one line to run a check on the whole matrix."
     for name in (FAMILIES if families is None else families): yield name, load_family(name, **kwargs)
 
 # %% ../nbs/01a_model_families.ipynb #c0008
-def check_family_loading(family: str, text: str = "When Mary and John went to the store, John gave a drink to Mary and Tom",
-                         folder=None, atol: float = 1e-4) -> dict:
+def check_family_loading(family: str, # family name, a key of `FAMILIES`
+                         text: str = "When Mary and John went to the store, John gave a drink to Mary and Tom", # the prompt scored
+                         folder=None, # where to build; None: a temp folder named with 'llama' and 'gemma'
+                         atol: float = 1e-4, # largest allowed |log p ours - log p transformers|
+                        ) -> dict: # max log-prob difference, load seconds, number of tokens
     "Build `family`'s folder (under a name with 'llama' and 'gemma' in it), load it, and compare log-probs with `transformers`."
     import time
     from transformers import AutoModelForCausalLM
@@ -142,7 +157,11 @@ def check_family_loading(family: str, text: str = "When Mary and John went to th
     return {"max |dlogp|": err, "load s": round(seconds, 2), "tokens": tokens.shape[1]}
 
 # %% ../nbs/01a_model_families.ipynb #c0016
-def write_hub_cache(cache_dir, repo_id: str, revisions: dict, extra_config: dict | None = None) -> Path:
+def write_hub_cache(cache_dir, # the cache root (as `HF_HUB_CACHE`); created if missing
+                    repo_id: str, # hub name `ORG/NAME` (or a legacy one such as `gpt2`)
+                    revisions: dict, # revision name (`main`, `step1000`) to the model folder holding its files
+                    extra_config: dict | None = None, # keys merged into each revision's config.json; None: none
+                   ) -> Path: # the repository folder `models--ORG--NAME`
     "Lay model folders out in `cache_dir` as the Hugging Face client leaves downloads of `repo_id` at `revisions` (name -> folder)."
     import hashlib
     if not repo_id or repo_id.count("/") > 1: raise ValueError(f"repo_id={repo_id!r}: give 'ORG/NAME' (or a legacy name such as 'gpt2') as on the hub")

@@ -22,8 +22,7 @@ from .training import TrainingLoop, latest_checkpoint
 __all__ = ['BOS', 'TOY_WORDS', 'WEIGHTS_PACKAGE_DIR', 'MAX_SHIPPED_BYTES', 'HUB_HOST', 'build_bpe_tokenizer', 'toy_corpus',
            'weights_dir', 'toy_model_dir', 'save_model_folder', 'list_toy_models', 'ModelUnavailableError',
            'hub_reachable', 'supported_architectures', 'load_model', 'lm_loss', 'train_language_model',
-           'repeated_segment_batch', 'repeated_tokens', 'non_special_token_ids', 'planted_repeats_batch',
-           'induction_training_batch']
+           'non_special_token_ids']
 
 # %% ../nbs/01_models.ipynb #c0004
 # HookedTransformer's constructor warns that it is deprecated in favour of TransformerBridge;
@@ -287,7 +286,7 @@ def load_model(name_or_path, # shipped toy-model name, local folder (ours or Hug
                use_attn_result: bool = True, # hook per-head attention outputs (`hook_result`)
                use_split_qkv_input: bool = True, # hook separate q/k/v inputs per head (edge attribution needs them)
                use_hook_mlp_in: bool = True, # hook MLP inputs (`hook_mlp_in`); ignored for attention-only models
-               **kwargs,
+               **kwargs, # to `HookedTransformer.from_pretrained` for hub names (`fold_ln`...); unused for folders
               ) -> HookedTransformer:
     "A HookedTransformer for a toy-model name, a local folder, or a TransformerLens/hub name, ready for circuit work."
     device = resolve_device(device)
@@ -382,37 +381,7 @@ def train_language_model(model: HookedTransformer, # the model to train (in plac
     return loop.history
 
 
-# %% ../nbs/01_models.ipynb #c0026
-def repeated_segment_batch(batch_size: int, # sequences
-                           seq_len: int, # tokens per sequence, BOS included
-                           vocab: Int[Tensor, "n_tokens"], # token ids to draw from
-                           bos_id: int, # token id at position 0
-                           generator: torch.Generator, # CPU generator for every draw
-                           min_seg: int = 6, # shortest repeated segment (tokens)
-                           max_seg: int = 40, # longest repeated segment (capped at `(seq_len-1)//2`)
-                          ) -> Int[Tensor, "batch pos"]:
-    "Random tokens from `vocab` after a BOS, in which a segment of random length repeats at a random place."
-    if 2 * min_seg + 1 > seq_len: raise ValueError(f"seq_len={seq_len} cannot hold two copies of a {min_seg}-token segment")
-    x = vocab[torch.randint(len(vocab), (batch_size, seq_len), generator=generator)]
-    x[:, 0] = bos_id
-    for i in range(batch_size):
-        seg = int(torch.randint(min_seg, min(max_seg, (seq_len - 1) // 2) + 1, (1,), generator=generator))
-        start = int(torch.randint(1, seq_len - 2 * seg + 1, (1,), generator=generator))
-        x[i, start + seg:start + 2 * seg] = x[i, start:start + seg]
-    return x
-
-def repeated_tokens(model: HookedTransformer, # a model with a tokenizer (for BOS and the token ids)
-                    seq_len: int, # length of the random segment
-                    batch_size: int = 1, # sequences
-                    seed: int = 0, # seed of the token draws
-                   ) -> Int[Tensor, "batch pos"]: # `[batch, 1 + 2 seq_len]` on the model's device
-    "BOS followed by `seq_len` random non-special tokens, then the same tokens again (the standard induction probe)."
-    g = torch.Generator().manual_seed(seed)
-    vocab = non_special_token_ids(model)
-    seq = vocab[torch.randint(len(vocab), (batch_size, seq_len), generator=g)]
-    bos = torch.full((batch_size, 1), model.tokenizer.bos_token_id)
-    return torch.cat([bos, seq, seq], dim=1).to(model.cfg.device)
-
+# %% ../nbs/01_models.ipynb #md001
 def non_special_token_ids(model: HookedTransformer, # any HookedTransformer
                          ) -> Int[Tensor, "n_tokens"]:
     "Token ids the tokenizer can produce, minus special tokens (every id but BOS=0 without a tokenizer)."
@@ -420,36 +389,3 @@ def non_special_token_ids(model: HookedTransformer, # any HookedTransformer
     special = set(model.tokenizer.all_special_ids)
     n = min(model.cfg.d_vocab, len(model.tokenizer))  # Pythia pads d_vocab past the tokenizer with unused rows
     return torch.tensor([i for i in range(n) if i not in special])
-
-
-def planted_repeats_batch(batch_size: int, # sequences
-                          seq_len: int, # tokens per sequence, BOS included
-                          vocab: Int[Tensor, "n_tokens"], # token ids to draw from
-                          bos_id: int, # token id at position 0
-                          generator: torch.Generator, # CPU generator for every draw
-                          n_plants: int = 6, # segments to copy per sequence (overlapping copies are skipped)
-                          min_len: int = 2, # shortest segment (tokens)
-                          max_len: int = 4, # longest segment (tokens)
-                         ) -> Int[Tensor, "batch pos"]:
-    "Random tokens in which several short segments (`min_len`..`max_len` tokens) each occur twice (associative recall)."
-    x = vocab[torch.randint(len(vocab), (batch_size, seq_len), generator=generator)]
-    x[:, 0] = bos_id
-    for i in range(batch_size):
-        for _ in range(n_plants):
-            n = int(torch.randint(min_len, max_len + 1, (1,), generator=generator))
-            a = int(torch.randint(1, seq_len - n + 1, (1,), generator=generator))
-            b = int(torch.randint(1, seq_len - n + 1, (1,), generator=generator))
-            if abs(a - b) >= n: x[i, max(a, b):max(a, b) + n] = x[i, min(a, b):min(a, b) + n]
-    return x
-
-def induction_training_batch(batch_size: int, # sequences (first half repeated segments, second half planted repeats)
-                             seq_len: int, # tokens per sequence, BOS included
-                             vocab: Int[Tensor, "n_tokens"], # token ids to draw from
-                             bos_id: int, # token id at position 0
-                             generator: torch.Generator, # CPU generator for every draw
-                            ) -> Int[Tensor, "batch pos"]:
-    "The toy-induction training mix: half repeated segments of 2 to 25 tokens, half short planted repeats."
-    x = repeated_segment_batch(batch_size, seq_len, vocab, bos_id, generator, min_seg=2, max_seg=25)
-    half = batch_size // 2
-    x[half:] = planted_repeats_batch(batch_size - half, seq_len, vocab, bos_id, generator)
-    return x

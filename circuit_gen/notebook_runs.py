@@ -27,7 +27,10 @@ def unavailable_flags() -> list[str]:
     from circuit_gen.models import hub_reachable
     return (["hub"] if not hub_reachable() else []) + (["cuda"] if not torch.cuda.is_available() else [])
 
-def without_flagged_cells(notebook, flags: Sequence[str], dest) -> Path:
+def without_flagged_cells(notebook, # the .ipynb to copy
+                          flags: Sequence[str], # test flags (`slow`, `cuda`, `hub`) whose cells lose their code
+                          dest, # where to write the copy (atomically)
+                         ) -> Path: # `dest`
     "Copy `notebook` to `dest` with the code of cells flagged by any of `flags` replaced by a note."
     import nbformat
     nb = nbformat.read(str(notebook), as_version=4)
@@ -45,7 +48,8 @@ def _lenet_dense_hessian(params: Mapping) -> None:
     "28_hessian_digits and 30_fiedler: the dense Hessian of the LeNet-tiny they train must fit in memory."
     if params.get("hessian_mode", "dense") != "dense" or params.get("hessian_run"): return
     import torch
-    from circuit_gen.hessian import LeNetTiny, check_dense_hessian, count_parameters
+    from circuit_gen.hessian import check_dense_hessian
+    from circuit_gen.digits import LeNetTiny, count_parameters
     with torch.device("meta"):  # counts parameters without allocating them
         n = count_parameters(LeNetTiny((int(params["conv1_channels"]), int(params["conv2_channels"]))))
     try: check_dense_hessian(n)
@@ -53,7 +57,10 @@ def _lenet_dense_hessian(params: Mapping) -> None:
 
 PREFLIGHT_CHECKS = {"hessian_digits": _lenet_dense_hessian, "fiedler": _lenet_dense_hessian}
 
-def preflight(notebook, params: Mapping, declared: Mapping | None = None) -> dict:
+def preflight(notebook, # the notebook's path
+              params: Mapping, # requested parameters, name -> value
+              declared: Mapping | None = None, # `notebook_parameters(notebook)`; None: read it
+             ) -> dict: # `params` typed; a `ConfigError` says what is wrong
     "Check `params` against the notebook's declared types and its experiment's `PREFLIGHT_CHECKS`; return them typed."
     declared = notebook_parameters(notebook) if declared is None else declared
     params = check_parameters(params, declared, notebook)
@@ -80,9 +87,17 @@ def _environ(name: str, value: str):
         if old is None: os.environ.pop(name, None)
         else: os.environ[name] = old
 
-def run_notebook(notebook, run_dir, parameters: Mapping | None = None, force: bool = False, html: bool = False,
-                 timeout: float | None = None, quiet: bool = False, extra: Mapping | None = None, lock_wait: float = 10.0,
-                 skip_flags: Sequence[str] | None = None) -> dict:
+def run_notebook(notebook, # the .ipynb to execute; its folder is the working directory
+                 run_dir, # the run folder (created; locked while running)
+                 parameters: Mapping | None = None, # name -> value over the parameters cell; None: its defaults
+                 force: bool = False, # rerun even if `run_dir` completed with these parameters
+                 html: bool = False, # also render the executed notebook to HTML
+                 timeout: float | None = None, # seconds each cell may run; None: no limit
+                 quiet: bool = False, # don't print that the run was already completed
+                 extra: Mapping | None = None, # more fields for status.json (e.g. `sweep`, `row`)
+                 lock_wait: float = 10.0, # seconds to wait for another process's lock on `run_dir`
+                 skip_flags: Sequence[str] | None = None, # flags of cells left out; None: `unavailable_flags()`
+                ) -> dict: # status.json's record: `state`, `parameters`, `seconds`, `error`, ...
     "Execute `notebook` with `parameters` into `run_dir` (cells flagged `skip_flags` left out; default: `unavailable_flags()`); return the final status."
     import papermill
     notebook, run_dir = Path(notebook).resolve(), Path(run_dir).resolve()
@@ -142,7 +157,9 @@ def run_notebook(notebook, run_dir, parameters: Mapping | None = None, force: bo
     return st
 
 # %% ../nbs/18a_notebook_runs.ipynb #a0027
-def render_html(notebook, dest=None) -> Path:
+def render_html(notebook, # an executed .ipynb
+                dest=None, # the .html to write; None: beside `notebook`
+               ) -> Path: # the .html path
     "Render an (executed) notebook to a standalone HTML file next to it, atomically."
     import nbformat
     from nbconvert import HTMLExporter
@@ -152,8 +169,14 @@ def render_html(notebook, dest=None) -> Path:
     return dest
 
 # %% ../nbs/18a_notebook_runs.ipynb #a0030
-def choose_run_folder(notebook, params: Mapping, declared: Mapping, run_dir=None, out=None, run_id: str | None = None,
-                      experiment: str | None = None) -> tuple[Path, dict]:
+def choose_run_folder(notebook, # the notebook to run
+                      params: Mapping, # requested parameters; their `out_dir`, `run_id` win over `out`, `run_id`
+                      declared: Mapping, # `notebook_parameters(notebook)`: `out_dir`, `run_id` are set only if declared
+                      run_dir=None, # the run folder itself; given, `out`, `run_id` and `experiment` are ignored
+                      out=None, # the runs root; None: `runs_root()`
+                      run_id: str | None = None, # the run's name; None: `new_run_id()`
+                      experiment: str | None = None, # folder under `out`; None: params' `experiment` or the notebook's
+                     ) -> tuple[Path, dict]: # (run folder, `params` with `out_dir` and `run_id` filled in)
     "The run folder for `notebook` and `params` with the notebook's `out_dir` and `run_id` set to match it."
     params = dict(params)
     if run_dir:

@@ -21,7 +21,10 @@ __all__ = ['ECHO_PARAMETERS', 'ECHO_BODY', 'write_notebook', 'echo_notebook', 'n
            'list_notebooks']
 
 # %% ../nbs/18_parameters.ipynb #p0006
-def write_notebook(path, params_src: str, body_src: str) -> Path:
+def write_notebook(path, # the .ipynb to write; missing parent folders are created
+                   params_src: str, # source of the cell tagged `parameters`: typed, commented literals
+                   body_src: str, # source of the cell after it
+                  ) -> Path: # `path`
     "Write a three-cell notebook (imports, a `parameters` cell, a body) to `path`."
     import nbformat
     nb = nbformat.v4.new_notebook()
@@ -41,7 +44,8 @@ ECHO_BODY = ('run = Run("echo", run_id or None, params=dict(x=x, n=n, lr=lr, fla
              'assert n >= 0, "n must be non-negative"\n'
              'print("x =", repr(x))\nrun.log_metrics(x=x, n=n, double=2 * n, lr=lr, flag=flag)')
 
-def echo_notebook(folder) -> Path:
+def echo_notebook(folder, # where to write `07_echo.ipynb` (created if missing)
+                 ) -> Path: # the notebook's path
     "Write `07_echo.ipynb` in `folder`: a notebook that logs its parameters as metrics (experiment `echo`)."
     return write_notebook(Path(folder)/"07_echo.ipynb", ECHO_PARAMETERS, ECHO_BODY)
 
@@ -51,7 +55,8 @@ def _literal_type(node) -> str:
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError): return "None"
     return "None" if v is None else type(v).__name__
 
-def notebook_parameters(notebook) -> dict[str, dict]:
+def notebook_parameters(notebook, # path of the .ipynb
+                       ) -> dict[str, dict]: # {} without a `parameters` cell; `type`: the annotation's text
     "The parameters a notebook's `parameters` cell declares: name -> {type, default, help}."
     import nbformat
     notebook = Path(notebook)
@@ -81,7 +86,8 @@ def notebook_parameters(notebook) -> dict[str, dict]:
 
 _LITERAL_RE = re.compile(r"^\s*(?:typing\.)?Literal\[(.*)\]\s*$", re.S)
 
-def literal_choices(type_name) -> list | None:
+def literal_choices(type_name, # an annotation as text, e.g. `"Literal['fast', 'exact']"`; None allowed
+                   ) -> list | None:
     "The values a `Literal[...]` annotation allows; None for any other type."
     m = _LITERAL_RE.match(str(type_name or ""))
     if not m: return None
@@ -92,7 +98,10 @@ _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
 _EXAMPLES = {"int": "an int such as 3", "float": "a float such as 0.001", "bool": "a bool such as true", "str": "text",
              "list": "a list such as [1, 2]", "dict": "a mapping such as {a: 1}"}
 
-def coerce_parameter(name: str, text: str, type_name: str | None = None) -> Any:
+def coerce_parameter(name: str, # the parameter's name, for error messages
+                     text: str, # the value as typed; anything but a str comes back unchanged
+                     type_name: str | None = None, # declared type (`int`, `bool`, `Literal[...]`, ...); None: YAML
+                    ) -> Any: # the typed value; a `ConfigError` when `text` does not fit
     "Turn the command-line string `text` into the type the notebook declares for `name`."
     t = (type_name or "None").strip()
     if not isinstance(text, str): return text
@@ -114,7 +123,10 @@ def coerce_parameter(name: str, text: str, type_name: str | None = None) -> Any:
     try: return yaml.safe_load(text)  # lists, dicts, None and untyped literals
     except yaml.YAMLError: return text
 
-def check_value(name: str, value: Any, type_name: str | None) -> Any:
+def check_value(name: str, # the parameter's name, for error messages
+                value: Any, # the value, e.g. from a YAML file; text is converted for int, float, bool and Literal
+                type_name: str | None, # the declared type's text; None or e.g. `str | None`: not checked
+               ) -> Any: # `value`, converted where it was text
     "`value` for parameter `name` if it fits the declared type (text such as '1e-3' converted), else a `ConfigError`."
     t = (type_name or "None").strip()
     choices = literal_choices(t)
@@ -131,13 +143,18 @@ def check_value(name: str, value: Any, type_name: str | None) -> Any:
         raise ConfigError(f"parameter {name} is declared {t}, got {value!r} ({type(value).__name__}): give {_EXAMPLES[t]}")
     return value
 
-def describe_parameters(declared: Mapping[str, dict]) -> str:
+def describe_parameters(declared: Mapping[str, dict], # `notebook_parameters`'s dict; {}: "(no parameters cell)"
+                       ) -> str:
     "One line per parameter: `name: type = default  # help`."
     if not declared: return "  (no parameters cell)"
     return "\n".join(f"  {k}: {v['type']} = {v['default']}" + (f"  # {v['help']}" if v["help"] else "")
                      for k, v in declared.items())
 
-def check_parameters(params: Mapping, declared: Mapping[str, dict], notebook, where=None) -> dict:
+def check_parameters(params: Mapping, # requested parameters, name -> value
+                     declared: Mapping[str, dict], # `notebook_parameters(notebook)`
+                     notebook, # the notebook's path, named in errors
+                     where=None, # name -> location put before error messages (e.g. 'file, line 3'); None: none
+                    ) -> dict: # `params` with values typed
     "Raise if `params` names a parameter the notebook does not declare or a value its type refuses; return them typed."
     out = {}
     for k, v in params.items():
@@ -148,7 +165,8 @@ def check_parameters(params: Mapping, declared: Mapping[str, dict], notebook, wh
         except ConfigError as e: raise ConfigError(f"{at}{e}") from None
     return out
 
-def default_parameters(declared: Mapping[str, dict]) -> dict:
+def default_parameters(declared: Mapping[str, dict], # `notebook_parameters`'s dict
+                      ) -> dict: # name -> default (None where the cell gives no value)
     "The defaults of a parameters cell as values (a default that is not a literal stays its source text)."
     out = {}
     for k, d in declared.items():
@@ -157,7 +175,11 @@ def default_parameters(declared: Mapping[str, dict]) -> dict:
     return out
 
 # %% ../nbs/18_parameters.ipynb #p0011
-def parse_parameters(notebook, pairs, files, declared=None) -> dict:
+def parse_parameters(notebook, # the notebook's path
+                     pairs, # `(name, text)` pairs from `-p`, applied after the files; None: none
+                     files, # YAML parameter files from `-f`, applied in order; None: none
+                     declared=None, # `notebook_parameters(notebook)` if already read; None: read it
+                    ) -> dict: # name -> typed value, only the parameters given
     "The parameters given as `-f` YAML files then `-p NAME VALUE` pairs, typed and checked against `notebook`."
     declared = declared if declared is not None else notebook_parameters(notebook)
     params = {}
@@ -173,7 +195,8 @@ def parse_parameters(notebook, pairs, files, declared=None) -> dict:
     return check_parameters(params, declared, notebook)
 
 # %% ../nbs/18_parameters.ipynb #p0014
-def notebook_experiment(notebook) -> str:
+def notebook_experiment(notebook, # the .ipynb's path
+                       ) -> str: # e.g. `grokking`; without a `Run` call, the file stem without its number
     "The experiment name a notebook files its runs under: its `Run(\"name\", ...)` call, else its file name."
     import nbformat
     nb = nbformat.read(str(notebook), as_version=4)
@@ -184,7 +207,11 @@ def notebook_experiment(notebook) -> str:
         if m: return m.group(1)
     return re.sub(r"^\d+[_-]", "", Path(notebook).stem) or Path(notebook).stem
 
-def parameter_changes(notebook, old: Mapping, new: Mapping, declared: Mapping | None = None) -> dict[str, tuple]:
+def parameter_changes(notebook, # the notebook both requests run
+                      old: Mapping, # the earlier request's parameters (e.g. from a run's status)
+                      new: Mapping, # the new request's parameters
+                      declared: Mapping | None = None, # `notebook_parameters(notebook)`; None: read it
+                     ) -> dict[str, tuple]: # {} when they agree; `out_dir` and `run_id` are not compared
     "The parameters whose value differs between two requests (each over the notebook's defaults): name -> (old, new)."
     declared = notebook_parameters(notebook) if declared is None else declared
     base = default_parameters(declared)
@@ -218,12 +245,14 @@ def nbs_dir() -> Path:
         raise FileNotFoundError("not inside the circuit_gen checkout (no settings.ini above the current folder): cd into it or pass --nbs")
     return root/"nbs"
 
-def notebook_files(folder=None) -> list[Path]:
+def notebook_files(folder=None, # recursive; notebooks in `_*` or `.*` folders skipped; None: the project's nbs/
+                  ) -> list[Path]:
     "Every notebook under `folder` (default: the project's nbs/), research-line subfolders included, in name order."
     found = Path(folder or nbs_dir()).rglob("*.ipynb")
     return sorted((p for p in found if not any(part.startswith(("_", ".")) for part in p.parts[-2:-1])), key=lambda p: p.name)
 
-def list_notebooks(folder=None) -> dict[Path, dict]:
+def list_notebooks(folder=None, # where to look, recursively; None: the project's nbs/
+                  ) -> dict[Path, dict]: # notebooks without a parameters cell (or unreadable) left out
     "The runnable notebooks of `folder` (default: the project's nbs/) -> their parameters."
     out = {}
     for nb in notebook_files(folder):

@@ -21,7 +21,8 @@ RUN_DIR_ENV = "CIRCUIT_GEN_RUN_DIR"
 WRITE_LOCK = ".write.lock"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
-def project_root(start=None) -> Path | None:
+def project_root(start=None, # folder to search from, upward; None: the current working directory
+                ) -> Path | None: # the project folder, or None outside a circuit_gen checkout
     "The nearest folder at or above `start` (default: cwd) holding `settings.ini` for circuit_gen."
     p = Path(start or Path.cwd()).resolve()
     for q in [p, *p.parents]:
@@ -39,7 +40,9 @@ def new_run_id() -> str:
     "A sortable, unique run id: UTC timestamp plus 4 random hex digits."
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
 
-def check_folder_name(kind: str, name: str) -> str:
+def check_folder_name(kind: str, # what the name is for (`experiment`, `run_id`), used in the error message
+                      name: str, # the proposed folder name
+                     ) -> str:
     "`name` if it can be one folder's name (letters, digits, '.', '_', '-'; no leading punctuation), else a ValueError."
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise ValueError(f"{kind} {name!r} is not a valid folder name: use letters, digits, '.', '_' and '-', not starting with a punctuation mark")
@@ -51,7 +54,10 @@ def utc_now() -> str:
 
 # %% ../nbs/00a_runs.ipynb #r0010
 @contextlib.contextmanager
-def file_lock(path, wait: float = 60.0, busy: str | None = None):
+def file_lock(path, # lock file (created with its parent folders if missing); its contents are never read
+              wait: float = 60.0, # seconds to keep retrying before giving up
+              busy: str | None = None, # RuntimeError message when `wait` runs out; None: one naming `path`
+             ):
     "Hold an exclusive `flock` on the file `path` (created if missing); after `wait` seconds raise `busy` as a RuntimeError."
     import fcntl, time
     path = Path(path)
@@ -68,7 +74,9 @@ def file_lock(path, wait: float = 60.0, busy: str | None = None):
         yield
     finally: os.close(fd)
 
-def replace_folder(new, dest) -> Path:
+def replace_folder(new, # a complete folder, ready to take `dest`'s place (same file system)
+                   dest, # the folder to replace; if missing, `new` is simply renamed to it
+                  ) -> Path: # `dest`
     "Make folder `new` take the place of `dest` (old `dest` deleted); on Linux one atomic exchange, so `dest` never goes missing."
     import ctypes, shutil
     new, dest = Path(new), Path(dest)
@@ -87,8 +95,12 @@ def replace_folder(new, dest) -> Path:
 # %% ../nbs/00a_runs.ipynb #r0013
 class Run:
     "One run folder `runs/<experiment>/<run_id>/` with params, metrics, figures and tensors."
-    def __init__(self, experiment: str, run_id: str | None = None, params: Mapping | None = None,
-                 root=None, resume: bool = True):
+    def __init__(self, experiment: str, # experiment name: the first folder level under `root`
+                 run_id: str | None = None, # folder name; None: `new_run_id()`; `$CIRCUIT_GEN_RUN_DIR` overrides it
+                 params: Mapping | None = None, # written to `params.yaml`; reopening the run with other params raises
+                 root=None, # folder holding the experiments; None: `runs_root()`
+                 resume: bool = True, # reopen an existing run with the same params; False: FileExistsError
+                ):
         self.experiment = check_folder_name("experiment", experiment)
         pinned = os.environ.get(RUN_DIR_ENV, "").strip()
         if pinned:  # `circuit-gen run` chose the folder: the notebook's results go exactly there, beside its log and status
@@ -112,14 +124,16 @@ class Run:
             self.figs.mkdir(parents=True, exist_ok=True)
         self.params = params
 
-    def lock(self, wait: float = 60.0):
+    def lock(self, wait: float = 60.0, # seconds to wait for another writer before a RuntimeError
+            ):
         "The run folder's write lock: every read-modify-write of a file in it holds this."
         return file_lock(self.path/WRITE_LOCK, wait, busy=f"run {self.path} has been locked by another writer for {wait:.0f} s")
 
     @property
     def figs(self) -> Path: return self.path/"figs"
 
-    def file(self, name: str) -> Path:
+    def file(self, name: str, # file name (or relative path) inside the run folder; need not exist
+            ) -> Path:
         "Path of a file inside the run folder."
         return self.path/name
 
@@ -129,25 +143,34 @@ class Run:
         f = self.path/"metrics.json"
         return read_json(f) if f.exists() else {}
 
-    def log_metrics(self, **metrics) -> dict:
+    def log_metrics(self, **metrics, # JSON-able values (tensors and numpy numbers converted); same keys overwrite
+                   ) -> dict: # all metrics recorded so far
         "Merge `metrics` into `metrics.json` (atomically, under the run's lock) and return the whole record."
         with self.lock():
             m = {**self.metrics, **_jsonable(metrics)}
             write_json(self.path/"metrics.json", m)
         return m
 
-    def save_fig(self, fig, name: str, dpi: int = 120) -> Path:
+    def save_fig(self, fig, # a matplotlib Figure
+                 name: str, # file name under `figs/`; `.png` added if missing
+                 dpi: int = 120, # resolution in dots per inch
+                ) -> Path: # path of the written PNG
         "Save a matplotlib figure as `figs/<name>.png` atomically."
         p = self.figs/(name if name.endswith(".png") else f"{name}.png")
         with self.lock(), atomic_write(p, "wb") as f: fig.savefig(f, format="png", dpi=dpi, bbox_inches="tight")
         return p
 
-    def save_tensors(self, name: str, tensors, metadata=None) -> Path:
+    def save_tensors(self, name: str, # file name in the run folder; `.safetensors` added if missing
+                     tensors, # dict of name to tensor
+                     metadata=None, # optional dict of str to str stored in the safetensors header
+                    ) -> Path: # path of the written file
         "Save tensors as `<name>.safetensors` in the run folder."
         with self.lock():
             return save_tensors(tensors, self.path/(name if name.endswith(".safetensors") else f"{name}.safetensors"), metadata)
 
-    def load_tensors(self, name: str, device=None):
+    def load_tensors(self, name: str, # file name in the run folder; `.safetensors` added if missing
+                     device=None, # device to load onto; None: `default_device()`
+                    ):
         "Load `<name>.safetensors` from the run folder."
         return load_tensors(self.path/(name if name.endswith(".safetensors") else f"{name}.safetensors"), device=device)
 
@@ -156,7 +179,9 @@ class Run:
 # %% ../nbs/00a_runs.ipynb #r0015
 STATUS_FILE, LOG_FILE, LOCK_FILE = "status.json", "log.txt", ".lock"
 
-def run_lock(run_dir, wait: float = 10.0):
+def run_lock(run_dir, # the run folder (its `.lock` file is created if missing)
+             wait: float = 10.0, # seconds to wait for the process executing the run before a RuntimeError
+            ):
     "Hold the exclusive lock of a run folder (waits up to `wait` seconds, then raises)."
     run_dir = Path(run_dir)
     return file_lock(run_dir/LOCK_FILE, wait, busy=f"run {run_dir} is being executed by another process; "
@@ -173,7 +198,9 @@ def _lock_held(run_dir) -> bool:
         fcntl.flock(fd, fcntl.LOCK_UN); return False
     finally: os.close(fd)
 
-def run_state(run_dir, locked: bool = False) -> dict:
+def run_state(run_dir, # the run folder
+              locked: bool = False, # the caller holds the run lock, so `running` means a killed run
+             ) -> dict: # `status.json`'s record with `state` corrected for killed runs
     "The status record of a run folder; `state` is missing, running, completed or failed (a killed run reads failed)."
     f = Path(run_dir)/STATUS_FILE
     if not f.exists(): return {"state": "missing"}
@@ -185,11 +212,13 @@ def run_state(run_dir, locked: bool = False) -> dict:
     return st
 
 # %% ../nbs/00a_runs.ipynb #r0018
-def attempt_folder(run_dir: Path) -> Path:
+def attempt_folder(run_dir: Path, # the completed run folder
+                  ) -> Path: # `<parent>/.<run name>.attempt` (not created)
     "The folder beside `run_dir` where a forced attempt runs."
     return run_dir.parent/f".{run_dir.name}.attempt"
 
-def start_attempt(run_dir: Path) -> tuple[Path, int]:
+def start_attempt(run_dir: Path, # the completed run folder to attempt again
+                 ) -> tuple[Path, int]:
     "A fresh folder beside a completed run for a forced attempt, its log carried over; (folder, attempts so far)."
     work = attempt_folder(run_dir)
     prev = run_state(work) if work.exists() else {}
@@ -200,7 +229,9 @@ def start_attempt(run_dir: Path) -> tuple[Path, int]:
     return work, int(prev.get("attempts", 0))
 
 # %% ../nbs/00a_runs.ipynb #r0021
-def flatten_metrics(d: Mapping, prefix: str = "") -> dict:
+def flatten_metrics(d: Mapping, # nested metrics, e.g. a `metrics.json` record
+                    prefix: str = "", # text put before every key (used in the recursion: `outer.`)
+                   ) -> dict: # one-level dict, keys like `a.b.c`
     "Nested `d` as one level: dotted keys, lists and tuples as JSON text."
     out = {}
     for k, v in d.items():
@@ -214,7 +245,13 @@ def flatten_metrics(d: Mapping, prefix: str = "") -> dict:
 VERDICT_LINES = ("collapse", "generalisation", "discovery", "transcoders", "hessian", "dynamics")
 VERDICT_KEYS = ("line", "claim", "statistic", "value", "held", "why")
 
-def make_verdict(line: str, claim: str, statistic: str, value, held, why: str) -> dict:
+def make_verdict(line: str, # research line, one of `VERDICT_LINES`
+                 claim: str, # the hypothesis tested, as a sentence
+                 statistic: str, # how `value` was computed, as a sentence
+                 value, # the statistic's value; None or NaN means it could not be computed
+                 held, # whether the claim held (True/False); None: undecided
+                 why: str, # the decision rule that turned `value` into `held`
+                ) -> dict: # dict with the keys `VERDICT_KEYS`
     "A checked `verdict` record for metrics.json; a NaN or missing `value` makes `held` None."
     import math
     if line not in VERDICT_LINES: raise ValueError(f"verdict line {line!r} is not one of {VERDICT_LINES}")

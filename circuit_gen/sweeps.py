@@ -23,7 +23,10 @@ __all__ = ['SWEEP_FILE', 'TABLE_FILE', 'SCRIPT_FILE', 'SUBMISSIONS_FILE', 'SLURM
            'sweep_status', 'submit_sweep', 'collect_sweep', 'run_row', 'read_sweep_file', 'sweep_spec']
 
 # %% ../nbs/18b_sweeps.ipynb #c0017
-def expand_grid(grid: Mapping[str, Sequence], seeds: int | None = None, seed_name: str = "seed") -> list[dict]:
+def expand_grid(grid: Mapping[str, Sequence], # name -> non-empty list of values
+                seeds: int | None = None, # add `seed_name` 0..seeds-1 as the fastest axis; None or 0: no seeds
+                seed_name: str = "seed", # the parameter the seeds go to; must not be a `grid` name too
+               ) -> list[dict]: # one dict per combination
     "Every combination of the `grid` values (last name fastest), times seeds 0..seeds-1."
     grid = {k: list(v) for k, v in grid.items()}
     for k, v in grid.items():
@@ -33,7 +36,9 @@ def expand_grid(grid: Mapping[str, Sequence], seeds: int | None = None, seed_nam
         grid[seed_name] = list(range(int(seeds)))
     return [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())]
 
-def parse_grid(specs: Sequence[str], declared: Mapping[str, dict] | None = None) -> dict[str, list]:
+def parse_grid(specs: Sequence[str], # `--grid` texts: `lr=1e-3,1e-2` or `widths=[[64], [128]]`
+               declared: Mapping[str, dict] | None = None, # `notebook_parameters`, to type values; None: YAML
+              ) -> dict[str, list]: # name -> values
     "Parse `name=v1,v2,...` (or `name=[yaml list]`) specs, typing values as the notebook declares."
     grid = {}
     for s in specs:
@@ -55,7 +60,8 @@ SWEEP_FILE, TABLE_FILE, SCRIPT_FILE, SUBMISSIONS_FILE = "sweep.yaml", "table.jso
 SLURM_DEFAULTS = dict(gpus=1, time="04:00:00", mem="32G", cpus=4, partition="", max_parallel=0)
 _SLURM_CHECKS = dict(time=r"^(\d+-)?\d{1,3}(:\d{2}){0,2}$", mem=r"^\d+[KMGT]?$", partition=r"^[\w.,-]*$")
 
-def sweeps_root(root=None) -> Path:
+def sweeps_root(root=None, # the runs root; None: `runs_root()`
+               ) -> Path:
     "Where sweep folders go: `<runs root>/sweeps`."
     return Path(root or runs_root())/"sweeps"
 
@@ -76,22 +82,34 @@ def _python_env(python=None) -> dict:
     return {"python": str(python or sys.executable), "venv": "" if python else venv}
 
 # %% ../nbs/18b_sweeps.ipynb #c0023
-def render_sbatch(template: str, values: Mapping[str, str]) -> str:
+def render_sbatch(template: str, # sbatch text with `{{name}}` slots
+                  values: Mapping[str, str], # slot -> text; a slot without a value is a KeyError
+                 ) -> str:
     "Fill the `{{name}}` slots of an sbatch template; every slot must be given."
     missing = sorted(set(re.findall(r"\{\{(\w+)\}\}", template)) - set(values))
     if missing: raise KeyError(f"sbatch template slots without a value: {missing}")
     return re.sub(r"\{\{(\w+)\}\}", lambda m: str(values[m.group(1)]), template)
 
-def find_template(template=None, notebook=None) -> Path:
+def find_template(template=None, # a template path, returned as is; None: search the project
+                  notebook=None, # also search this notebook's project; None: only the current folder's
+                 ) -> Path:
     "The sbatch template: `template`, else `slurm/sweep.sbatch` of the project (cwd's or the notebook's)."
     if template: return Path(template)
     for root in (project_root(), project_root(Path(notebook).resolve().parent) if notebook else None):
         if root and (root/"slurm"/"sweep.sbatch").exists(): return root/"slurm"/"sweep.sbatch"
     raise FileNotFoundError("no slurm/sweep.sbatch found in this project: run from the circuit_gen checkout or pass --template")
 
-def create_sweep(notebook, grid: Mapping[str, Sequence] | None = None, params: Mapping | None = None, seeds: int | None = None,
-                 name: str | None = None, slurm: Mapping | None = None, root=None, template=None, python=None,
-                 setup: Sequence[str] = ()) -> Path:
+def create_sweep(notebook, # the notebook to sweep
+                 grid: Mapping[str, Sequence] | None = None, # name -> values, a row per combination; None: one row
+                 params: Mapping | None = None, # parameters of every row; `grid` values override them
+                 seeds: int | None = None, # add `seed` 0..seeds-1 as the fastest axis; None: none
+                 name: str | None = None, # the sweep folder's name; None: `<experiment>-<hash of the table>`
+                 slurm: Mapping | None = None, # SLURM options over `SLURM_DEFAULTS` (gpus, time, mem, ...)
+                 root=None, # the runs root, for run folders and `sweeps/`; None: `runs_root()`
+                 template=None, # sbatch template; None: `find_template`
+                 python=None, # interpreter the jobs use; None: this one, in its virtual environment
+                 setup: Sequence[str] = (), # shell lines a job runs first (e.g. `module load cuda`)
+                ) -> Path: # the sweep folder
     "Write a sweep folder (sweep.yaml, table.json/csv, job.sbatch) and return its path."
     notebook = Path(notebook).resolve()
     declared = notebook_parameters(notebook)
@@ -147,7 +165,8 @@ def create_sweep(notebook, grid: Mapping[str, Sequence] | None = None, params: M
     return sdir
 
 # %% ../nbs/18b_sweeps.ipynb #b0041
-def sweep_folder(sweep) -> Path:
+def sweep_folder(sweep, # a sweep folder, its table.json, or a sweep name under `sweeps_root()`
+                ) -> Path:
     "The sweep folder as an absolute path: sbatch and the jobs run in other folders than this process."
     p = Path(sweep).expanduser().resolve()
     if (p/TABLE_FILE).exists(): return p
@@ -163,7 +182,8 @@ def _queue() -> dict[str, str]:
     except (OSError, subprocess.TimeoutExpired): return {}
     return dict(l.split("|", 1) for l in out.stdout.split() if "|" in l) if out.returncode == 0 else {}
 
-def sweep_status(sweep) -> list[dict]:
+def sweep_status(sweep, # a sweep folder, its table.json, or a sweep name
+                ) -> list[dict]:
     "One record per row: row, run_id, state (completed/running/pending/failed/todo), run_dir and error."
     sdir = sweep_folder(sweep)
     table = read_json(sdir/TABLE_FILE)
@@ -187,7 +207,9 @@ def _array_spec(rows: Sequence[int]) -> str:
         g = [v for _, v in g]; parts.append(f"{g[0]}-{g[-1]}" if len(g) > 1 else f"{g[0]}")
     return ",".join(parts)
 
-def submit_sweep(sweep, dry_run: bool = False) -> str | None:
+def submit_sweep(sweep, # a sweep folder, its table.json, or a sweep name
+                 dry_run: bool = False, # return the sbatch command line instead of running it
+                ) -> str | None: # the job id, the command (`dry_run`), or None
     "sbatch the rows of a sweep that are not completed, running or queued; return the job id (None if nothing to do)."
     sdir = sweep_folder(sweep)
     meta = read_yaml(sdir/SWEEP_FILE)
@@ -205,7 +227,9 @@ def submit_sweep(sweep, dry_run: bool = False) -> str | None:
     return job_id
 
 # %% ../nbs/18b_sweeps.ipynb #b0042
-def collect_sweep(sweep, dest=None) -> Path:
+def collect_sweep(sweep, # a sweep folder, its table.json, or a sweep name
+                  dest=None, # the CSV to write; None: `<sweep>/summary.csv`
+                 ) -> Path: # the CSV's path
     "Write one CSV of every row's state, parameters and metrics (default `<sweep>/summary.csv`)."
     sdir = sweep_folder(sweep)
     table = {r["row"]: r for r in read_json(sdir/TABLE_FILE)}
@@ -226,7 +250,12 @@ def collect_sweep(sweep, dest=None) -> Path:
     return dest
 
 # %% ../nbs/18b_sweeps.ipynb #c0030
-def run_row(table, row: int, force: bool = False, html: bool = False, quiet: bool = False) -> dict:
+def run_row(table, # a sweep folder, its table.json, or a sweep name
+            row: int, # the row number (0-based), e.g. `$SLURM_ARRAY_TASK_ID`
+            force: bool = False, # rerun a row that completed
+            html: bool = False, # also render the executed notebook to HTML
+            quiet: bool = False, # don't print that the row already completed
+           ) -> dict: # the run's status record
     "Run row `row` of a sweep table (what one SLURM array task does)."
     sdir = sweep_folder(table)
     rows = read_json(sdir/TABLE_FILE)
@@ -242,7 +271,8 @@ SWEEP_KEYS = {"notebook": (str, "a notebook path (globs allowed)"), "name": (str
               "seeds": (int, "a number of seeds"), "slurm": (Mapping, "a mapping of SLURM options"),
               "setup": (list, "a list of shell lines")}
 
-def read_sweep_file(path) -> tuple[dict, Any]:
+def read_sweep_file(path, # the sweep's YAML file
+                   ) -> tuple[dict, Any]: # at(key) gives 'file, line N, key K' for error messages
     "A sweep file, its shape checked (a `ConfigError` naming file, line and key); (spec, key -> 'file, line N')."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"no sweep file {path}")
@@ -288,9 +318,16 @@ def _experiment_spec(experiment) -> tuple[dict, Path]:
     if "gpu" in cfg: spec["preset"] = "gpu"
     return spec, base
 
-def sweep_spec(source, pairs: Sequence | None = None, files: Sequence | None = None, grid: Sequence[str] | None = None,
-               preset: str | None = None, seeds: int | None = None, name: str | None = None, setup: Sequence[str] | None = None,
-               slurm: Mapping | None = None) -> dict:
+def sweep_spec(source, # a sweep YAML file, an experiment name or file, or a notebook
+               pairs: Sequence | None = None, # `-p NAME VALUE` pairs, over everything else; None: none
+               files: Sequence | None = None, # `-f` YAML parameter files, over the preset and file; None: none
+               grid: Sequence[str] | None = None, # `--grid name=v1,v2` specs, over the file's or preset's grid
+               preset: str | None = None, # preset to start from (e.g. `gpu`); None: the sweep file's, if any
+               seeds: int | None = None, # seeds per grid point; None: the sweep file's
+               name: str | None = None, # the sweep's name; None: the sweep file's, or the experiment's with `_` -> `-`
+               setup: Sequence[str] | None = None, # shell lines a job runs first; None or empty: the file's
+               slurm: Mapping | None = None, # SLURM options over the file's; None values ignored
+              ) -> dict: # keyword arguments of `create_sweep`
     "`create_sweep`'s arguments from a sweep file (or a notebook), a preset and command-line values, every value checked."
     spec, base, at = {}, Path.cwd(), None
     if _is_experiment(source): spec, base = _experiment_spec(source)

@@ -23,12 +23,15 @@ TOUR_PATTERN = re.compile(r"^[23]\d_.*\.ipynb$")
 DURATIONS_FILE = "durations.json"  # in runs/tour/: each notebook's seconds in the latest tour that completed it
 DEFAULT_SECONDS = 60.0             # the guess for a notebook no tour has timed yet
 
-def tour_notebooks(folder=None, only: str | None = None) -> list[Path]:
+def tour_notebooks(folder=None, # where to look, recursively; None: the project's nbs/
+                   only: str | None = None, # a regular expression searched in file names; None or "": all
+                  ) -> list[Path]:
     "The experiment notebooks of the tour: `nbs/2*.ipynb` and `nbs/3*.ipynb` (optionally those matching `only`)."
     nbs = [p for p in notebook_files(folder) if TOUR_PATTERN.match(p.name)]
     return [p for p in nbs if not only or re.search(only, p.name)]
 
-def tour_preset(notebook) -> str | None:
+def tour_preset(notebook, # the notebook's path
+               ) -> str | None:
     "`tour` when the notebook's experiment file has a `tour` preset (the settings the tour runs), else None (its defaults)."
     try: experiment = find_experiment(notebook)
     except (KeyError, FileNotFoundError): return None
@@ -55,13 +58,16 @@ def _run_child(nb: Path, run_dir: Path, timeout: float | None, params: Mapping, 
     st["wall_seconds"] = round(time.monotonic() - t0, 1)
     return st
 
-def read_durations(tours_dir) -> dict:
+def read_durations(tours_dir, # the folder holding durations.json (`runs/tour`)
+                  ) -> dict:
     "Seconds per notebook from earlier tours (`runs/tour/durations.json`); {} when none was recorded."
     f = Path(tours_dir)/DURATIONS_FILE
     try: return {k: float(v) for k, v in read_json(f).items()} if f.exists() else {}
     except Exception: return {}  # a broken record costs only the ETA's accuracy
 
-def current_cell(run_dir, stem: str) -> tuple[int, int] | None:
+def current_cell(run_dir, # the notebook's run folder
+                 stem: str, # the notebook's file stem (papermill writes `.{stem}.partial.ipynb`)
+                ) -> tuple[int, int] | None:
     "(number, count) of the code cell papermill is executing in `run_dir`, read from its partial notebook; None if unknown."
     f = Path(run_dir)/f".{stem}.partial.ipynb"
     try: cells = [c for c in json.loads(f.read_text())["cells"] if c.get("cell_type") == "code"]
@@ -69,7 +75,10 @@ def current_cell(run_dir, stem: str) -> tuple[int, int] | None:
     at = [i for i, c in enumerate(cells) if c.get("metadata", {}).get("papermill", {}).get("status") == "running"]
     return (at[0] + 1, len(cells)) if at else None
 
-def eta_seconds(running_left: list[float], pending: list[float], jobs: int) -> float:
+def eta_seconds(running_left: list[float], # expected seconds left of each running notebook (negative, late: 0)
+                pending: list[float], # expected seconds of each notebook not started, in start order
+                jobs: int, # notebooks run at once
+               ) -> float:
     "Seconds until the last notebook ends: `pending` durations handed in order to whichever of `jobs` slots frees first."
     slots = sorted([max(0.0, s) for s in running_left] + [0.0] * max(0, jobs - len(running_left)))
     for d in pending:
@@ -79,7 +88,14 @@ def eta_seconds(running_left: list[float], pending: list[float], jobs: int) -> f
 
 def _clock(s: float) -> str: return f"{int(s) // 60}:{int(s) % 60:02d}"
 
-def progress_line(done: int, total: int, elapsed: float, eta: float, running: Mapping, width: int = 20, late: bool = False) -> str:
+def progress_line(done: int, # notebooks finished
+                  total: int, # notebooks in the tour
+                  elapsed: float, # seconds since the tour started
+                  eta: float, # seconds left (`eta_seconds`)
+                  running: Mapping, # stem -> (seconds running, cell): `(number, count)`, a word, or None ("starting")
+                  width: int = 20, # characters of the bar
+                  late: bool = False, # put `+` after the ETA
+                 ) -> str:
     "One line of tour progress: a bar over notebooks, elapsed time, ETA (`late`: a notebook runs past its estimate), each running notebook's cell and time."
     fill = int(width * done / max(1, total))
     where = lambda c: f"cell {c[0]}/{c[1]}" if isinstance(c, tuple) else (c or "starting")
@@ -87,8 +103,16 @@ def progress_line(done: int, total: int, elapsed: float, eta: float, running: Ma
     # starts with a word: lines that start with "[" are the one-per-notebook results, which scripts parse
     return f"notebooks {done}/{total} [{'#' * fill}{'.' * (width - fill)}] {_clock(elapsed)} elapsed, ETA {_clock(eta)}{'+' if late else ''}" + (f" | {now}" if now else "")
 
-def run_tour(folder=None, out=None, tour_id: str | None = None, jobs: int = 2, timeout: float | None = 600,
-             only: str | None = None, device: str = "", report: bool = True, every: float | None = None) -> Path:
+def run_tour(folder=None, # the notebooks' folder; None: the project's nbs/
+             out=None, # the runs root; None: `runs_root()`
+             tour_id: str | None = None, # the tour folder's name; None: `new_run_id()`
+             jobs: int = 2, # notebooks run at once; they share the CPU threads
+             timeout: float | None = 600, # seconds per notebook before its processes are killed; None: no limit
+             only: str | None = None, # a regular expression on file names; None: every tour notebook
+             device: str = "", # `-p device` for notebooks declaring it; "": their default
+             report: bool = True, # write report.html at the end
+             every: float | None = None, # seconds between progress lines; None: 1 on a terminal, 30 in a log
+            ) -> Path: # `<out>/tour/<tour_id>`
     "Run the experiment notebooks at their tour settings into `runs/tour/<tour_id>/`; return the tour folder."
     from concurrent.futures import ThreadPoolExecutor, wait, FIRST_COMPLETED
     nbs = tour_notebooks(folder, only)
@@ -168,7 +192,8 @@ def _scalars(metrics: Mapping, limit: int = 12) -> list[tuple[str, str]]:
         out.append((k, f"{v:.4g}" if isinstance(v, float) else str(v)))
     return out[:limit]
 
-def notebook_title(notebook) -> tuple[str, str]:
+def notebook_title(notebook, # the .ipynb's path; unreadable: ('', '')
+                  ) -> tuple[str, str]:
     "The `# Title` and `> description` of a notebook's first titled markdown cell ('' where absent)."
     import nbformat
     try: nb = nbformat.read(str(notebook), as_version=4)
@@ -178,7 +203,9 @@ def notebook_title(notebook) -> tuple[str, str]:
     desc = next((l[1:].strip() for l in md.splitlines() if l.startswith(">")), "")
     return title, desc
 
-def verdict_row(state: Mapping, metrics: Mapping) -> dict:
+def verdict_row(state: Mapping, # the run's status (`run_state`)
+                metrics: Mapping, # the run's metrics.json, with its `verdict`
+               ) -> dict:
     "What the report's headline table says of one run: line, claim, answer (yes/no/undecided), statistic and number, `bad`, reason."
     v = metrics.get("verdict")
     if state.get("state") != "completed":
@@ -193,7 +220,9 @@ def verdict_row(state: Mapping, metrics: Mapping) -> dict:
     answer = {True: "yes", False: "no", None: "undecided"}[v["held"]]
     return dict(line=v["line"], claim=v["claim"], answer=answer, statistic=v["statistic"], number=number, bad=v["value"] is None, reason=v["why"])
 
-def write_tour_report(tour_dir, max_figs: int = 6) -> Path:
+def write_tour_report(tour_dir, # the tour folder, `runs/tour/<tour_id>`
+                      max_figs: int = 6, # figures shown per notebook; the rest are counted
+                     ) -> Path: # the report.html path
     "Write `report.html` in a tour folder: the verdict table, then state, links, metrics and figures of every notebook run."
     tdir = Path(tour_dir)
     info = read_json(tdir/"tour.json") if (tdir/"tour.json").exists() else {"notebooks": {}}

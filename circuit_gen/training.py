@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
@@ -15,7 +16,8 @@ from tqdm.auto import tqdm
 from .core import check_resume_config, load_state, save_state
 
 # %% auto #0
-__all__ = ['checkpoint_path', 'checkpoint_step', 'list_checkpoints', 'latest_checkpoint', 'load_checkpoint', 'TrainingLoop']
+__all__ = ['checkpoint_path', 'checkpoint_step', 'list_checkpoints', 'latest_checkpoint', 'load_checkpoint', 'TrainingLoop',
+           'checkpoint_steps']
 
 # %% ../nbs/00b_training.ipynb #tr006
 _CHECKPOINT_RE = re.compile(r"^(?:step_?|ckpt_)(\d+)\.safetensors$")
@@ -28,18 +30,21 @@ def checkpoint_path(folder, # the run's checkpoint folder
     if int(step) < 0: raise ValueError(f"step={step} must be >= 0")
     return Path(folder)/f"step_{int(step):07d}.safetensors"
 
-def checkpoint_step(path) -> int | None:
+def checkpoint_step(path, # checkpoint file or folder; only its name is read
+                   ) -> int | None: # the step, or None if the name holds none
     "The step at the end of a checkpoint's name (`step_0000100.safetensors`, `run-step100/`, `ckpt_0000100.safetensors`), or None."
     m = _STEP_RE.search(Path(path).name)
     return int(m.group(1)) if m else None
 
-def list_checkpoints(folder) -> list[tuple[int, Path]]:
+def list_checkpoints(folder, # checkpoint folder; a missing folder gives []
+                    ) -> list[tuple[int, Path]]:
     "(step, path) of every checkpoint file in `folder`, by step; earlier names (`step000100`, `ckpt_0000100`) are read too."
     d = Path(folder)
     if not d.is_dir(): return []
     return sorted((checkpoint_step(p), p) for p in d.iterdir() if _CHECKPOINT_RE.match(p.name))
 
-def latest_checkpoint(folder) -> Path | None:
+def latest_checkpoint(folder, # checkpoint folder, as for `list_checkpoints`
+                     ) -> Path | None: # the highest-step checkpoint, or None
     "The newest checkpoint in `folder`, or None."
     found = list_checkpoints(folder)
     return found[-1][1] if found else None
@@ -109,7 +114,8 @@ class TrainingLoop:
         self.step, self.resumed_from, self._stop, self._save_on_stop = 0, None, False, False
         if resume: self.resume()
 
-    def due(self, step: int) -> bool:
+    def due(self, step: int, # steps done so far (0 before the first)
+           ) -> bool:
         "Whether a checkpoint is written after `step` steps."
         if self.checkpoint_dir is None: return False
         every = self.checkpoint_every and (step % self.checkpoint_every == 0 or step == self.steps)
@@ -144,7 +150,8 @@ class TrainingLoop:
         self.step, self.resumed_from = int(saved["step"]), last
         return last
 
-    def stop(self, save: bool = False):
+    def stop(self, save: bool = False, # also write a checkpoint of the current step (needs `checkpoint_dir`)
+            ):
         "End the loop after the current step (writing a checkpoint if `save`)."
         self._stop, self._save_on_stop = True, save
 
@@ -161,6 +168,19 @@ class TrainingLoop:
         finally:
             bar.close()
 
-    def show(self, **figures):
+    def show(self, **figures, # name=value pairs shown after the bar, e.g. `loss=0.12`
+            ):
         "Show `figures` (say, the loss) beside the progress bar."
         if getattr(self, "_bar", None) is not None: self._bar.set_postfix(**figures, refresh=False)
+
+# %% ../nbs/00b_training.ipynb #tr016
+def checkpoint_steps(total_steps: int, # last step
+                     n: int, # steps wanted (>= 2); duplicates after rounding are dropped
+                     spacing: str = "log", # "log" (0, then geometric) or "linear"
+                    ) -> list[int]:
+    "`n` distinct checkpoint steps from 0 to `total_steps`, log- or linearly spaced."
+    if n < 2: raise ValueError(f"n={n}: need at least 2 checkpoints (start and end)")
+    if spacing == "linear": s = np.linspace(0, total_steps, n)
+    elif spacing == "log": s = np.concatenate([[0], np.geomspace(1, total_steps, n - 1)])
+    else: raise ValueError(f"spacing={spacing!r}: use 'log' or 'linear'")
+    return sorted(set(int(round(v)) for v in s))

@@ -112,7 +112,7 @@ class CheckpointSeries:
     def from_pythia(cls, name: str = "pythia-160m", # a Pythia model name
                     steps: Iterable[int] | None = None, # steps from `PYTHIA_STEPS`; None: all 154
                     device=None, # defaults to `core.default_device()`
-                    **kwargs,
+                    **kwargs, # passed to `load_model` for every checkpoint (`dtype`, hook switches)
                    ) -> "CheckpointSeries":
         "Pythia training checkpoints (HF revisions step{N}) through TransformerLens."
         steps = list(PYTHIA_STEPS if steps is None else steps)
@@ -264,7 +264,7 @@ def ioi_metrics(model: HookedTransformer, # a model with a tokenizer
 
 def task_metrics(model: HookedTransformer, # the model to test
                  task: str, # "induction" or "ioi"
-                 **kwargs,
+                 **kwargs, # to `induction_metrics` (`seq_len`...) or `ioi_metrics` (`prompts`, `n`...)
                 ) -> dict[str, float]:
     "Task performance of `model`: `induction` or `ioi` (see above)."
     if task not in TASKS: raise ValueError(f"unknown task {task!r}: choose one of {TASKS}")
@@ -276,11 +276,11 @@ def task_prompts(model: HookedTransformer, # the model (its tokenizer)
                  task: str, # "induction" or "ioi"
                  n: int = 16, # prompts
                  seed: int = 0, # seed of the prompts
-                 **kwargs,
+                 **kwargs, # to `make_induction_prompts` (`seq_len`...) or `make_ioi_prompts` (`family`...)
                 ):
     "Clean/corrupted prompts with answers for circuit discovery: EAP's induction prompts or IOI prompts."
     if task == "induction":
-        from circuit_gen.edge_attribution import make_induction_prompts
+        from circuit_gen.induction import make_induction_prompts
         return make_induction_prompts(model, n, seed=seed, **kwargs)
     if task == "ioi":
         if model.tokenizer is None: raise ValueError("the IOI task needs a tokenizer that spells names; this model has none")
@@ -293,7 +293,7 @@ def circuit_edges(model: HookedTransformer, # the model (edge hooks are turned o
                   method: str = "EAP-IG-inputs", # attribution method of `edge_attribution.attribute_prompts`
                   top_n: int = 20, # edges in the circuit
                   absolute: bool = True, # rank by |score|
-                  **kwargs,
+                  **kwargs, # passed to `attribute_prompts` (`ig_steps`, `metric`, `device`...)
                  ) -> dict[str, Tensor]:
     "Attribute every edge, keep the top `top_n`: {'scores': all edge scores, 'in_circuit': bool mask} in edge-name order."
     from circuit_gen.circuit_graph import select_top_n

@@ -32,7 +32,8 @@ def vendored_d3(folder=None, # the vendor folder (default: `VENDOR_DIR`, the pac
     return js.decode("utf-8"), (folder / "d3.LICENSE").read_text()
 
 # %% ../nbs/00c_web_pages.ipynb #wp0010
-def script_json(obj) -> str:
+def script_json(obj, # JSON-able data (dicts, lists, str, finite numbers, None)
+               ) -> str: # JSON text with every `<` escaped as `\u003c`
     "`obj` as JSON that is safe inside a `<script>` element; NaN and infinity are refused (write None)."
     try: text = json.dumps(obj, ensure_ascii=False, allow_nan=False)
     except ValueError as e: raise ValueError(f"page data holds NaN or infinity ({e}): write None for a missing number") from e
@@ -70,9 +71,9 @@ def write_page(page: str, # the HTML, e.g. from `page_html`
 @dataclass
 class ViewerServer:
     "A running localhost server for viewer pages: `url`, `stop()`, and `wait()` to block until Ctrl-C."
-    url: str
-    httpd: http.server.ThreadingHTTPServer
-    thread: threading.Thread
+    url: str  # address of the page (or folder) on 127.0.0.1
+    httpd: http.server.ThreadingHTTPServer  # the HTTP server, serving the page's folder
+    thread: threading.Thread  # the daemon thread running `httpd.serve_forever`
     def stop(self):
         self.httpd.shutdown()
         self.httpd.server_close()
@@ -102,8 +103,8 @@ def serve(path, # an HTML page (its folder is served) or a folder
 @dataclass
 class ViewerPage:
     "What a viewer's `view` made: the page, and the server when it serves one."
-    path: Path
-    server: ViewerServer | None = None
+    path: Path  # the written HTML file
+    server: ViewerServer | None = None  # the server when `serve=True`; None: open the file directly
 
 def open_page(path, # a written page
               serve: bool = False, # also serve it on 127.0.0.1 (returns at once; `page.server.wait()` blocks)

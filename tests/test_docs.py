@@ -24,12 +24,16 @@ website:
       - section: Library
         contents:
           - 00_mini.ipynb
+      - section: Experiments
+        contents:
+          - lines/22_exp.ipynb
 """
 
 MODULE_CELLS = [
     ("markdown", "# mini\n\n> A tiny module.\n\nThe energy is $E = mc^2$, and in display:\n\n$$\\sum_i x_i^2$$"),
     ("code", "#| export\ndef scale(x:float, # the value to scale\n          k:float=2.0, # the factor\n"
-             "         )->float: # the scaled value\n    \"Multiply `x` by `k`.\"\n    return x * k"),
+             "          offset:float|None=None, # added if given (|offset| unbounded)\n"
+             "         )->float: # the scaled value\n    \"Multiply `x` by `k`.\"\n    return x * k + (offset or 0)"),
     ("code", "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(3, 2))\nax.plot([1, 3, 2])\n"
              "plt.close(fig)   # closed, as the experiment notebooks do after saving: the page still shows it"),
     ("code", "#| slow\nraise RuntimeError('a slow cell must not run in the docs build')"),
@@ -58,6 +62,15 @@ def built(tmp_path_factory):
     (nbs/"styles.css").write_text((ROOT/"nbs"/"styles.css").read_text())
     _write_nb(nbs/"index.ipynb", [("markdown", "# minidocs\n\n> The home page.")])
     _write_nb(nbs/"00_mini.ipynb", MODULE_CELLS)
+    # an experiment in a subfolder, as nbs/collapse/22_p1_entropy_grokking.ipynb: links and figures relative to its folder
+    (nbs/"lines"/"images").mkdir(parents=True)
+    (nbs/"lines"/"images"/"fig.png").write_bytes((ROOT/"nbs"/"images"/"graph_viewer.png").read_bytes())
+    _write_nb(nbs/"lines"/"22_exp.ipynb", [
+        ("markdown", "# An experiment\n\n> In a folder.\n\nUses [scale](../00_mini.ipynb#scale); "
+                     "$$\\int_0^1 x\\,dx$$\n\n![a figure](images/fig.png)"),
+        ("code", "from pathlib import Path\nPath.cwd().name")])
+    for skipped in ("_proc", ".ipynb_checkpoints", "images"):   # never pages
+        (nbs/skipped).mkdir(exist_ok=True); _write_nb(nbs/skipped/"not_a_page.ipynb", [("markdown", "# no")])
     args = ["--nbs", str(nbs), "--out", str(tmp/"site"), "--cache", str(tmp/"cache"), "--lib", str(lib), "--workers", "2"]
     return tmp, args
 
@@ -85,6 +98,7 @@ def test_first_build_renders_math_figures_tables_and_search(built, capsys):
     table = re.search(r"<table>.*?</table>", page, re.S)
     assert table and "the value to scale" in table.group(0) and "the factor" in table.group(0), page[:2000]
     assert "the scaled value" in table.group(0)
+    assert "added if given" in table.group(0) and "float | None" in table.group(0)   # a `|` in a cell keeps the table
     # flagged cell shown, not run; hidden cell not shown; the cell after it ran (6.0)
     assert "Not run in this build" in page and "cg-err" not in page and "Traceback" not in page
     assert "hidden_value = 41" not in page and "6.0" in page
@@ -93,7 +107,20 @@ def test_first_build_renders_math_figures_tables_and_search(built, capsys):
     assert "scale" in index and "minidocs" in index
     # navigation from the _quarto.yml sidebar
     home = (tmp/"site"/"index.html").read_text()
-    assert "Library" in home and "00_mini.html" in home
+    assert "Library" in home and "00_mini.html" in home and "lines/22_exp.html" in home
+    assert not list((tmp/"site").rglob("not_a_page.html"))
+
+
+def test_pages_in_subfolders_keep_their_folder(built):
+    "A notebook in nbs/lines/ is the page lines/22_exp.html: it runs in its folder, its links and figures resolve from there."
+    tmp, args = built
+    if not (tmp/"site"/"lines"/"22_exp.html").exists(): assert build_docs.main(args) == 0   # run on its own
+    page = (tmp/"site"/"lines"/"22_exp.html").read_text()
+    srcs = re.findall(r'<script[^>]+src="([^"]+)"', page)
+    assert any(s.startswith("../assets/mathjax/MathJax.js") for s in srcs), srcs
+    assert "\\int_0^1" in page and 'href="../00_mini.html#scale"' in page
+    assert 'src="images/fig.png"' in page and (tmp/"site"/"lines"/"images"/"fig.png").exists()
+    assert "&#39;lines&#39;" in page or "'lines'" in page   # Path.cwd().name: executed in nbs/lines/
 
 
 def test_second_build_reuses_the_cache(built, capsys):

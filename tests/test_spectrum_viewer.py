@@ -21,8 +21,9 @@ def runs(tmp_path_factory):
     torch = pytest.importorskip("torch")
     import torch.nn.functional as F
     from circuit_gen.runs import Run
-    from circuit_gen.hessian import (HessianOperator, LeNetTiny, checkpoint_spectrum, checkpoint_steps, load_digits_28,
-                                     spectra_over_checkpoints, train_classifier)
+    from circuit_gen.hessian import HessianOperator, checkpoint_spectrum, spectra_over_checkpoints
+    from circuit_gen.digits import LeNetTiny, load_digits_28, train_classifier
+    from circuit_gen.training import checkpoint_steps
     from circuit_gen.spectrum_viewer import spectrum_viewer_data, spectrum_viewer_html
     from circuit_gen.web_pages import write_page
     root = tmp_path_factory.mktemp("spectra")

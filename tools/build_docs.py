@@ -47,7 +47,7 @@ CACHE = ROOT/".cache"/"docs"
 VENDOR = ROOT/"tools"/"vendor"   # iframe-worker: Material's search shim for file://, vendored from its npm package
 SKIP_FLAGS = {"slow", "cuda", "hub"}
 DIRECTIVE = re.compile(r"^\s*#\s*\|\s*(.*)$")
-EXEC_VERSION = "4"   # bump when the way notebooks are executed changes: invalidates the cache
+EXEC_VERSION = "5"   # bump when the way notebooks are executed changes: invalidates the cache
 SHOWDOC_TAG = "docs-show-doc"   # metadata key of the show_doc cells this tool adds
 MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"
 
@@ -81,8 +81,11 @@ def doc_names(src: str) -> list[str]:
     "Names nbdev's `add_show_docs` documents for an export cell: public defs and classes, `@patch` methods as `Cls.meth`."
     try: tree = ast.parse(strip_directives(src))
     except SyntaxError: return []
-    from nbdev.showdoc import showdoc_nm
-    return [showdoc_nm(n) for n in tree.body
+    def name(n):   # nbdev's showdoc_nm, imported only for `@patch` (importing nbdev costs seconds, once per build)
+        if not any("patch" in ast.unparse(d) for d in getattr(n, "decorator_list", [])): return n.name
+        from nbdev.showdoc import showdoc_nm
+        return showdoc_nm(n)
+    return [name(n) for n in tree.body
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
             and (not n.name.startswith("_") or n.name.startswith("__"))]
 
@@ -163,10 +166,15 @@ def _page_outputs(outputs):
         res.append(o)
     return res
 
+def _md_cell(src: str) -> nbformat.NotebookNode:
+    "A markdown cell, without nbformat's per-cell schema validation and its random id (`for_docs` numbers the cells)."
+    return nbformat.from_dict({"cell_type": "markdown", "metadata": {}, "source": src})
+
 def for_docs(nb) -> nbformat.NotebookNode:
     "The page: hidden cells dropped, directives stripped, export cells as show_doc tables then their folded source."
     cells, src_cells = [], list(nb.cells)
     for i, c in enumerate(src_cells):
+        if c.cell_type == "markdown": c = nbformat.from_dict({**c, "source": ipynb_links(c.source)})
         if c.cell_type != "code": cells.append(c); continue
         d = directives(c.source)
         if "hide" in d or "default_exp" in d or "nbdev_export(" in c.source: continue
@@ -177,25 +185,28 @@ def for_docs(nb) -> nbformat.NotebookNode:
             for x in src_cells[i+1:]:   # the show_doc cells added right after this export cell
                 if not x.metadata.get(SHOWDOC_TAG): break
                 md = _markdown_output(x)
-                if md: docs.append(nbformat.v4.new_markdown_cell(
+                if md: docs.append(_md_cell(
                     f"<div class='showdoc' markdown>\n\n{showdoc_markdown(md)}\n\n</div>"))
             if not docs and doc_names(c.source):
                 doc = api_doc(src)
-                if doc: docs.append(nbformat.v4.new_markdown_cell(doc))
+                if doc: docs.append(_md_cell(doc))
             cells += docs
             if docs or "exports" in d:   # nbdev hides the source of `#| export` cells; keep it one click away
-                cells.append(nbformat.v4.new_markdown_cell(
+                cells.append(_md_cell(
                     "<details class='source'><summary>source</summary>\n\n```python\n" + src + "\n```\n</details>"))
             continue
         flagged = sorted(SKIP_FLAGS & d.keys())
         if flagged:
-            cells.append(nbformat.v4.new_markdown_cell(
+            cells.append(_md_cell(
                 f"<p class='flag'>Not run in this build: needs <b>{', '.join(flagged)}</b>.</p>"))
         outputs = [] if d.get("output", [""])[0].lower() == "false" else _page_outputs(c.get("outputs", []))
-        new = nbformat.v4.new_code_cell(src, outputs=outputs)
+        new = nbformat.from_dict({"cell_type": "code", "metadata": {}, "source": src, "outputs": outputs,
+                                  "execution_count": None})
         if d.get("echo", [""])[0].lower() == "false": new.metadata["tags"] = ["hide-input"]
         cells.append(new)
-    return nbformat.v4.new_notebook(cells=cells, metadata=nb.metadata)
+    for i, c in enumerate(cells):   # stable ids: the same notebook gives the same page file, which MkDocs' cache then reuses
+        c["id"] = f"docs-{i}"
+    return nbformat.from_dict({"nbformat": 4, "nbformat_minor": 5, "metadata": nb.metadata, "cells": cells})
 
 # ---------------------------------------------------------------- execution, one process per notebook, cached
 
@@ -220,8 +231,10 @@ _docs_plt.close = _docs_close_and_show
 
 # nbdev's show_doc (fastcore >= 1.8) writes docments as comments in the signature; add fastcore's
 # DocmentTbl below it, so every documented parameter gets a row (Type, Default, Details) as nbdev sites had
-import re as _docs_re, nbdev.showdoc as _docs_sd
+import re as _docs_re, nbdev.showdoc as _docs_sd, fastcore.docments as _docs_dm
 from fastcore.docments import DocmentTbl as _DocsTbl
+# a `|` in a cell (`int | None`, `|score|`) would end the cell and break the whole table: escape it
+_docs_dm._list2row = lambda l: "| " + " | ".join(_docs_dm._maybe_nm(o).replace("|", "\\|") for o in l) + " |"
 class _DocsRenderer(_docs_sd.BasicMarkdownRenderer):
     def _repr_markdown_(self):
         md = super()._repr_markdown_()
@@ -241,10 +254,15 @@ def library_hash(lib: Path = LIB) -> str:
         h.update(str(p.relative_to(lib)).encode()); h.update(p.read_bytes())
     return h.hexdigest()
 
-def cache_key(path: Path, lib_hash: str) -> str:
+def cache_key(path: Path, lib_hash: str, name: str = "") -> str:
+    "Content hash of the notebook, the library, the way it runs, and its page path (it runs in its own folder)."
     h = hashlib.sha256(path.read_bytes())
-    h.update(lib_hash.encode()); h.update(f"{EXEC_VERSION} {sorted(SKIP_FLAGS)}".encode())
+    h.update(lib_hash.encode()); h.update(f"{EXEC_VERSION} {sorted(SKIP_FLAGS)} {name}".encode())
     return h.hexdigest()[:20]
+
+def cache_stem(name: str) -> str:
+    "File-name prefix of a page's cache entries: `collapse/22_p1.ipynb` -> `collapse--22_p1`."
+    return name[:-len(".ipynb")].replace("/", "--") if name.endswith(".ipynb") else name.replace("/", "--")
 
 def execute(path: Path) -> tuple[nbformat.NotebookNode, float, str | None]:
     "Run `path` like nbdev_test (flagged cells skipped) with show_doc cells added; return (nb, seconds, error)."
@@ -282,15 +300,23 @@ def _exec_one(src, dst):
     nbformat.write(nb, dst)
     Path(dst).with_suffix(".json").write_text(json.dumps({"error": err, "seconds": secs}))
 
-def executed(path: Path, cache: Path, lib_hash: str, timeout: float, lib: Path = LIB) -> tuple[nbformat.NotebookNode, float, str | None, bool]:
-    "The executed notebook from the cache, or run it in its own process and cache it: (nb, seconds, error, cached)."
-    key = cache_key(path, lib_hash)
-    nb_file, meta_file = cache/f"{path.stem}.{key}.ipynb", cache/f"{path.stem}.{key}.json"
+def _read_nb(path: Path) -> nbformat.NotebookNode:
+    "A notebook this tool wrote itself, read without nbformat's schema validation (a second per large notebook)."
+    from nbformat.v4.nbjson import JSONReader
+    return JSONReader().to_notebook(json.loads(path.read_text()))   # as nbformat.read: multi-line sources joined
+
+def executed(path: Path, cache: Path, lib_hash: str, timeout: float, lib: Path = LIB,
+             name: str | None = None, run: bool = True) -> tuple[nbformat.NotebookNode, float, str | None, bool]:
+    "The executed notebook from the cache, or (if `run`) run it in its own process and cache it: (nb, seconds, error, cached)."
+    name = name or path.name
+    stem, key = cache_stem(name), cache_key(path, lib_hash, name)
+    nb_file, meta_file = cache/f"{stem}.{key}.ipynb", cache/f"{stem}.{key}.json"
     if nb_file.exists() and meta_file.exists():
         meta = json.loads(meta_file.read_text())
-        return nbformat.read(nb_file, as_version=4), meta["seconds"], meta["error"], True
+        return _read_nb(nb_file), meta["seconds"], meta["error"], True
+    if not run: return nbformat.read(path, as_version=4), 0.0, None, False
     cache.mkdir(parents=True, exist_ok=True)
-    tmp = cache/f"{path.stem}.{key}.tmp.ipynb"
+    tmp = cache/f"{stem}.{key}.tmp.ipynb"
     t0 = time.time()
     try:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(lib.parent), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
@@ -302,11 +328,11 @@ def executed(path: Path, cache: Path, lib_hash: str, timeout: float, lib: Path =
     if not tmp.exists():
         return nbformat.read(path, as_version=4), secs, f"the executing process died ({rc}): {' | '.join(tail)}", False
     meta = json.loads(tmp.with_suffix(".json").read_text())
-    for old in cache.glob(f"{path.stem}.*"):   # one cached version per notebook
-        if old.stem.split(".")[0] == path.stem and not old.name.startswith(f"{path.stem}.{key}.tmp"): old.unlink()
+    for old in cache.glob(f"{stem}.*"):   # one cached version per notebook
+        if old.name.split(".")[0] == stem and not old.name.startswith(f"{stem}.{key}.tmp"): old.unlink()
     tmp.with_suffix(".json").replace(meta_file)
     tmp.replace(nb_file)
-    return nbformat.read(nb_file, as_version=4), meta["seconds"], meta["error"], False
+    return _read_nb(nb_file), meta["seconds"], meta["error"], False
 
 def without_added_cells(nb) -> nbformat.NotebookNode:
     "The executed notebook as its author wrote it (the show_doc cells this tool added removed): for `nbdev_docs`."
@@ -316,8 +342,19 @@ def without_added_cells(nb) -> nbformat.NotebookNode:
 
 # ---------------------------------------------------------------- sidebar and site
 
+def _skipped_folder(name: str) -> bool: return name.startswith((".", "_")) or name == "images"
+
 def notebooks(nbs: Path) -> list[Path]:
-    return sorted(p for p in nbs.glob("*.ipynb") if not p.name.startswith((".", "_")))
+    "Every notebook under `nbs`, subfolders included (not folders starting with `_` or `.`, nor `images`), by page path."
+    found = []
+    for dirpath, dirnames, filenames in os.walk(nbs):
+        dirnames[:] = [d for d in dirnames if not _skipped_folder(d)]   # pruned: never walks into .ipynb_checkpoints, _proc...
+        found += [Path(dirpath)/f for f in filenames if f.endswith(".ipynb") and not f.startswith((".", "_"))]
+    return sorted(found, key=lambda p: page_name(p, nbs))
+
+def page_name(path: Path, nbs: Path) -> str:
+    "The notebook's path under `nbs`, as the sidebar of `_quarto.yml` lists it: `collapse/22_p1_entropy_grokking.ipynb`."
+    return path.relative_to(nbs).as_posix()
 
 def sidebar(nbs: Path) -> list[tuple[str | None, list[str]]]:
     "The sidebar of `nbs/_quarto.yml` as [(section or None, [notebook file names])]; unlisted notebooks go last."
@@ -336,11 +373,43 @@ def sidebar(nbs: Path) -> list[tuple[str | None, list[str]]]:
         if isinstance(it, dict) and "section" in it: groups.append((it["section"], files(it.get("contents", []))))
         else: groups.append((None, files([it])))
     for _, fs in groups: seen.update(fs)
-    rest = [p.name for p in notebooks(nbs) if p.name not in seen]
+    rest = [page_name(p, nbs) for p in notebooks(nbs) if page_name(p, nbs) not in seen]
     if rest:
         print(f"[docs] not in the sidebar of {nbs/'_quarto.yml'} (listed under 'Other'): {rest}", flush=True)
         groups.append(("Other", rest))
     return groups
+
+# An MkDocs hook: Material's search plugin parses every page's HTML on every build (most of a rebuild's time);
+# its index entries are cached here by page content, so an unchanged page is not parsed again.
+SEARCH_CACHE_HOOK = r'''
+import hashlib, json, os
+from material.plugins.search.plugin import SearchIndex
+_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "search-cache.json")
+try: _cache = json.load(open(_FILE))
+except (OSError, ValueError): _cache = {}
+_used, _add = {}, SearchIndex.add_entry_from_context
+
+def _key(page):
+    h = hashlib.sha256()
+    for part in (page.url, str(page.title), json.dumps(page.meta, sort_keys=True, default=str), page.content or ""):
+        h.update(part.encode()); h.update(b"\\0")
+    return h.hexdigest()
+
+def _add_cached(self, page):
+    key = _key(page)
+    if key not in _cache:
+        n = len(self.entries)
+        _add(self, page)
+        _cache[key] = self.entries[n:]
+    else: self.entries.extend(_cache[key])
+    _used[key] = _cache[key]
+
+SearchIndex.add_entry_from_context = _add_cached
+
+def on_post_build(config):
+    with open(_FILE + ".tmp", "w") as f: json.dump(_used, f)   # only this build's pages: the cache never grows stale
+    os.replace(_FILE + ".tmp", _FILE)
+'''
 
 def mathjax_dir() -> Path:
     try: import jupyter_server_mathjax
@@ -365,7 +434,7 @@ def mkdocs_config(nbs: Path, pages: dict[str, str], src: Path, out: Path) -> dic
                                                    "search.suggest", "search.share", "toc.follow",
                                                    "content.code.copy"]},
         "plugins": ["search",
-                    {"mkdocs-jupyter": {"execute": False, "include_source": True, "ignore_h1_titles": False,
+                    {"mkdocs-jupyter": {"execute": False, "include_source": True, "ignore_h1_titles": True,   # the nav label is the title above; mkdocs-jupyter's own drops `code` spans
                                         "include_requirejs": False, "toc_depth": 3, "theme": "light",
                                         "remove_tag_config": {"remove_input_tags": ["hide-input"]},
                                         "custom_mathjax_url": f"assets/mathjax/MathJax.js?config={MATHJAX_CONFIG}",
@@ -375,39 +444,97 @@ def mkdocs_config(nbs: Path, pages: dict[str, str], src: Path, out: Path) -> dic
         "extra_css": ["assets/styles.css"],
         # the offline plugin would load this shim (search from file://) from a CDN unless a copy is named here
         "extra": {"polyfills": ["assets/iframe-worker/shim.js"]},
+        "hooks": [str(src/"search_cache_hook.py")],
         "nav": nav,
     }
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if not path.exists() or path.read_text() != text: path.write_text(text)
+
+def _copy_once(src: Path, dst: Path) -> None:
+    "Copy the folder `src` to `dst` unless the copy is there already (a stamp names where it came from)."
+    stamp, want = dst/".copied-from", f"{src.resolve()} {sum(1 for _ in src.rglob('*'))}"
+    if stamp.exists() and stamp.read_text() == want: return
+    if dst.exists(): shutil.rmtree(dst)
+    shutil.copytree(src, dst)
+    stamp.write_text(want)
 
 def render_site(nbs: Path, docs: dict[str, nbformat.NotebookNode], src: Path, out: Path) -> None:
     "Write the pages and a mkdocs.yml under `src`, then `mkdocs build` into `out`."
     import yaml
-    d = src/"docs"
-    if d.exists(): shutil.rmtree(d)
-    (d/"assets").mkdir(parents=True)
+    from nbformat.v4.nbjson import writes as nb_json   # nbformat.write without its schema validation (slow on big pages)
+    d = src/"docs"   # kept between builds: only changed pages are written, so a rebuild with nothing changed writes nothing
+    (d/"assets").mkdir(parents=True, exist_ok=True)
     pages = {}
     for name, nb in docs.items():
-        nbformat.write(nb, d/name)
-        pages[name] = title_of(nb)[0] or Path(name).stem
-    shutil.copytree(mathjax_dir(), d/"assets"/"mathjax")
-    shutil.copytree(VENDOR/"iframe-worker", d/"assets"/"iframe-worker")
-    if (nbs/"images").is_dir(): shutil.copytree(nbs/"images", d/"images")   # figures the prose links to (images/*.png)
+        (d/name).parent.mkdir(parents=True, exist_ok=True)
+        _write_if_changed(d/name, nb_json(nb) + "\n")
+        pages[name] = re.sub(r"`([^`]*)`", r"\1", title_of(nb)[0]) or Path(name).stem   # nav labels are plain text
+        for f in linked_files(nb, nbs/name, nbs):   # figures and files the prose links to, where the link expects them
+            dst = d/f.relative_to(nbs.resolve())
+            if not dst.exists(): dst.parent.mkdir(parents=True, exist_ok=True); shutil.copy2(f, dst)
+    for old in d.rglob("*.ipynb"):   # pages of notebooks gone, moved, or not in this `--only` build
+        if old.relative_to(d).as_posix() not in pages: old.unlink()
+    _copy_once(mathjax_dir(), d/"assets"/"mathjax")
+    _copy_once(VENDOR/"iframe-worker", d/"assets"/"iframe-worker")
+    for dirpath, dirnames, _ in os.walk(nbs):   # every images/ folder (nbs/images, nbs/collapse/images...), in place
+        if "images" in dirnames:
+            folder = Path(dirpath)/"images"
+            shutil.copytree(folder, d/folder.relative_to(nbs), dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("*.ipynb", ".*"))   # a notebook here would become a page
+        dirnames[:] = [x for x in dirnames if not _skipped_folder(x)]
     css = (nbs/"styles.css").read_text() if (nbs/"styles.css").exists() else ""
-    (d/"assets"/"styles.css").write_text(css)
+    _write_if_changed(d/"assets"/"styles.css", css)
+    _write_if_changed(src/"search_cache_hook.py", SEARCH_CACHE_HOOK)
     cfg = src/"mkdocs.yml"
-    cfg.write_text(yaml.safe_dump(mkdocs_config(nbs, pages, src, out), sort_keys=False))
+    _write_if_changed(cfg, yaml.safe_dump(mkdocs_config(nbs, pages, src, out), sort_keys=False))
     run_mkdocs = "import sys; sys.modules['rfc3987_syntax'] = None; from mkdocs.__main__ import cli; cli()"
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     r = subprocess.run([sys.executable, "-c", run_mkdocs, "build", "-q", "-f", str(cfg)], capture_output=True, text=True, env=env)
     if r.returncode: raise SystemExit(f"mkdocs build failed:\n{r.stdout}\n{r.stderr}")
+    fix_asset_urls(out, [n for n in pages if "/" in n])
+
+_LOCAL = r"(?![a-zA-Z][\w+.-]*:|/|#)"   # a relative URL: no scheme, not absolute, not an anchor
+_MD_LINK = re.compile(r"(!?\[[^\]]*\]\()" + _LOCAL + r"([^)\s]+?)(\s+\"[^\"]*\")?\)")
+_HTML_LINK = re.compile(r"""((?:src|href)=["'])""" + _LOCAL + r"""([^"'#?]+)""")
+
+def ipynb_links(md: str) -> str:
+    "Relative links to notebooks (`07_entropy.ipynb#sec`, `../collapse/22_p1.ipynb`) as links to their pages (`.html`)."
+    fix = lambda m: m.group(0).replace(".ipynb", ".html", 1) if re.search(r"\.ipynb(?:#|$)", m.group(2)) else m.group(0)
+    return _HTML_LINK.sub(fix, _MD_LINK.sub(fix, md))
+
+def linked_files(nb, path: Path, nbs: Path) -> list[Path]:
+    "Files (not notebooks) that markdown cells of the notebook at `path` link to by relative path, and that exist under `nbs`."
+    out = []
+    for c in nb.cells:
+        if c.cell_type != "markdown": continue
+        for m in list(_MD_LINK.finditer(c.source)) + list(_HTML_LINK.finditer(c.source)):
+            target = m.group(2).split("#")[0].split("?")[0]
+            f = (path.parent/target).resolve()
+            if target and not target.endswith((".ipynb", ".html")) and f.is_file(): out.append(f)
+    return [f for f in out if f.is_relative_to(nbs.resolve())]
+
+def fix_asset_urls(out: Path, names: list[str]) -> None:
+    "Point pages in subfolders at the site's assets: mkdocs-jupyter writes the MathJax URL as given, relative to the site root."
+    for name in names:
+        page = out/(name[:-len(".ipynb")] + ".html")
+        if not page.exists(): continue
+        up = "../" * name.count("/")
+        text = page.read_text()
+        new = re.sub(r"""(src=["'])(assets/mathjax/)""", lambda m: m.group(1) + up + m.group(2), text)
+        if new != text: page.write_text(new)
 
 def banner(err: str) -> nbformat.NotebookNode:
-    return nbformat.v4.new_markdown_cell(
+    return _md_cell(
         f"<div class='cg-err'>This notebook stopped with an error in the docs build: <code>{html.escape(err)}</code></div>")
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", nargs="*", help="notebook stems to build (default: all)")
+    ap.add_argument("--only", nargs="*", help="notebooks to build, by stem (`00_core`) or path under nbs/ "
+                                              "(`collapse/22_p1_entropy_grokking`); default: all")
     ap.add_argument("--no-exec", action="store_true", help="render without executing (no outputs)")
+    ap.add_argument("--cached-only", action="store_true",
+                    help="outputs from the cache where it has them, other pages without outputs (a quick look; runs nothing)")
     ap.add_argument("--execute-in-place", action="store_true",
                     help="execute (cached) and write the outputs into the notebooks themselves, for `nbdev_docs` in CI")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
@@ -418,23 +545,29 @@ def main(argv=None):
     ap.add_argument("--lib", default=str(LIB), help="the library package the notebooks import (its files are in the cache key)")
     a = ap.parse_args(argv)
     nbs, out, cache = Path(a.nbs).resolve(), Path(a.out).resolve(), Path(a.cache).resolve()
-    todo = [p for p in notebooks(nbs) if not a.only or p.stem in a.only]
-    if a.only and len(todo) < len(a.only): sys.exit(f"no such notebooks: {sorted(set(a.only) - {p.stem for p in todo})}")
+    def aliases(p):
+        name = page_name(p, nbs)
+        return {p.stem, name, name[:-len(".ipynb")]}
+    todo = [p for p in notebooks(nbs) if not a.only or aliases(p) & set(a.only)]
+    unknown = sorted(set(a.only or []) - set().union(*map(aliases, todo)))
+    if unknown: sys.exit(f"no such notebooks: {unknown}")
     lib = Path(a.lib).resolve()
     t0, lib_hash = time.time(), library_hash(lib)
 
     def work(p):
         if a.no_exec: return p, nbformat.read(p, as_version=4), 0.0, None, False
-        return (p, *executed(p, cache/"exec", lib_hash, a.timeout, lib))
+        return (p, *executed(p, cache/"exec", lib_hash, a.timeout, lib, page_name(p, nbs), run=not a.cached_only))
     docs, failed = {}, []
     with ThreadPoolExecutor(max(1, a.workers)) as ex:
         for p, nb, secs, err, hit in ex.map(work, todo):
-            print(f"[docs] {p.stem:32s} {'cached' if hit else f'{secs:6.1f}s'} {'ERROR ' + err if err else 'ok'}", flush=True)
-            if err: failed.append(p.stem)
+            name = page_name(p, nbs)
+            state = "cached" if hit else "not run" if a.no_exec or a.cached_only else f"{secs:6.1f}s"
+            print(f"[docs] {name[:-len('.ipynb')]:40s} {state:>7s} {'ERROR ' + err if err else 'ok'}", flush=True)
+            if err: failed.append(name)
             if a.execute_in_place: nbformat.write(without_added_cells(nb), p); continue
             page = for_docs(nb)
-            if err: page.cells.insert(1 if page.cells else 0, banner(err))
-            docs[p.name] = page
+            if err: page.cells.insert(1 if page.cells else 0, nbformat.from_dict({**banner(err), "id": "docs-error"}))
+            docs[name] = page
     if not a.execute_in_place:
         render_site(nbs, docs, cache/"site-src", out)
         print(f"[docs] wrote {len(docs)} pages to {out} in {time.time() - t0:.1f}s"

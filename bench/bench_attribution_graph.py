@@ -1,0 +1,240 @@
+"""Benchmark (not a test): attribution graphs, ours against circuit-tracer, on the same model, dictionary and prompt.
+
+At three sizes (10, 20 and 40 positions of one IOI text on the shipped `toy-ioi` model, ~600, ~1,300 and ~2,600
+active features) both libraries build the full (unpruned) attribution graph of the same random dictionary:
+
+* the dictionary: a random CLT on toy-ioi (`--kind cross_layer_transcoder`, 512 features per layer) or a per-layer
+  transcoder set (`--kind transcoder_set`), normalised on the 40-token prompt, with one JumpReLU threshold set by
+  bisection so that the active features off the BOS position number ~600 / ~1,300 / ~2,600; written with
+  `save_circuit_tracer` and read back by circuit-tracer's own `load_clt` / `load_transcoder_set`;
+* ours: `build_attribution_graph(..., freeze_bos=True, demean_logits=True)` (circuit-tracer's conventions: no
+  feature or error node at the BOS position, demeaned logit nodes); circuit-tracer: `attribute(tokens, model,
+  attribution_targets=<our logit tokens>)` with `ReplacementModel.from_config` on the same weights;
+* the same `--batch` (targets per backward pass) for both, float32, one thread;
+* each timing is the median of 3 after a warm-up (`harness.measure`), process CPU time and wall time; peak memory
+  is `harness.peak_memory_mb` (resident high-water mark above what the process held before);
+* the outputs compared: the max |difference| of the two adjacency matrices over every target row and every
+  feature, error and logit column (the same node order in both), and separately over the token columns, which
+  differ by convention: circuit-tracer's token node is the token embedding `W_E[t]` (`hook_embed`), ours is the
+  whole input residual stream `W_E[t] + W_pos[p]` (`blocks.0.hook_resid_pre`), so only the token columns of a
+  model with positional embeddings differ.
+
+Run it from the repository root (the peer in its own environment, as a subprocess):
+
+    python3 -m venv /tmp/ctvenv && /tmp/ctvenv/bin/pip install torch==2.13.0 &&
+    /tmp/ctvenv/bin/pip install circuit-tracer -c <(printf 'torch==2.13.0\\ntransformer-lens==3.9.0\\n')
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_attribution_graph.py --peer-python /tmp/ctvenv/bin/python
+
+It prints one table (markdown) and writes the figures as JSON (`--dir`, default /tmp/bench_attribution_graph).
+"""
+import argparse, json, math, os, subprocess, sys
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from harness import growth_exponent, measure, peak_memory_mb  # noqa: E402
+
+SIZES = [(10, 600), (20, 1300), (40, 2600)]   # (positions, active features off the BOS position)
+D_FEATURES = 512
+
+
+# ---------------------------------------------------------------- ours (the project's .venv)
+def _prompt_tokens(model, n_pos: int):
+    from circuit_gen.ioi import make_ioi_prompts
+    tokens = model.to_tokens(" ".join(make_ioi_prompts(model, 8, seed=0).prompts))[0]
+    if len(tokens) < n_pos: raise ValueError(f"the benchmark text has {len(tokens)} tokens, fewer than {n_pos}")
+    return tokens[:n_pos]
+
+
+def _dictionary(model, kind: str, tokens, n_pos: int, target: int):
+    "A random CLT (or per-layer set) whose single threshold leaves ~`target` features active off the BOS position."
+    from circuit_gen.activations import collect_mlp_activations, model_fingerprint
+    from circuit_gen.clt import CLTConfig, CrossLayerTranscoder
+    L = model.cfg.n_layers
+    clt = CrossLayerTranscoder(CLTConfig(d_model=model.cfg.d_model, layers=list(range(L)), d_features=D_FEATURES,
+                                         model=model_fingerprint(model)), seed=0, device="cpu")
+    with torch.no_grad():
+        if kind == "transcoder_set":
+            for w in clt.W_dec: w[1:] = 0
+        clt.fit_normalisation(*collect_mlp_activations(model, tokens[None]))
+        x, _ = collect_mlp_activations(model, tokens[None, :n_pos])
+        pre = clt.encode(x)[0][1:].flatten().sort(descending=True).values    # positions 1.. (BOS excluded)
+        # the threshold goes in the widest gap near the target count, so float32 rounding in either library
+        # (circuit-tracer folds the input scale into W_enc) cannot move a feature across it
+        k = target - 20 + int((pre[target - 21:target + 20] - pre[target - 20:target + 21]).argmax())
+        clt.log_threshold.fill_(math.log(float(pre[k - 1] + pre[k]) / 2))
+    return clt
+
+
+def _timings(build, batches: list[int]) -> dict:
+    "Peak memory of the first build (`batches[0]`), then median CPU/wall per batch size."
+    out = {"peak_mb": peak_memory_mb(lambda: build(batches[0]))}
+    for b in batches: out[str(b)] = measure(lambda: build(b))
+    return out
+
+
+def run_ours(folder: Path, kind: str, batches: list[int]) -> list[dict]:
+    sys.path.insert(0, str(ROOT))
+    torch.set_num_threads(1)
+    from circuit_gen.models import load_model
+    from circuit_gen.dictionaries import save_circuit_tracer
+    from circuit_gen.attribution_graph import build_attribution_graph
+    from safetensors.torch import save_file
+    model = load_model("toy-ioi", device="cpu")
+    text = _prompt_tokens(model, max(n for n, _ in SIZES))
+    rows = []
+    for n_pos, target in SIZES:
+        tokens = text[:n_pos]
+        clt = _dictionary(model, kind, text, n_pos, target)
+        sub = folder / f"pos{n_pos}"
+        save_circuit_tracer(clt, sub / "dictionary", model_name="toy-ioi", kind=kind)
+        build = lambda b: build_attribution_graph(model, clt, tokens, batch_size=b, freeze_bos=True,
+                                                  demean_logits=True, progress=False)
+        timings = _timings(build, batches)
+        g = build(batches[0])
+        tensors = {"adjacency": g.adjacency, "features": g.features, "tokens": g.tokens, "logit_tokens": g.logit_tokens}
+        save_file({k: v.contiguous() for k, v in tensors.items()}, str(sub / "ours.safetensors"))
+        rows.append({"n_pos": n_pos, "n_features": g.n_features, "n_logits": g.n_logits,
+                     "max_abs_edge": g.adjacency.abs().max().item(), **timings})
+        print(f"ours pos={n_pos}: {g.n_features} features", file=sys.stderr, flush=True)
+    return rows
+
+
+# ---------------------------------------------------------------- circuit-tracer (its own venv)
+def _peer_model(dictionary: Path, kind: str):
+    from circuit_tracer.replacement_model import ReplacementModel
+    from safetensors.torch import load_file
+    from transformer_lens import HookedTransformerConfig
+    from transformers import PreTrainedTokenizerFast
+    folder = ROOT / "circuit_gen" / "weights" / "toy-ioi"
+    cfgd = json.loads((folder / "config.json").read_text())["hooked_transformer_config"]
+    fields = HookedTransformerConfig.__dataclass_fields__
+    cfg = HookedTransformerConfig(**{k: v for k, v in cfgd.items() if k in fields}, device="cpu")
+    hooks = dict(feature_input_hook="hook_resid_mid", feature_output_hook="hook_mlp_out")
+    if kind == "cross_layer_transcoder":
+        from circuit_tracer.transcoder.cross_layer_transcoder import load_clt
+        transcoders = load_clt(str(dictionary), lazy_decoder=False, lazy_encoder=False, dtype=torch.float32,
+                               device=torch.device("cpu"), **hooks)
+    else:
+        from circuit_tracer.transcoder.single_layer_transcoder import load_transcoder_set
+        paths = {i: str(dictionary / f"layer_{i}.safetensors") for i in range(cfg.n_layers)}
+        transcoders = load_transcoder_set(paths, scan="toy-ioi", lazy_decoder=False, lazy_encoder=False,
+                                          device=torch.device("cpu"), **hooks)
+    # the shipped tokenizer_config names a transformers-5 class: rebuild the tokenizer from tokenizer.json
+    bos = json.loads((folder / "tokenizer_config.json").read_text()).get("bos_token", "<|endoftext|>")
+    saved = dictionary.parent / "tokenizer"     # saved and read back: TransformerLens wants its `name_or_path`
+    tok = PreTrainedTokenizerFast(tokenizer_file=str(folder / "tokenizer.json"), bos_token=bos, eos_token=bos)
+    tok.save_pretrained(str(saved))
+    tok = PreTrainedTokenizerFast.from_pretrained(str(saved))
+    model = ReplacementModel.from_config(cfg, transcoders, backend="transformerlens", tokenizer=tok)
+    # circuit-tracer wraps each MLP as `mlp.old_mlp` and the unembedding as `unembed.old_unembed`
+    rename = lambda k: k.replace(".mlp.", ".mlp.old_mlp.").replace("unembed.", "unembed.old_unembed.")
+    weights = load_file(str(folder / "model.safetensors"))
+    state = {rename(k): v for k, v in weights.items() if not k.endswith((".mask", ".IGNORE"))}
+    missing = model.load_state_dict(state, strict=False).missing_keys
+    lost = [k for k in missing if not k.endswith((".mask", ".IGNORE", "rotary_sin", "rotary_cos")) and "transcoders" not in k]
+    if lost: raise RuntimeError(f"circuit-tracer's model did not get weights {lost[:5]}")
+    return model.eval()
+
+
+def run_peer(folder: Path, kind: str, batches: list[int]) -> list[dict]:
+    torch.set_num_threads(1)
+    from circuit_tracer import attribute
+    from safetensors.torch import load_file
+    rows = []
+    for n_pos, _ in SIZES:
+        sub = folder / f"pos{n_pos}"
+        ours = load_file(str(sub / "ours.safetensors"))
+        model = _peer_model(sub / "dictionary", kind)
+        build = lambda b: attribute(ours["tokens"], model, attribution_targets=ours["logit_tokens"], batch_size=b,
+                                    verbose=False)
+        timings = _timings(build, batches)
+        g = build(batches[0])
+        A_t, A_o = g.adjacency_matrix.double(), ours["adjacency"].double()
+        theirs = g.active_features[g.selected_features].tolist()
+        same_nodes = A_t.shape == A_o.shape and theirs == ours["features"].tolist() and \
+            [int(t) for t in _logit_ids(g)] == ours["logit_tokens"].tolist()
+        row = {"n_pos": n_pos, "n_features": len(theirs), "same_nodes": same_nodes, **timings}
+        if same_nodes:
+            n_l = len(ours["logit_tokens"])
+            tok = slice(A_o.shape[1] - n_l - n_pos, A_o.shape[1] - n_l)
+            keep = torch.ones(A_o.shape[1], dtype=torch.bool)
+            keep[tok] = False
+            row["max_abs_diff"] = (A_t - A_o)[:, keep].abs().max().item()
+            row["max_abs_diff_token_columns"] = (A_t - A_o)[:, tok].abs().max().item()
+        rows.append(row)
+        print(f"circuit-tracer pos={n_pos}: {len(theirs)} features", file=sys.stderr, flush=True)
+    return rows
+
+
+def _logit_ids(graph):
+    "Token ids of circuit-tracer's logit nodes (a tensor in some versions, a list of targets in others)."
+    t = graph.logit_targets
+    if isinstance(t, torch.Tensor): return t.tolist()
+    return [x.vocab_idx if hasattr(x, "vocab_idx") else x.token_id if hasattr(x, "token_id") else int(x) for x in t]
+
+
+# ---------------------------------------------------------------- the table
+def _best(row: dict, batches: list[int]) -> tuple[int, dict]:
+    b = min(batches, key=lambda b: row[str(b)]["cpu_s"])
+    return b, row[str(b)]
+
+
+def table(ours: list[dict], peer: list[dict] | None, batches: list[int], same: int) -> str:
+    "Markdown: both at batch `same`, then each at its fastest batch size; growth exponents; output differences."
+    nan = float("nan")
+    lines = ["| positions | features | batch | ours CPU s | ours wall s | circuit-tracer CPU s | wall s "
+             "| ratio (CT / ours CPU) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for label, pick in [(str(same), lambda r: (same, r[str(same)])), ("best", lambda r: _best(r, batches))]:
+        for k, o in enumerate(ours):
+            bo, to = pick(o)
+            bp, tp = pick(peer[k]) if peer else (None, {"cpu_s": nan, "wall_s": nan})
+            batch = f"{bo}" if bp in (None, bo) else f"{bo} / {bp}"
+            lines.append(f"| {o['n_pos']} | {o['n_features']} | {batch} | {to['cpu_s']:.3f} | {to['wall_s']:.3f} | "
+                         f"{tp['cpu_s']:.3f} | {tp['wall_s']:.3f} | {tp['cpu_s'] / to['cpu_s']:.2f} |")
+        n = [o["n_features"] for o in ours]
+        g_o = growth_exponent(n, [pick(o)[1]["cpu_s"] for o in ours])
+        g_p = growth_exponent(n, [pick(p)[1]["cpu_s"] for p in peer]) if peer else nan
+        lines.append(f"| growth exponent (CPU time in features) | | {label} | {g_o:.2f} | | {g_p:.2f} | | |")
+    lines += ["", "| positions | features | ours peak MB | circuit-tracer peak MB | max abs diff (features, errors, logits) "
+              "| token columns | largest edge |", "|---|---|---|---|---|---|---|"]
+    for k, o in enumerate(ours):
+        p = peer[k] if peer else {}
+        lines.append(f"| {o['n_pos']} | {o['n_features']} | {o['peak_mb']:.0f} | {p.get('peak_mb', nan):.0f} | "
+                     f"{p.get('max_abs_diff', nan):.1e} | {p.get('max_abs_diff_token_columns', nan):.1e} "
+                     f"| {o['max_abs_edge']:.2f} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("part", nargs="?", default="all", choices=["all", "ours", "peer"])
+    ap.add_argument("--kind", default="cross_layer_transcoder", choices=["cross_layer_transcoder", "transcoder_set"])
+    ap.add_argument("--batch", default="64,16,32,128", help="targets per backward pass, both libraries: the first is "
+                    "compared side by side (and gives the adjacency and peak memory), all are swept for each one's best")
+    ap.add_argument("--dir", default="/tmp/bench_attribution_graph")
+    ap.add_argument("--peer-python", default=None, help="a python with circuit-tracer installed; none: ours only")
+    a = ap.parse_args()
+    batches = [int(b) for b in a.batch.split(",")]
+    folder = Path(a.dir) / a.kind
+    folder.mkdir(parents=True, exist_ok=True)
+    if a.part == "peer":
+        (folder / "peer.json").write_text(json.dumps(run_peer(folder, a.kind, batches), indent=1))
+        sys.exit(0)
+    ours = run_ours(folder, a.kind, batches)
+    (folder / "ours.json").write_text(json.dumps(ours, indent=1))
+    peer = None
+    if a.peer_python and a.part == "all":
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        subprocess.run([a.peer_python, __file__, "peer", "--kind", a.kind, "--batch", a.batch, "--dir", a.dir],
+                       check=True, env=env)
+        peer = json.loads((folder / "peer.json").read_text())
+        bad = [p["n_pos"] for p in peer if not p["same_nodes"]]
+        if bad: print(f"warning: circuit-tracer's nodes differ from ours at positions {bad}: no edge comparison there",
+                      file=sys.stderr)
+    print(f"{a.kind}, toy-ioi, float32, one thread; median of 3 after a warm-up\n")
+    print(table(ours, peer, batches, batches[0]))
