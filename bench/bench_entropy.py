@@ -19,7 +19,8 @@ Separate environment for the peer check (never the project .venv):
 import argparse, json, math, time, warnings
 import torch
 
-from circuit_gen.entropy import EntropyMonitor, KFACLaplaceEntropy, FullLaplaceEntropy
+from circuit_gen.entropy import EntropyMonitor
+from circuit_gen.laplace_entropy import KFACLaplaceEntropy, FullLaplaceEntropy
 
 
 def time_training(cfg, monitor: bool, repeats: int = 3) -> float:
