@@ -4,8 +4,10 @@ EAP-IG with m steps needs at least m forward+backward passes over each batch (th
 same way: weights frozen, gradients w.r.t. the activations, the same metric). `attribute` can stack
 several IG steps of a batch into one pass (`max_rows` rows per pass; None: all m steps at once) or run
 them one by one. This script times every schedule at several batch sizes with `bench/harness.py`
-(median of 3 after a warm-up, process CPU and wall, peak memory beyond the process's resident set) and
-checks that every schedule gives the same edge scores (max |difference|).
+(median of 3 after a warm-up, process CPU and wall) and checks that every schedule gives the same edge
+scores (max |difference|). Peak memory is measured in a fresh process per schedule (resident high-water
+mark of one call minus the resident set before it: within one process the allocator keeps freed pages and
+hides later peaks), against one forward+backward pass of the batch.
 
     OMP_NUM_THREADS=1 python bench/bench_eap_schedule.py [--json out.json]
 """
@@ -39,11 +41,42 @@ def floor_passes(model, clean, metric, steps: int):
         for p in model.parameters(): p.requires_grad_(True)
 
 
+def _setup(b, seq_len, steps):
+    model = bench_model()
+    g = torch.Generator().manual_seed(0)
+    clean, corrupted = (torch.randint(0, model.cfg.d_vocab, (b, seq_len), generator=g) for _ in range(2))
+    answers = torch.randint(0, model.cfg.d_vocab, (b, 2), generator=g)
+    return model, clean, corrupted, answers_metric(answers, b, seq_len)
+
+
+def answers_metric(answers, b, seq_len):
+    return answer_logit_metric(answers, torch.full((b,), seq_len - 1))
+
+
+def one_memory(b: int, schedule: str, seq_len: int, steps: int) -> float:
+    "Peak MB of one call of `schedule` ('floor' = one forward+backward) in this (fresh) process."
+    model, clean, corrupted, metric = _setup(b, seq_len, steps)
+    if schedule == "floor": return peak_memory_mb(lambda: floor_passes(model, clean, metric, 1))
+    kw = {} if schedule == "default" else {"max_rows": None if schedule == "all" else int(schedule)}
+    if schedule == "all": kw = {"max_rows": b * steps}
+    return peak_memory_mb(lambda: attribute(model, clean, corrupted, metric, ig_steps=steps, batch_size=b, progress=False, **kw))
+
+
+def memory_in_fresh_process(b, schedule, seq_len, steps) -> float:
+    import subprocess
+    out = subprocess.run([sys.executable, __file__, "--one", str(b), schedule, "--seq_len", str(seq_len), "--steps", str(steps)],
+                         capture_output=True, text=True, check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=5); ap.add_argument("--seq_len", type=int, default=16)
     ap.add_argument("--batches", default="2,4,8,16,32"); ap.add_argument("--json", default="")
+    ap.add_argument("--one", nargs=2, metavar=("BATCH", "SCHEDULE"), help="internal: print one peak-memory figure")
     args = ap.parse_args()
+    if args.one:
+        print(one_memory(int(args.one[0]), args.one[1], args.seq_len, args.steps)); return
     model = bench_model()
     V, m = model.cfg.d_vocab, args.steps
     rows = []
@@ -53,16 +86,17 @@ def main():
         answers = torch.randint(0, V, (b, 2), generator=g)
         metric = answer_logit_metric(answers, torch.full((b,), args.seq_len - 1))
         floor = measure(lambda: floor_passes(model, clean, metric, m))
-        floor_mem = peak_memory_mb(lambda: floor_passes(model, clean, metric, 1))
+        floor_mem = memory_in_fresh_process(b, "floor", args.seq_len, m)
         ref = None
-        schedules = {"all steps in one pass": None, "one step per pass": b}
+        schedules = {"all steps in one pass": b * m, "one step per pass": b}
         for r in (16, 32, 64):
             if b < r < b * m: schedules[f"{r} rows per pass"] = r
         schedules["default"] = "default"
         for name, max_rows in schedules.items():
             kw = {} if max_rows == "default" else {"max_rows": max_rows}
             run = lambda: attribute(model, clean, corrupted, metric, ig_steps=m, batch_size=b, progress=False, **kw)
-            t, mem = measure(run), peak_memory_mb(run)
+            t = measure(run)
+            mem = memory_in_fresh_process(b, "default" if max_rows == "default" else str(max_rows), args.seq_len, m)
             scores = run().scores
             diff = 0.0 if ref is None else float((scores - ref).abs().max())
             ref = scores if ref is None else ref

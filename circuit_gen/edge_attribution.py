@@ -175,7 +175,7 @@ def _attribute_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, me
     per_group = {}
     for _, _, grp in jobs: per_group[grp] = per_group.get(grp, 0) + 1
     dests, grad_sums = _dest_hooks(lay), {}
-    jobs_per_pass = len(jobs) if rows_cap is None else max(1, rows_cap // b)
+    jobs_per_pass = 1 if rows_cap is None else max(1, rows_cap // b)   # default: one step per pass (bench_eap_schedule.py)
     for j0 in range(0, len(jobs), jobs_per_pass):
         chunk = jobs[j0:j0 + jobs_per_pass]
         J = len(chunk)
@@ -278,7 +278,7 @@ def attribute(model: HookedTransformer, # loaded with the edge hooks (`load_mode
               method: str = "EAP-IG-inputs", # one of `METHODS`: EAP, EAP-IG-inputs, EAP-IG-activations, clean-corrupted, exact
               ig_steps: int = 5, # integrated-gradient steps (EAP-IG methods; MIB uses 5)
               batch_size: int = 16, # prompts per batch
-              max_rows: int | None = None, # largest number of model rows (prompts x IG steps) per forward/backward; None: all steps of a batch at once
+              max_rows: int | None = None, # largest number of model rows (prompts x IG steps) per forward/backward; None: one IG step of the batch per pass
               memory_gb: float | None = None, # activation-memory budget that sets `max_rows` when it is None; None: no budget
               progress: bool = True, # show a progress bar
               device=None, # where to run; None: the model's device
