@@ -248,8 +248,9 @@ def nbs_dir() -> Path:
 def notebook_files(folder=None, # recursive; notebooks in `_*` or `.*` folders skipped; None: the project's nbs/
                   ) -> list[Path]:
     "Every notebook under `folder` (default: the project's nbs/), research-line subfolders included, in name order."
-    found = Path(folder or nbs_dir()).rglob("*.ipynb")
-    return sorted((p for p in found if not any(part.startswith(("_", ".")) for part in p.parts[-2:-1])), key=lambda p: p.name)
+    root = Path(folder or nbs_dir())
+    skipped = lambda p: any(part.startswith(("_", ".")) for part in p.relative_to(root).parts[:-1])
+    return sorted((p for p in root.rglob("*.ipynb") if not skipped(p)), key=lambda p: p.name)
 
 def list_notebooks(folder=None, # where to look, recursively; None: the project's nbs/
                   ) -> dict[Path, dict]: # notebooks without a parameters cell (or unreadable) left out

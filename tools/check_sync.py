@@ -18,7 +18,8 @@ changed = sh("git", "status", "--porcelain", "--untracked-files=all", "--", "nbs
 problems = []
 if changed.strip():
     problems.append("nbdev_clean/nbdev_export changed these files (commit the cleaned notebooks and the exported library):\n" + changed)
-for nb in sorted(p for p in (root/"nbs").rglob("*.ipynb") if not any(s.startswith((".", "_")) for s in p.relative_to(root/"nbs").parts[:-1])):
+from circuit_gen.parameters import notebook_files   # the one rule for which notebooks count
+for nb in notebook_files(root/"nbs"):
     cells = json.loads(nb.read_text())["cells"]
     n = sum(bool(c.get("outputs")) for c in cells if c["cell_type"] == "code")
     if n: problems.append(f"{nb.relative_to(root)} has {n} cells with outputs: clear them (Jupyter: Clear All Outputs) before committing")
