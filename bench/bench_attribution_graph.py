@@ -25,9 +25,16 @@ Run it from the repository root (the peer in its own environment, as a subproces
     /tmp/ctvenv/bin/pip install circuit-tracer -c <(printf 'torch==2.13.0\\ntransformer-lens==3.9.0\\n')
     OMP_NUM_THREADS=1 .venv/bin/python bench/bench_attribution_graph.py --peer-python /tmp/ctvenv/bin/python
 
-It prints one table (markdown) and writes the figures as JSON (`--dir`, default /tmp/bench_attribution_graph).
+It prints one table (markdown), keeps its intermediate files in `--dir` (default /tmp/bench_attribution_graph) and
+writes the results as bench/results/attribution_graph.json (attribution_graph_cuda.json on a GPU; `--out` elsewhere),
+which the docs page `benchmarks` renders. Without `--peer-python` it measures ours alone and says so.
+
+`--research` (for a GPU: `--research --device cuda`): a random GPT-2-small-shaped model (12 layers, 12 heads,
+d_model 768, n_ctx 128, toy-ioi's 1,024-token vocabulary) with a random CLT of 4,096 features per layer, random
+prompts of 16, 32 and 64 positions and thresholds set for ~2,500, ~5,000 and ~10,000 active features; batches 128,
+256, 512; ours only (circuit-tracer cannot be installed on a machine without network).
 """
-import argparse, json, math, os, subprocess, sys
+import argparse, json, math, os, shlex, subprocess, sys
 from pathlib import Path
 
 import torch
@@ -35,10 +42,27 @@ import torch
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from harness import growth_exponent, measure, peak_memory_mb  # noqa: E402
+from harness import growth_exponent, measure, peak_memory_mb, write_results  # noqa: E402
 
 SIZES = [(10, 600), (20, 1300), (40, 2600)]   # (positions, active features off the BOS position)
 D_FEATURES = 512
+RESEARCH_SIZES = [(16, 2500), (32, 5000), (64, 10000)]
+RESEARCH_D_FEATURES = 4096
+
+
+def _research_model(device):
+    "A random GPT-2-small-shaped HookedTransformer with toy-ioi's tokenizer (d_vocab 1,024)."
+    from circuit_gen.models import load_model
+    from circuit_gen.testing import tiny_model
+    tok = load_model("toy-ioi", device="cpu").tokenizer
+    return tiny_model(n_layers=12, d_model=768, n_heads=12, n_ctx=128, tokenizer=tok, edge_hooks=False, device=device)
+
+
+def _random_tokens(model, n_pos: int):
+    "BOS, then random token ids: the research prompt."
+    g = torch.Generator().manual_seed(0)
+    bos = model.tokenizer.bos_token_id
+    return torch.cat([torch.tensor([bos]), torch.randint(0, model.cfg.d_vocab, (n_pos - 1,), generator=g)])
 
 
 # ---------------------------------------------------------------- ours (the project's .venv)
@@ -49,19 +73,19 @@ def _prompt_tokens(model, n_pos: int):
     return tokens[:n_pos]
 
 
-def _dictionary(model, kind: str, tokens, n_pos: int, target: int):
+def _dictionary(model, kind: str, tokens, n_pos: int, target: int, d_features: int = D_FEATURES):
     "A random CLT (or per-layer set) whose single threshold leaves ~`target` features active off the BOS position."
     from circuit_gen.activations import collect_mlp_activations, model_fingerprint
     from circuit_gen.clt import CLTConfig, CrossLayerTranscoder
     L = model.cfg.n_layers
-    clt = CrossLayerTranscoder(CLTConfig(d_model=model.cfg.d_model, layers=list(range(L)), d_features=D_FEATURES,
-                                         model=model_fingerprint(model)), seed=0, device="cpu")
+    clt = CrossLayerTranscoder(CLTConfig(d_model=model.cfg.d_model, layers=list(range(L)), d_features=d_features,
+                                         model=model_fingerprint(model)), seed=0, device=model.cfg.device)
     with torch.no_grad():
         if kind == "transcoder_set":
             for w in clt.W_dec: w[1:] = 0
         clt.fit_normalisation(*collect_mlp_activations(model, tokens[None]))
         x, _ = collect_mlp_activations(model, tokens[None, :n_pos])
-        pre = clt.encode(x)[0][1:].flatten().sort(descending=True).values    # positions 1.. (BOS excluded)
+        pre = clt.encode(x)[0][1:].flatten().sort(descending=True).values.cpu()    # positions 1.. (BOS excluded)
         # the threshold goes in the widest gap near the target count, so float32 rounding in either library
         # (circuit-tracer folds the input scale into W_enc) cannot move a feature across it
         k = target - 20 + int((pre[target - 21:target + 20] - pre[target - 20:target + 21]).argmax())
@@ -76,27 +100,28 @@ def _timings(build, batches: list[int]) -> dict:
     return out
 
 
-def run_ours(folder: Path, kind: str, batches: list[int]) -> list[dict]:
+def run_ours(folder: Path, kind: str, batches: list[int], device="cpu", research: bool = False) -> list[dict]:
     sys.path.insert(0, str(ROOT))
     torch.set_num_threads(1)
     from circuit_gen.models import load_model
     from circuit_gen.dictionaries import save_circuit_tracer
     from circuit_gen.attribution_graph import build_attribution_graph
     from safetensors.torch import save_file
-    model = load_model("toy-ioi", device="cpu")
-    text = _prompt_tokens(model, max(n for n, _ in SIZES))
+    sizes = RESEARCH_SIZES if research else SIZES
+    model = _research_model(device) if research else load_model("toy-ioi", device=device)
+    text = (_random_tokens if research else _prompt_tokens)(model, max(n for n, _ in sizes)).to(device)
     rows = []
-    for n_pos, target in SIZES:
+    for n_pos, target in sizes:
         tokens = text[:n_pos]
-        clt = _dictionary(model, kind, text, n_pos, target)
+        clt = _dictionary(model, kind, text, n_pos, target, RESEARCH_D_FEATURES if research else D_FEATURES)
         sub = folder / f"pos{n_pos}"
-        save_circuit_tracer(clt, sub / "dictionary", model_name="toy-ioi", kind=kind)
+        if not research: save_circuit_tracer(clt, sub / "dictionary", model_name="toy-ioi", kind=kind)
         build = lambda b: build_attribution_graph(model, clt, tokens, batch_size=b, freeze_bos=True,
                                                   demean_logits=True, progress=False)
         timings = _timings(build, batches)
         g = build(batches[0])
         tensors = {"adjacency": g.adjacency, "features": g.features, "tokens": g.tokens, "logit_tokens": g.logit_tokens}
-        save_file({k: v.contiguous() for k, v in tensors.items()}, str(sub / "ours.safetensors"))
+        if not research: save_file({k: v.contiguous() for k, v in tensors.items()}, str(sub / "ours.safetensors"))
         rows.append({"n_pos": n_pos, "n_features": g.n_features, "n_logits": g.n_logits,
                      "max_abs_edge": g.adjacency.abs().max().item(), **timings})
         print(f"ours pos={n_pos}: {g.n_features} features", file=sys.stderr, flush=True)
@@ -104,7 +129,7 @@ def run_ours(folder: Path, kind: str, batches: list[int]) -> list[dict]:
 
 
 # ---------------------------------------------------------------- circuit-tracer (its own venv)
-def _peer_model(dictionary: Path, kind: str):
+def _peer_model(dictionary: Path, kind: str, device="cpu"):
     from circuit_tracer.replacement_model import ReplacementModel
     from safetensors.torch import load_file
     from transformer_lens import HookedTransformerConfig
@@ -112,17 +137,17 @@ def _peer_model(dictionary: Path, kind: str):
     folder = ROOT / "circuit_gen" / "weights" / "toy-ioi"
     cfgd = json.loads((folder / "config.json").read_text())["hooked_transformer_config"]
     fields = HookedTransformerConfig.__dataclass_fields__
-    cfg = HookedTransformerConfig(**{k: v for k, v in cfgd.items() if k in fields}, device="cpu")
+    cfg = HookedTransformerConfig(**{k: v for k, v in cfgd.items() if k in fields}, device=str(device))
     hooks = dict(feature_input_hook="hook_resid_mid", feature_output_hook="hook_mlp_out")
     if kind == "cross_layer_transcoder":
         from circuit_tracer.transcoder.cross_layer_transcoder import load_clt
         transcoders = load_clt(str(dictionary), lazy_decoder=False, lazy_encoder=False, dtype=torch.float32,
-                               device=torch.device("cpu"), **hooks)
+                               device=torch.device(device), **hooks)
     else:
         from circuit_tracer.transcoder.single_layer_transcoder import load_transcoder_set
         paths = {i: str(dictionary / f"layer_{i}.safetensors") for i in range(cfg.n_layers)}
         transcoders = load_transcoder_set(paths, scan="toy-ioi", lazy_decoder=False, lazy_encoder=False,
-                                          device=torch.device("cpu"), **hooks)
+                                          device=torch.device(device), **hooks)
     # the shipped tokenizer_config names a transformers-5 class: rebuild the tokenizer from tokenizer.json
     bos = json.loads((folder / "tokenizer_config.json").read_text()).get("bos_token", "<|endoftext|>")
     saved = dictionary.parent / "tokenizer"     # saved and read back: TransformerLens wants its `name_or_path`
@@ -140,15 +165,16 @@ def _peer_model(dictionary: Path, kind: str):
     return model.eval()
 
 
-def run_peer(folder: Path, kind: str, batches: list[int]) -> list[dict]:
+def run_peer(folder: Path, kind: str, batches: list[int], device="cpu") -> list[dict]:
     torch.set_num_threads(1)
+    from importlib.metadata import version
     from circuit_tracer import attribute
     from safetensors.torch import load_file
     rows = []
     for n_pos, _ in SIZES:
         sub = folder / f"pos{n_pos}"
         ours = load_file(str(sub / "ours.safetensors"))
-        model = _peer_model(sub / "dictionary", kind)
+        model = _peer_model(sub / "dictionary", kind, device)
         build = lambda b: attribute(ours["tokens"], model, attribution_targets=ours["logit_tokens"], batch_size=b,
                                     verbose=False)
         timings = _timings(build, batches)
@@ -157,7 +183,8 @@ def run_peer(folder: Path, kind: str, batches: list[int]) -> list[dict]:
         theirs = g.active_features[g.selected_features].tolist()
         same_nodes = A_t.shape == A_o.shape and theirs == ours["features"].tolist() and \
             [int(t) for t in _logit_ids(g)] == ours["logit_tokens"].tolist()
-        row = {"n_pos": n_pos, "n_features": len(theirs), "same_nodes": same_nodes, **timings}
+        row = {"n_pos": n_pos, "n_features": len(theirs), "same_nodes": same_nodes, "version": version("circuit-tracer"),
+               **timings}
         if same_nodes:
             n_l = len(ours["logit_tokens"])
             tok = slice(A_o.shape[1] - n_l - n_pos, A_o.shape[1] - n_l)
@@ -210,31 +237,84 @@ def table(ours: list[dict], peer: list[dict] | None, batches: list[int], same: i
     return "\n".join(lines)
 
 
+def results_rows(ours: list[dict], peer: list[dict] | None, batches: list[int], key: str) -> list[dict]:
+    "One row per size for bench/results: each library at its fastest batch size, both at the first; memory; differences."
+    rows = []
+    for k, o in enumerate(ours):
+        p = peer[k] if peer else None
+        bo, to = _best(o, batches)
+        bp, tp = _best(p, batches) if p else (None, {})
+        same = batches[0]
+        rows.append({"positions": o["n_pos"], "features": o["n_features"], "ours_batch": bo, "ours_cpu_s": to["cpu_s"],
+                     "ours_wall_s": to["wall_s"], "peer_batch": bp, "peer_cpu_s": tp.get("cpu_s"),
+                     "peer_wall_s": tp.get("wall_s"),
+                     "peer_over_ours": tp[key] / to[key] if p else None,
+                     f"peer_over_ours_batch_{same}": p[str(same)][key] / o[str(same)][key] if p else None,
+                     "ours_peak_mb": o["peak_mb"], "peer_peak_mb": p["peak_mb"] if p else None,
+                     "max_abs_diff": p.get("max_abs_diff") if p else None,
+                     "max_abs_diff_token_columns": p.get("max_abs_diff_token_columns") if p else None,
+                     "largest_edge": o["max_abs_edge"]})
+    return rows
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("part", nargs="?", default="all", choices=["all", "ours", "peer"])
     ap.add_argument("--kind", default="cross_layer_transcoder", choices=["cross_layer_transcoder", "transcoder_set"])
-    ap.add_argument("--batch", default="64,16,32,128", help="targets per backward pass, both libraries: the first is "
-                    "compared side by side (and gives the adjacency and peak memory), all are swept for each one's best")
+    ap.add_argument("--batch", default=None, help="targets per backward pass, both libraries: the first is "
+                    "compared side by side (and gives the adjacency and peak memory), all are swept for each one's best; "
+                    "default 64,16,32,128 (research: 128,256,512)")
     ap.add_argument("--dir", default="/tmp/bench_attribution_graph")
     ap.add_argument("--peer-python", default=None, help="a python with circuit-tracer installed; none: ours only")
+    ap.add_argument("--research", action="store_true", help="GPT-2-small-shaped random model, ~2.5k/5k/10k active features")
+    ap.add_argument("--device", default="", help="cpu, cuda, ...; default: circuit_gen's default device")
+    ap.add_argument("--out", default=None, help="results JSON path")
     a = ap.parse_args()
+    a.batch = a.batch or ("128,256,512" if a.research else "64,16,32,128")
     batches = [int(b) for b in a.batch.split(",")]
     folder = Path(a.dir) / a.kind
     folder.mkdir(parents=True, exist_ok=True)
+    sys.path.insert(0, str(ROOT))
     if a.part == "peer":
-        (folder / "peer.json").write_text(json.dumps(run_peer(folder, a.kind, batches), indent=1))
+        (folder / "peer.json").write_text(json.dumps(run_peer(folder, a.kind, batches, a.device or "cpu"), indent=1))
         sys.exit(0)
-    ours = run_ours(folder, a.kind, batches)
+    from circuit_gen.core import resolve_device
+    device = resolve_device(a.device or None)
+    key = "wall_s" if device.type == "cuda" else "cpu_s"   # a GPU's work is not this process's CPU time
+    ours = run_ours(folder, a.kind, batches, device, a.research)
     (folder / "ours.json").write_text(json.dumps(ours, indent=1))
-    peer = None
-    if a.peer_python and a.part == "all":
+    peer, note = None, "No --peer-python: ours alone (circuit-tracer not run)."
+    if a.research and a.peer_python: note = "--research: ours alone (circuit-tracer's model here is toy-ioi)."
+    elif a.peer_python and a.part == "all":
         env = {**os.environ, "OMP_NUM_THREADS": "1"}
-        subprocess.run([a.peer_python, __file__, "peer", "--kind", a.kind, "--batch", a.batch, "--dir", a.dir],
-                       check=True, env=env)
+        subprocess.run([a.peer_python, __file__, "peer", "--kind", a.kind, "--batch", a.batch, "--dir", a.dir,
+                        "--device", str(device)], check=True, env=env)
         peer = json.loads((folder / "peer.json").read_text())
+        note = f"circuit-tracer {peer[0]['version']} in its own environment, as a subprocess."
         bad = [p["n_pos"] for p in peer if not p["same_nodes"]]
-        if bad: print(f"warning: circuit-tracer's nodes differ from ours at positions {bad}: no edge comparison there",
-                      file=sys.stderr)
-    print(f"{a.kind}, toy-ioi, float32, one thread; median of 3 after a warm-up\n")
+        if bad:
+            note += f" Its nodes differ from ours at positions {bad}: no edge comparison there."
+            print(f"warning: circuit-tracer's nodes differ from ours at positions {bad}: no edge comparison there",
+                  file=sys.stderr)
+    print(f"{a.kind}, {'GPT-2-small-shaped random model' if a.research else 'toy-ioi'}, float32, one thread, {device}; "
+          "median of 3 after a warm-up\n")
     print(table(ours, peer, batches, batches[0]))
+    rows = results_rows(ours, peer, batches, key)
+    n = [o["n_features"] for o in ours]
+    summary = {"peer": f"circuit-tracer {peer[0]['version']}" if peer else None,
+               "ratio_to_fastest_peer": rows[-1]["peer_over_ours"], "ratio_to_floor": None,
+               "max_abs_diff": max((r["max_abs_diff"] for r in rows if r["max_abs_diff"] is not None), default=None),
+               "max_abs_diff_token_columns": max((r["max_abs_diff_token_columns"] for r in rows
+                                                  if r["max_abs_diff_token_columns"] is not None), default=None),
+               "growth_exponent": growth_exponent(n, [r["ours_" + key] for r in rows])}
+    if peer: summary["peer_growth_exponent"] = growth_exponent(n, [r["peer_" + key] for r in rows])
+    setting = "a random GPT-2-small-shaped model, 4,096 features per layer" if a.research else "toy-ioi, 512 features per layer"
+    notes = (f"{a.kind}, {setting}; "
+             f"float32, one thread, device {device}; each library at its fastest batch of {a.batch} "
+             f"({key.replace('_s', ' time')}); peer_over_ours > 1: ours faster. ratio_to_fastest_peer at the largest "
+             "size. max_abs_diff: adjacency over feature, error and logit columns; token columns differ by convention "
+             "(circuit-tracer's token node is W_E[t], ours the whole input residual W_E[t] + W_pos[p]). No floor. " + note)
+    command = " ".join(["OMP_NUM_THREADS=1 .venv/bin/python",
+                        *map(shlex.quote, ["bench/bench_attribution_graph.py", *sys.argv[1:]])])
+    write_results("attribution_graph", "Attribution graphs: against circuit-tracer", command, rows, summary, notes,
+                  path=a.out)

@@ -1,183 +1,201 @@
-"""CLT training throughput and attribution-graph build time: circuit_gen vs sae-lens and circuit-tracer (a benchmark, not a test).
+"""CLT training throughput: circuit_gen against sae-lens and against its floor (a benchmark, not a test).
 
-1. `train`: training steps per second of a circuit_gen CLT (3 layers like toy-ioi, d_model 64,
-   `--width` features per layer) against sae-lens's JumpReLU training SAE of the same width on
-   one layer (tanh sparsity, Anthropic's setup), on the same random activations, Adam, one CPU
-   thread. Reported as tokens/s and as FLOP/s (forward+backward ~ 3x the forward matmul FLOPs:
-   SAE 4*d*F per token, CLT 2*L*d*F + L(L+1)*d*F), so the ratio compares work done per second.
-2. `graph-ours` / `graph-peer`: attribution-graph build time for one IOI prompt on the shipped
-   toy-ioi with the same random-but-sparse CLT, in circuit_gen and in circuit-tracer (its
-   TransformerLens backend loading the same weights), and the largest difference between the
-   two graphs' feature->feature edges (same local replacement model, so they should agree).
+At three dictionary widths (256, 512, 1,024 features per layer; d_model 64, 1,024 tokens a batch, Adam, float32):
 
-The peers must not go into the project's .venv. sae-lens runs next to TransformerLens 3.9:
+* `1-layer`: a one-layer circuit_gen CLT, which is a JumpReLU SAE/transcoder of exactly the shapes of sae-lens's
+  `JumpReLUTrainingSAE` (tanh sparsity, Anthropic's setup) of the same width: same FLOPs, same random activations,
+  so the time ratio is a like-for-like comparison. Their outputs are compared on the same weights (our trained
+  1-layer CLT's weights copied into the sae-lens SAE, `apply_b_dec_to_input=False`): max |difference| of the
+  reconstructions.
+* `3-layer`: a CLT over 3 layers like toy-ioi (decoders to the same and all later layers), ours only.
+* the floor, for both: the same step with the nonlinearity a plain ReLU and the loss plain MSE (no JumpReLU, no
+  sparsity penalty, no decoder norms, no normalisation): the matmuls and the Adam update a step cannot avoid.
+
+Each figure is one training step, from bench/harness.py's median of 3 (after a warm-up) of `--steps` steps:
+process CPU and wall time, peak memory (resident high-water mark above what the process held), and the growth
+exponent of the step time over the widths. sae-lens runs in its own environment (a subprocess; it must not go
+into the project's .venv). sae-lens 6.54 runs next to TransformerLens 3.9 or 3.2:
 
     python3 -m venv /tmp/cltbench
     /tmp/cltbench/bin/pip install torch==2.13.0
     /tmp/cltbench/bin/pip install -c <(printf 'torch==2.13.0\\ntransformer-lens==3.9.0\\n') sae-lens transformer-lens==3.9.0 \\
         safetensors jaxtyping tqdm pyyaml fastcore tokenizers
     /tmp/cltbench/bin/pip uninstall -y torchvision
-    OMP_NUM_THREADS=1 /tmp/cltbench/bin/python bench/bench_clt.py train
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_clt.py --peer-python /tmp/cltbench/bin/python
 
-circuit-tracer 0.5 needs transformers <= 4.57 (TransformerLens 3.2.1), so it gets its own:
-
-    python3 -m venv /tmp/ctbench
-    /tmp/ctbench/bin/pip install torch==2.13.0
-    /tmp/ctbench/bin/pip install -c <(echo torch==2.13.0) circuit-tracer==0.5.0 safetensors jaxtyping tqdm pyyaml
-    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_clt.py graph-ours --dir /tmp/cltgraph
-    OMP_NUM_THREADS=1 /tmp/ctbench/bin/python bench/bench_clt.py graph-peer --dir /tmp/cltgraph
-
-A peer that is not installed is skipped (and said so).
+Without `--peer-python` (or without sae-lens there) it runs ours and the floor only, and says so. `--research` (for a
+GPU: `--research --device cuda`): d_model 768, 12 layers (GPT-2 small's MLPs), widths 4,096 / 8,192 / 16,384 per
+layer, 4,096 tokens a batch. Results go to bench/results/clt.json (clt_cuda.json on a GPU; `--out` elsewhere) for
+the docs page `benchmarks`. Attribution graphs from a CLT, against circuit-tracer, are bench/bench_attribution_graph.py.
 """
-import argparse, json, sys, time
+import argparse, copy, json, os, shlex, subprocess, sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the project's circuit_gen, without installing it
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT)); sys.path.insert(0, str(HERE))   # the project's circuit_gen, without installing it
 
 import torch
 
+from harness import growth_exponent, measure, peak_memory_mb  # noqa: E402
 
-def bench_train(width: int, batch: int, steps: int, d_model: int = 64, n_layers: int = 3) -> dict:
+SMALL = dict(widths="256,512,1024", batch=1024, d_model=64, n_layers=3, steps=10)
+RESEARCH = dict(widths="4096,8192,16384", batch=4096, d_model=768, n_layers=12, steps=10)
+
+
+def _data(batch, n_layers, d_model, device):
+    g = torch.Generator().manual_seed(0)
+    return (torch.randn(batch, n_layers, d_model, generator=g).to(device),
+            torch.randn(batch, n_layers, d_model, generator=g).to(device))
+
+
+def _timed(step, steps: int, repeats: int) -> dict:
+    "Median per-step CPU and wall seconds (harness.measure over `steps` steps) and the peak memory of `steps` steps."
+    run = lambda: [step() for _ in range(steps)]
+    mem = peak_memory_mb(run)   # the first steps: Adam's state is allocated here, as in real training
+    t = measure(run, repeats=repeats)
+    return {"cpu_s": t["cpu_s"] / steps, "wall_s": t["wall_s"] / steps, "peak_mb": mem}
+
+
+def run_ours(width, n_layers, a, device) -> tuple:
+    "Our CLT training step and its floor: (ours, floor, the trained CLT)."
     from circuit_gen.clt import CLTConfig, CrossLayerTranscoder, clt_loss
-    torch.manual_seed(0)
-    x = torch.randn(batch, n_layers, d_model); y = torch.randn(batch, n_layers, d_model)
-    res = {"width": width, "batch": batch, "steps": steps, "d_model": d_model, "n_layers": n_layers}
-    clt = CrossLayerTranscoder(CLTConfig(d_model=d_model, layers=list(range(n_layers)), d_features=width), device="cpu")
+    x, y = _data(a.batch, n_layers, a.d_model, device)
+    clt = CrossLayerTranscoder(CLTConfig(d_model=a.d_model, layers=list(range(n_layers)), d_features=width, sparsity="tanh"),
+                               device=device)
+    base = copy.deepcopy(clt)
     opt = torch.optim.Adam(clt.parameters(), lr=1e-3)
     def step():
-        loss, _ = clt_loss(clt, x, y); opt.zero_grad(); loss.backward(); opt.step()
-    for _ in range(3): step()
-    t = time.perf_counter()
-    for _ in range(steps): step()
-    dt = (time.perf_counter() - t) / steps
-    flops = 3 * (2 * n_layers * d_model * width + n_layers * (n_layers + 1) * d_model * width)
-    res["ours"] = {"tokens_per_s": batch / dt, "flop_per_token": flops, "gflop_per_s": batch * flops / dt / 1e9}
+        loss, _ = clt_loss(clt, x, y)
+        opt.zero_grad(); loss.backward(); opt.step()
+    fopt = torch.optim.Adam(base.parameters(), lr=1e-3)
+    def floor_step():
+        acts = torch.relu(torch.einsum("bld,ldf->blf", x, base.W_enc) + base.b_enc)
+        loss = (base.decode_normalised(acts) - y).pow(2).sum(-1).sum(-1).mean()
+        fopt.zero_grad(); loss.backward(); fopt.step()
+    return _timed(step, a.steps, a.repeats), _timed(floor_step, a.steps, a.repeats), clt
+
+
+def run_peer(spec: dict) -> dict:
+    "sae-lens's JumpReLU training SAE at each width (run in the peer's environment); output agreement on our weights."
     try:
-        from sae_lens import JumpReLUTrainingSAE, JumpReLUTrainingSAEConfig
+        from sae_lens import JumpReLUTrainingSAE, JumpReLUTrainingSAEConfig, __version__ as version
         from sae_lens.saes.sae import TrainStepInput
     except ImportError as e:
-        res["sae_lens"] = f"not installed ({e})"; return res
-    sae = JumpReLUTrainingSAE(JumpReLUTrainingSAEConfig(d_in=d_model, d_sae=width, jumprelu_sparsity_loss_mode="tanh",
-                                                        l0_coefficient=1.0, dtype="float32", device="cpu"))
-    opt = torch.optim.Adam(sae.parameters(), lr=1e-3)
-    xs = x[:, 0].contiguous()
-    coeffs = {k: 1.0 for k in sae.get_coefficients()}
-    def sae_step(i):
-        out = sae.training_forward_pass(TrainStepInput(sae_in=xs, coefficients=coeffs, dead_neuron_mask=None,
-                                                       n_training_steps=i, is_logging_step=False))
-        opt.zero_grad(); out.loss.backward(); opt.step()
-    for i in range(3): sae_step(i)
-    t = time.perf_counter()
-    for i in range(steps): sae_step(i)
-    dt = (time.perf_counter() - t) / steps
-    flops = 3 * 4 * d_model * width
-    res["sae_lens"] = {"tokens_per_s": batch / dt, "flop_per_token": flops, "gflop_per_s": batch * flops / dt / 1e9}
-    res["flop_rate_ratio_ours_over_sae_lens"] = res["ours"]["gflop_per_s"] / res["sae_lens"]["gflop_per_s"]
-    return res
-
-
-def _random_clt(model, width):
-    "A random CLT on the model whose thresholds leave a few percent of features active."
-    from circuit_gen.activations import model_fingerprint
-    from circuit_gen.clt import CLTConfig, CrossLayerTranscoder
-    clt = CrossLayerTranscoder(CLTConfig(d_model=model.cfg.d_model, layers=list(range(model.cfg.n_layers)), d_features=width,
-                                         threshold_init=1.2, model=model_fingerprint(model)), seed=0, device="cpu")
-    return clt
-
-
-def graph_ours(folder: Path, width: int, repeats: int) -> dict:
-    from circuit_gen.models import load_model, toy_model_dir
-    from circuit_gen.ioi import make_ioi_prompts
-    from circuit_gen.attribution_graph import build_attribution_graph
-    from circuit_gen.core import save_tensors
-    model = load_model("toy-ioi", device="cpu")
-    clt = _random_clt(model, width)
-    prompt = make_ioi_prompts(model, 1, seed=0).prompts[0]
-    tokens = model.to_tokens(prompt)[0]
-    g = build_attribution_graph(model, clt, tokens, batch_size=64, progress=False)
-    t = time.perf_counter()
-    for _ in range(repeats): g = build_attribution_graph(model, clt, tokens, batch_size=64, progress=False)
-    dt = (time.perf_counter() - t) / repeats
-    folder.mkdir(parents=True, exist_ok=True)
-    # the same CLT in circuit-tracer's layout and units (scales folded in)
-    L = clt.cfg.n_layers
-    with torch.no_grad():
-        W_enc = torch.stack([(clt.W_enc[l] * clt.input_scale[l]).T for l in range(L)])
-        W_dec = {f"W_dec_{s}": torch.stack([clt.W_dec[s][k] / clt.output_scale[s + k] for k in range(L - s)], 1) for s in range(L)}
-        save_tensors({"W_enc": W_enc, "b_enc": clt.b_enc, "threshold": clt.threshold, "b_dec": clt.b_dec / clt.output_scale[:, None],
-                      **W_dec, "tokens": tokens, "features": g.features, "adjacency": g.adjacency},
-                     folder/"ours.safetensors")
-    res = {"prompt": prompt, "n_pos": len(tokens), "n_features": g.n_features, "n_logits": g.n_logits, "seconds_per_graph": dt,
-           "model_folder": str(toy_model_dir("toy-ioi"))}
-    (folder/"ours.json").write_text(json.dumps(res, indent=2))
-    return res
-
-
-def graph_peer(folder: Path, repeats: int) -> dict:
-    try:
-        from circuit_tracer import attribute as ct_attribute
-        from circuit_tracer.replacement_model import ReplacementModel
-        from circuit_tracer.transcoder.cross_layer_transcoder import CrossLayerTranscoder as CTCLT
-    except ImportError as e:
-        return {"circuit_tracer": f"not installed ({e})"}
+        return {"error": f"sae-lens not importable ({e})"}
     from safetensors.torch import load_file
-    from transformer_lens import HookedTransformerConfig
-    ours = json.loads((folder/"ours.json").read_text())
-    mf = Path(ours["model_folder"])
-    cfgd = json.loads((mf/"config.json").read_text())["hooked_transformer_config"]
-    allowed = set(HookedTransformerConfig.__dataclass_fields__)
-    cfg = HookedTransformerConfig(**{k: v for k, v in cfgd.items() if k in allowed}, device="cpu")
-    t = load_file(str(folder/"ours.safetensors"))
-    L, F, D = t["W_enc"].shape
-    clt = CTCLT(n_layers=L, d_transcoder=F, d_model=D, activation_function="jump_relu", lazy_decoder=False,
-                device=torch.device("cpu"), dtype=torch.float32)
+    torch.set_num_threads(1)
+    out = {"version": version, "widths": {}}
+    for width in spec["widths"]:
+        x, _ = _data(spec["batch"], 1, spec["d_model"], "cpu")
+        xs = x[:, 0].contiguous()
+        sae = JumpReLUTrainingSAE(JumpReLUTrainingSAEConfig(d_in=spec["d_model"], d_sae=width, dtype="float32",
+                                                            jumprelu_sparsity_loss_mode="tanh", l0_coefficient=1.0,
+                                                            device="cpu"))
+        opt = torch.optim.Adam(sae.parameters(), lr=1e-3)
+        coeffs = {k: 1.0 for k in sae.get_coefficients()}
+        i = [0]
+        def step():
+            res = sae.training_forward_pass(TrainStepInput(sae_in=xs, coefficients=coeffs, dead_neuron_mask=None,
+                                                           n_training_steps=i[0], is_logging_step=False))
+            opt.zero_grad(); res.loss.backward(); opt.step()
+            i[0] += 1
+        t = _timed(step, spec["steps"], spec["repeats"])
+        # the same weights in an SAE for inference, on the same inputs: reconstructions compared
+        w = load_file(spec["weights"][str(width)])
+        cfg = JumpReLUTrainingSAEConfig(d_in=spec["d_model"], d_sae=width, dtype="float32", device="cpu",
+                                        apply_b_dec_to_input=False)
+        sae = JumpReLUTrainingSAE(cfg)
+        with torch.no_grad():
+            for k in ("W_enc", "b_enc", "threshold", "W_dec", "b_dec"): getattr(sae, k).copy_(w[k])
+            recon = sae.decode(sae.encode(w["x"]))
+        t["max_abs_diff"] = float((recon - w["recon"]).abs().max())
+        t["recon_scale"] = float(w["recon"].abs().max())
+        out["widths"][str(width)] = t
+    return out
+
+
+def _save_for_peer(clt, x, path: Path):
+    "A 1-layer CLT's weights in the SAE's layout, the inputs and our reconstructions, for the peer to compare."
+    from safetensors.torch import save_file
     with torch.no_grad():
-        clt.W_enc.copy_(t["W_enc"]); clt.b_enc.copy_(t["b_enc"]); clt.b_dec.copy_(t["b_dec"])
-        clt.activation_function.threshold.copy_(t["threshold"][:, None, :])
-        for s in range(L): clt.W_dec[s].copy_(t[f"W_dec_{s}"])
-    from transformers import PreTrainedTokenizerFast
-    # the shipped tokenizer_config names a transformers-5 class; rebuild it from tokenizer.json for transformers 4.57
-    bos = json.loads((mf/"tokenizer_config.json").read_text()).get("bos_token", "<|endoftext|>")
-    tdir = folder/"tokenizer"
-    PreTrainedTokenizerFast(tokenizer_file=str(mf/"tokenizer.json"), bos_token=bos, eos_token=bos).save_pretrained(str(tdir))
-    tok = PreTrainedTokenizerFast.from_pretrained(str(tdir))
-    model = ReplacementModel.from_config(cfg, clt, backend="transformerlens", tokenizer=tok)
-    sd = {k.replace(".mlp.", ".mlp.old_mlp."): v for k, v in load_file(str(mf/"model.safetensors")).items()
-          if not k.endswith((".mask", ".IGNORE"))}   # circuit-tracer wraps each MLP as `mlp.old_mlp`
-    missing = model.load_state_dict(sd, strict=False)
-    tokens = t["tokens"]
-    g = ct_attribute(tokens, model, batch_size=64, verbose=False)
-    tt = time.perf_counter()
-    for _ in range(repeats): g = ct_attribute(tokens, model, batch_size=64, verbose=False)
-    dt = (time.perf_counter() - tt) / repeats
-    # compare feature -> feature edges on the features both graphs hold
-    ours_feats = {tuple(r): i for i, r in enumerate(t["features"].tolist())}
-    theirs = [tuple(r) for r in g.active_features[g.selected_features].tolist()]
-    idx_t = [j for j, k in enumerate(theirs) if k in ours_feats]; idx_o = [ours_feats[theirs[j]] for j in idx_t]
-    A_o = t["adjacency"][idx_o][:, idx_o].double(); A_t = g.adjacency_matrix[idx_t][:, idx_t].double()
-    res = {"seconds_per_graph": dt, "n_features": len(theirs), "shared_features": len(idx_t),
-           "max_abs_edge_difference": float((A_o - A_t).abs().max()) if len(idx_t) else None,
-           "max_abs_edge": float(A_o.abs().max()) if len(idx_t) else None,
-           "unexpected_keys": list(missing.unexpected_keys)[:5]}
-    (folder/"peer.json").write_text(json.dumps(res, indent=2))
-    res["ratio_peer_over_ours"] = dt / ours["seconds_per_graph"]
-    return res
+        if not (clt.input_scale == 1).all() or not (clt.output_scale == 1).all(): raise RuntimeError("scales must be 1")
+        t = {"W_enc": clt.W_enc[0], "b_enc": clt.b_enc[0], "threshold": clt.threshold[0], "W_dec": clt.W_dec[0][0],
+             "b_dec": clt.b_dec[0], "x": x[:, 0], "recon": clt(x)[:, 0]}
+        save_file({k: v.detach().cpu().contiguous() for k, v in t.items()}, str(path))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("part", nargs="?", default="all", choices=["all", "peer"], help="peer: internal (the sae-lens side)")
+    for k, v in SMALL.items(): ap.add_argument(f"--{k}", type=type(v), default=None, help=f"default {v}")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--research", action="store_true", help="d_model 768, 12 layers, widths 4096/8192/16384, batch 4096")
+    ap.add_argument("--device", default="", help="cpu, cuda, ...; default: circuit_gen's default device")
+    ap.add_argument("--peer-python", default=None, help="a python with sae-lens installed; none: ours and the floor only")
+    ap.add_argument("--dir", default="/tmp/bench_clt", help="where ours and the peer exchange weights and figures")
+    ap.add_argument("--out", default=None, help="results JSON path")
+    a = ap.parse_args()
+    folder = Path(a.dir); folder.mkdir(parents=True, exist_ok=True)
+    if a.part == "peer":
+        spec = json.loads((folder / "spec.json").read_text())
+        (folder / "peer.json").write_text(json.dumps(run_peer(spec), indent=1)); return
+    for k, v in (RESEARCH if a.research else SMALL).items():
+        if getattr(a, k) is None: setattr(a, k, v)
+    from circuit_gen.core import resolve_device
+    device = resolve_device(a.device or None)
+    key = "wall_s" if device.type == "cuda" else "cpu_s"   # a GPU's work is not this process's CPU time
+    widths = [int(w) for w in a.widths.split(",")]
+    ours, weights = {}, {}
+    for w in widths:
+        for L in (1, a.n_layers):
+            o, f, clt = run_ours(w, L, a, device)
+            ours[w, L] = (o, f)
+            print(f"ours {L}-layer width {w}: {o[key]:.4f} s/step, floor {f[key]:.4f}", file=sys.stderr, flush=True)
+            if L == 1 and a.peer_python:   # the peer compares its reconstructions with ours on these weights
+                weights[str(w)] = str(folder / f"clt1_{w}.safetensors")
+                _save_for_peer(clt, _data(a.batch, 1, a.d_model, device)[0], Path(weights[str(w)]))
+    peer, note = {}, "no --peer-python: sae-lens not compared (ours and the floor only)."
+    if a.peer_python:
+        spec = dict(widths=widths, batch=a.batch, d_model=a.d_model, steps=a.steps, repeats=a.repeats, weights=weights)
+        (folder / "spec.json").write_text(json.dumps(spec))
+        subprocess.run([a.peer_python, __file__, "peer", "--dir", str(folder)], check=True,
+                       env={**os.environ, "OMP_NUM_THREADS": "1"})
+        got = json.loads((folder / "peer.json").read_text())
+        if "error" in got: note = got["error"] + ": ours and the floor only."
+        else: peer, note = got, f"sae-lens {got['version']} in its own environment, CPU, one thread."
+    nan = None
+    rows = []
+    for L in (1, a.n_layers):
+        for w in widths:
+            o, f = ours[w, L]
+            p = peer.get("widths", {}).get(str(w)) if L == 1 else None
+            rows.append({"model": "1-layer (SAE-shaped)" if L == 1 else f"{L}-layer CLT", "width": w,
+                         "tokens_per_step": a.batch, "ours_cpu_s": o["cpu_s"], "ours_wall_s": o["wall_s"],
+                         "ours_peak_mb": o["peak_mb"], "floor_cpu_s": f["cpu_s"], "floor_wall_s": f["wall_s"],
+                         "ratio_to_floor": o[key] / f[key],
+                         "sae_lens_cpu_s": p["cpu_s"] if p else nan, "sae_lens_wall_s": p["wall_s"] if p else nan,
+                         "sae_lens_peak_mb": p["peak_mb"] if p else nan,
+                         "sae_lens_over_ours": p[key] / o[key] if p else nan,
+                         "max_abs_diff": p["max_abs_diff"] if p else nan})
+    one = [r for r in rows if r["model"].startswith("1-layer")]
+    many = [r for r in rows if not r["model"].startswith("1-layer")]
+    summary = {"peer": f"sae-lens {peer['version']}" if peer else None,
+               "ratio_to_fastest_peer": one[-1]["sae_lens_over_ours"] if peer else None,
+               "ratio_to_floor": many[-1]["ratio_to_floor"], "ratio_to_floor_1_layer": one[-1]["ratio_to_floor"],
+               "max_abs_diff": max(r["max_abs_diff"] for r in one) if peer else None,
+               "growth_exponent": growth_exponent(widths, [r["ours_" + key] for r in many]),
+               "floor_growth_exponent": growth_exponent(widths, [r["floor_" + key] for r in many])}
+    if peer: summary["peer_growth_exponent"] = growth_exponent(widths, [r["sae_lens_" + key] for r in one])
+    notes = (f"Per training step of {a.batch} tokens, d_model {a.d_model}, float32, Adam, device {device}; "
+             f"{torch.get_num_threads()} thread(s). " + note + " ratio_to_fastest_peer: sae-lens time / ours for the "
+             "same-shaped 1-layer model at the largest width (> 1: ours faster); ratio_to_floor: ours / the ReLU+MSE step "
+             f"of the same shapes ({a.n_layers}-layer CLT, largest width); max_abs_diff: reconstructions on the same "
+             "weights and inputs.")
+    command = " ".join(["OMP_NUM_THREADS=1 python", *map(shlex.quote, ["bench/bench_clt.py", *sys.argv[1:]])])
+    from harness import write_results
+    write_results("clt", "CLT training step: against sae-lens and its floor", command, rows, summary, notes, path=a.out)
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("part", choices=["train", "graph-ours", "graph-peer"])
-    ap.add_argument("--width", type=int, default=512)
-    ap.add_argument("--batch", type=int, default=1024)
-    ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--dir", default="/tmp/cltgraph")
-    ap.add_argument("--out", default=None)
-    a = ap.parse_args()
-    torch.set_num_threads(1)
-    if a.part == "train": r = bench_train(a.width, a.batch, a.steps)
-    elif a.part == "graph-ours": r = graph_ours(Path(a.dir), a.width, a.repeats)
-    else: r = graph_peer(Path(a.dir), a.repeats)
-    print(json.dumps(r, indent=2))
-    if a.out: Path(a.out).write_text(json.dumps(r, indent=2))
+    main()

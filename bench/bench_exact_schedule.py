@@ -1,49 +1,132 @@
-"""Benchmark (not a test): the pass schedule of exact edge patching (`attribute(method="exact")`).
+"""Benchmark (not a test): the pass schedule of exact edge patching (`attribute(method="exact")`), against its floor.
 
 Exact patching runs one patched forward per edge; the edges into one destination can be stacked along the batch
 (`max_rows` rows per pass; None: all of a destination's sources at once, the default). This script times each
-schedule (bench/harness.py: process CPU, median of 3 after a warm-up) on a random 2-layer, 4-head, d_model 64 model
-(8 positions), checks every schedule gives the same scores, and measures peak memory in a fresh process per schedule
-against one plain forward pass of the batch.
+schedule (bench/harness.py: median of 3 after a warm-up, process CPU and wall) on a random 2-layer, 4-head, d_model 64
+model (8 positions) at three batch sizes, checks every schedule gives the same scores (max |difference|), and measures
+peak memory in a fresh process per schedule (on a GPU: CUDA's peak, in-process) against one plain forward pass of
+the batch. The floor is the forwards patching cannot avoid: one plain no-grad forward of every (edge, prompt) row,
+stacked per destination as the default schedule stacks them; the growth exponent is the log-log slope of CPU time
+over the batch sizes.
 
-    OMP_NUM_THREADS=1 python bench/bench_exact_schedule.py
+    OMP_NUM_THREADS=1 python bench/bench_exact_schedule.py [--batches 4,8,16]
+
+`--research` (for a GPU: `--research --device cuda`) uses a GPT-2-small-shaped random model (12 layers, 12 heads,
+d_model 768, d_vocab 50257, n_ctx 64, 32,491 edges) on 32, 64 and 128 prompts of 16 tokens, only the default schedule
+capped at 2,048 rows per pass (all of a destination's sources at once would need ~60 GB of logits at 128 prompts):
+about 17 PFLOP per call at 128 prompts, so it runs for about an hour on an H200 (float32). It writes
+bench/results/exact_schedule.json (exact_schedule_cuda.json on a GPU; `--out` elsewhere) for the docs page
+`benchmarks`.
 
 Measured 2026-12-03 (2-core CPU, quiet): batch 4: all stacked 0.158 s CPU / 2.4x memory, 4 edges per pass 0.217 s /
 1.5x, one edge per pass 0.375 s / 1.2x; batch 16: all stacked 0.335 s / 5.0x, 4 edges per pass 0.428 s / 2.3x,
 one edge per pass 0.695 s / 1.3x. Scores identical. No schedule is both fastest and within 2x the memory, so the
 default stays the fastest (all stacked) and `max_rows` / `memory_gb` trade time for memory.
 """
-import sys, os, json, subprocess, warnings
+import argparse, json, os, shlex, subprocess, sys, warnings
 warnings.filterwarnings("ignore")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch
-from harness import measure, peak_memory_mb
+from harness import growth_exponent, measure, peak_memory_mb, write_results
 from bench_eap_schedule import bench_model
+from circuit_gen.circuit_graph import Graph
 from circuit_gen.edge_attribution import attribute, answer_logit_metric
-def setup(b, T=8):
-    m = bench_model(n_layers=2, n_heads=4, d_model=64, d_vocab=500)
+
+SMALL = dict(n_layers=2, n_heads=4, d_model=64, d_vocab=500, seq_len=8, batches="4,8,16")
+RESEARCH = dict(n_layers=12, n_heads=12, d_model=768, d_vocab=50257, seq_len=16, batches="32,64,128")
+
+
+def setup(a, b):
+    "The model, clean and corrupted prompts and the metric for batch size `b`, the same for the same arguments."
+    m = bench_model(n_layers=a.n_layers, n_heads=a.n_heads, d_model=a.d_model, d_vocab=a.d_vocab, device=a.device)
     g = torch.Generator().manual_seed(0)
-    c, k = (torch.randint(0, 500, (b, T), generator=g) for _ in range(2))
-    a = torch.randint(0, 500, (b, 2), generator=g)
-    return m, c, k, answer_logit_metric(a, torch.full((b,), T - 1))
-def one(b, mr):
-    m, c, k, met = setup(b)
+    c, k = (torch.randint(0, a.d_vocab, (b, a.seq_len), generator=g).to(a.device) for _ in range(2))
+    ans = torch.randint(0, a.d_vocab, (b, 2), generator=g).to(a.device)
+    return m, c, k, answer_logit_metric(ans, torch.full((b,), a.seq_len - 1, device=a.device))
+
+
+def floor_forwards(model, clean, rows_cap=None):
+    "One plain no-grad forward per (edge, prompt) row, stacked per destination (at most `rows_cap` rows a pass)."
+    b = len(clean)
+    with torch.no_grad():
+        for n in Graph.from_model(model).real_edge_mask.sum(0).tolist():
+            step = n if rows_cap is None else max(1, rows_cap // b)
+            for r0 in range(0, n, step): model(clean.repeat(min(step, n - r0), 1))
+
+
+def one(a, b, mr):
+    "Peak MB of one call: 'floor' (one plain forward of the batch), 'none' (the default) or `max_rows`."
+    m, c, k, met = setup(a, b)
     if mr == "floor":
         with torch.no_grad(): return peak_memory_mb(lambda: m(c))
     kw = {} if mr == "none" else {"max_rows": int(mr)}
     return peak_memory_mb(lambda: attribute(m, c, k, met, method="exact", batch_size=b, progress=False, **kw))
-if sys.argv[1:2] == ["--one"]:
-    print(one(int(sys.argv[2]), sys.argv[3])); sys.exit()
-fresh = lambda b, mr: float(subprocess.run([sys.executable, __file__, "--one", str(b), mr], capture_output=True, text=True, check=True).stdout.split()[-1])
-for b in (4, 16):
-    m, c, k, met = setup(b)
-    ref = None
-    fl = fresh(b, "floor")
-    for mr in ("none", str(64 * b), str(16 * b), str(4 * b), str(b)):
-        kw = {} if mr == "none" else {"max_rows": int(mr)}
-        run = lambda: attribute(m, c, k, met, method="exact", batch_size=b, progress=False, **kw)
-        t = measure(run)
-        s = run().scores
-        d = 0.0 if ref is None else float((s - ref).abs().max()); ref = s if ref is None else ref
-        mem = fresh(b, mr)
-        print(json.dumps({"batch": b, "max_rows": mr, "cpu_s": round(t["cpu_s"], 3), "mem_mb": round(mem, 1), "floor_fwd_mb": round(fl, 1), "mem_ratio": round(mem / max(fl, 1e-9), 2), "diff": d}), flush=True)
+
+
+def memory(a, b, mr) -> float:
+    "`one` in a fresh process on a CPU (the allocator keeps freed pages and hides later peaks), in-process on a GPU."
+    if torch.device(a.device).type == "cuda": return one(a, b, mr)
+    shape = [f"--{k}={getattr(a, k)}" for k in (*SMALL, "device") if k != "batches"]
+    out = subprocess.run([sys.executable, __file__, "--one", str(b), mr, *shape], capture_output=True, text=True,
+                         check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    return float(out.stdout.split()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for k, v in SMALL.items(): ap.add_argument(f"--{k}", type=type(v), default=None, help=f"default {v}")
+    ap.add_argument("--research", action="store_true", help="GPT-2-small-shaped model, 32/64/128 prompts, default schedule")
+    ap.add_argument("--device", default="", help="cpu, cuda, ...; default: circuit_gen's default device")
+    ap.add_argument("--repeats", type=int, default=3); ap.add_argument("--out", default=None, help="results JSON path")
+    ap.add_argument("--one", nargs=2, metavar=("BATCH", "MAX_ROWS"), help="internal: print one peak-memory figure")
+    a = ap.parse_args()
+    for k, v in (RESEARCH if a.research else SMALL).items():
+        if getattr(a, k) is None: setattr(a, k, v)
+    from circuit_gen.core import resolve_device
+    a.device = str(resolve_device(a.device or None))
+    if a.one:
+        print(one(a, int(a.one[0]), a.one[1])); return
+    key = "wall_s" if torch.device(a.device).type == "cuda" else "cpu_s"   # a GPU's work is not this process's CPU time
+    rows = []
+    for b in [int(x) for x in a.batches.split(",")]:
+        m, c, k, met = setup(a, b)
+        schedules = [str(2048)] if a.research else ["none", str(64 * b), str(16 * b), str(4 * b), str(b)]
+        cap = int(schedules[0]) if a.research else None
+        floor = measure(lambda: floor_forwards(m, c, cap), repeats=a.repeats)
+        fl = memory(a, b, "floor")
+        ref = None
+        for mr in schedules:
+            kw = {} if mr == "none" else {"max_rows": int(mr)}
+            run = lambda: attribute(m, c, k, met, method="exact", batch_size=b, progress=False, **kw)
+            t = measure(run, repeats=a.repeats)
+            s = run().scores
+            d = 0.0 if ref is None else float((s - ref).abs().max())
+            ref = s if ref is None else ref
+            mem = memory(a, b, mr)
+            rows.append({"batch": b, "max_rows": "all (default)" if mr == "none" else int(mr), "cpu_s": t["cpu_s"],
+                         "wall_s": t["wall_s"], "floor_cpu_s": floor["cpu_s"], "floor_wall_s": floor["wall_s"],
+                         "ratio_to_floor": t[key] / floor[key], "peak_mb": mem, "floor_fwd_mb": fl,
+                         "mem_ratio": mem / max(fl, 1e-9), "max_score_difference": d})
+            print(json.dumps(rows[-1]), flush=True)
+    first = [r for r in rows if r["max_rows"] == rows[0]["max_rows"]]   # the default (research: the capped default)
+    sizes = [r["batch"] for r in first]
+    summary = {"peer": None, "ratio_to_floor": first[-1]["ratio_to_floor"],
+               "ratio_to_floor_worst": max(r["ratio_to_floor"] for r in first), "memory_ratio": first[-1]["mem_ratio"],
+               "max_abs_diff": max(r["max_score_difference"] for r in rows),
+               "growth_exponent": growth_exponent(sizes, [r[key] for r in first]),
+               "floor_growth_exponent": growth_exponent(sizes, [r["floor_" + key] for r in first])}
+    n_edges = Graph.from_model(m).n_edges
+    notes = (f"Random model ({a.n_layers} layers, {a.n_heads} heads, d_model {a.d_model}, d_vocab {a.d_vocab}, {n_edges} "
+             f"edges), {a.seq_len} positions; batch = prompts per call; {torch.get_num_threads()} thread(s), device "
+             f"{a.device}. Floor: one plain no-grad forward per (edge, prompt) row, stacked per destination"
+             f"{' (at most 2,048 rows a pass)' if a.research else ''}. Summary ratios at the largest batch, default "
+             f"schedule, from {key.replace('_s', ' time')}; mem_ratio: peak memory / one plain forward of the batch. "
+             "max_abs_diff: the largest edge-score difference between schedules. No peer: exact patching is the "
+             "reference the gradient methods are checked against.")
+    command = " ".join(["OMP_NUM_THREADS=1 python", *map(shlex.quote, ["bench/bench_exact_schedule.py", *sys.argv[1:]])])
+    write_results("exact_schedule", "Exact edge patching: pass schedule against its floor", command, rows, summary,
+                  notes, path=a.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -58,3 +58,35 @@ def growth_exponent(sizes, seconds) -> float:
     xs, ys = [math.log(s) for s in sizes], [math.log(t) for t in seconds]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+
+
+def machine() -> dict:
+    "What the numbers were measured on: CPU count, threads, torch version, GPU if any, date."
+    import datetime, os, platform
+    return {"date": datetime.date.today().isoformat(), "platform": platform.platform(), "cpus": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+            "torch": torch.__version__,
+            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+
+
+def write_results(area: str, title: str, command: str, rows: list[dict], summary: dict, notes: str = "",
+                  path=None) -> "Path":
+    """Write one benchmark's results as `bench/results/<area>.json` (or `<area>_cuda.json` on a GPU), the file the
+    docs page `benchmarks` renders. `rows`: one dict per measured case, the same keys in each (the table's columns, in
+    order); `summary`: the headline figures, e.g. `{"ratio_to_fastest_peer": 2.9, "ratio_to_floor": 1.2,
+    "max_abs_diff": 1e-6}` (speed ratios > 1 mean circuit_gen is faster; floor ratios are ours / floor, 1 is the floor);
+    `command`: the exact command that reproduces the file."""
+    import json
+    from pathlib import Path
+    if not rows: raise ValueError(f"write_results({area!r}): no rows; measure something first")
+    keys = list(rows[0])
+    for r in rows:
+        if list(r) != keys: raise ValueError(f"write_results({area!r}): row keys {list(r)} differ from {keys}; give every row the same columns")
+    gpu = torch.cuda.is_available()
+    path = Path(path) if path else Path(__file__).resolve().parent / "results" / f"{area}{'_cuda' if gpu else ''}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"area": area, "title": title, "command": command, "machine": machine(), "summary": summary,
+           "columns": keys, "rows": rows, "notes": notes}
+    path.write_text(json.dumps(doc, indent=1, default=float) + "\n")
+    print(f"wrote {path}")
+    return path

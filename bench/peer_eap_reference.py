@@ -34,20 +34,41 @@ IG_STEPS, BATCH_SIZE, POSITION = 5, 3, 7
 EAP_GIT = "/work/.mirror/hannamw+EAP-IG/repo"      # a bare clone of hannamw/EAP-IG (or give --eap-src, a checkout's src/)
 
 
-def write_inputs(work: Path):
-    "Our env: a tiny model (config + safetensors weights) and clean/corrupted prompts, as the notebook tests use them."
-    import torch
+def save_inputs(work: Path, model, clean, corrupted, answers):
+    "Our env: write `model`'s config (cfg.json), weights (safetensors) and the prompts for a peer environment."
     from safetensors.torch import save_file
-    from circuit_gen.testing import tiny_model
-    model = tiny_model(d_mlp=32, device="cpu")
-    gen = torch.Generator().manual_seed(1)
-    clean, corrupted = torch.randint(0, 40, (6, 8), generator=gen), torch.randint(0, 40, (6, 8), generator=gen)
-    answers = torch.randint(0, 40, (6, 2), generator=gen)
     cfg = {k: v for k, v in model.cfg.to_dict().items() if isinstance(v, (int, float, str, bool, type(None)))}
     (work/"cfg.json").write_text(json.dumps(cfg))
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(work/"weights.safetensors"))
     (work/"prompts.json").write_text(json.dumps({"clean": clean.tolist(), "corrupted": corrupted.tolist(),
                                                  "answers": answers.tolist()}))
+
+
+def load_inputs(work: Path):
+    "Any env with torch, transformer_lens and safetensors: the model and prompts `save_inputs` wrote, edge hooks on."
+    import torch
+    from safetensors.torch import load_file
+    from transformer_lens import HookedTransformer, HookedTransformerConfig
+    cfg = HookedTransformerConfig(**{k: v for k, v in json.loads((work/"cfg.json").read_text()).items()
+                                     if k in HookedTransformerConfig.__dataclass_fields__ and k not in ("n_params",)})
+    model = HookedTransformer(cfg)
+    model.load_state_dict(load_file(str(work/"weights.safetensors")))
+    model.eval()
+    for flag in ("use_attn_result", "use_split_qkv_input", "use_hook_mlp_in"): setattr(model.cfg, flag, True)
+    p = json.loads((work/"prompts.json").read_text())
+    clean, corrupted, answers = (torch.tensor(p[k]) for k in ("clean", "corrupted", "answers"))
+    return model, clean, corrupted, answers
+
+
+def write_inputs(work: Path):
+    "Our env: a tiny model (config + safetensors weights) and clean/corrupted prompts, as the notebook tests use them."
+    import torch
+    from circuit_gen.testing import tiny_model
+    model = tiny_model(d_mlp=32, device="cpu")
+    gen = torch.Generator().manual_seed(1)
+    clean, corrupted = torch.randint(0, 40, (6, 8), generator=gen), torch.randint(0, 40, (6, 8), generator=gen)
+    answers = torch.randint(0, 40, (6, 2), generator=gen)
+    save_inputs(work, model, clean, corrupted, answers)
     return model, clean, corrupted, answers
 
 
@@ -65,21 +86,10 @@ def reference_source(eap_src: str | None, eap_git: str, dest: Path) -> Path:
     return dest
 
 
-def run_reference(work: Path):
-    "Peer env: the reference's own `attribute` on our model and prompts; writes its scores and `importances.json`."
+def use_token_ids():
+    "Peer env: let the reference's `attribute`/`evaluate` take our token ids (its `tokenize_plus` wants a tokenizer)."
     import torch
-    from safetensors.torch import load_file
-    from transformer_lens import HookedTransformer, HookedTransformerConfig
-    import eap.attribute as ref_attribute
-    from eap.graph import Graph
-    cfg = HookedTransformerConfig(**{k: v for k, v in json.loads((work/"cfg.json").read_text()).items()
-                                     if k in HookedTransformerConfig.__dataclass_fields__ and k not in ("n_params",)})
-    model = HookedTransformer(cfg)
-    model.load_state_dict(load_file(str(work/"weights.safetensors")))
-    model.eval()
-    for flag in ("use_attn_result", "use_split_qkv_input", "use_hook_mlp_in"): setattr(model.cfg, flag, True)
-    p = json.loads((work/"prompts.json").read_text())
-    clean, corrupted, answers = (torch.tensor(p[k]) for k in ("clean", "corrupted", "answers"))
+    import eap.attribute as ref_attribute, eap.evaluate as ref_evaluate
 
     def tokenize_plus(model, tokens, max_length=None):
         # the reference's signature; our prompts are token ids of one length, so the mask is all ones
@@ -87,14 +97,23 @@ def run_reference(work: Path):
         mask = torch.ones_like(tokens)
         return tokens, mask, mask.sum(1), tokens.shape[1]
     ref_attribute.tokenize_plus = tokenize_plus
-    import eap.evaluate as ref_evaluate
     ref_evaluate.tokenize_plus = tokenize_plus
 
-    def logit_diff_loss(logits, clean_logits, input_lengths, labels):
-        # MIB's logit_diff with mean=True, loss=True
-        rows = logits[torch.arange(len(logits)), input_lengths - 1]
-        diff = rows.gather(-1, labels[:, :1])[:, 0] - rows.gather(-1, labels[:, 1:2])[:, 0]
-        return -diff.mean()
+
+def logit_diff_loss(logits, clean_logits, input_lengths, labels):
+    "MIB's logit_diff with mean=True, loss=True, in the reference's metric signature."
+    import torch
+    rows = logits[torch.arange(len(logits)), input_lengths - 1]
+    diff = rows.gather(-1, labels[:, :1])[:, 0] - rows.gather(-1, labels[:, 1:2])[:, 0]
+    return -diff.mean()
+
+
+def run_reference(work: Path):
+    "Peer env: the reference's own `attribute` on our model and prompts; writes its scores and `importances.json`."
+    import eap.attribute as ref_attribute
+    from eap.graph import Graph
+    model, clean, corrupted, answers = load_inputs(work)
+    use_token_ids()
     batches = [(clean[i:i + BATCH_SIZE], corrupted[i:i + BATCH_SIZE], answers[i:i + BATCH_SIZE])
                for i in range(0, len(clean), BATCH_SIZE)]
     out = {}

@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 from fastcore.basics import patch
-from jaxtyping import Float, Int
+from jaxtyping import Bool, Float, Int
 from scipy.stats import spearmanr
 from torch import Tensor
 from tqdm.auto import tqdm
@@ -28,33 +28,44 @@ __all__ = ['MIB_PERCENTAGES', 'INTERVENTIONS', 'evaluate_graph', 'area_under_cur
 
 # %% ../nbs/15b_circuit_evaluation.ipynb #e034
 MIB_PERCENTAGES = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
-INTERVENTIONS = ("patching", "zero", "mean", "mean-positional")
+INTERVENTIONS = ("patching", "zero", "mean", "mean-positional", "mean-class")
 
 # %% ../nbs/15b_circuit_evaluation.ipynb #e037
-def _source_means(model, lay, tokens, lengths, positional: bool, batch_size: int, device, convention: str = "circuit_gen"):
-    "Mean source outputs over real positions (per position if `positional`) of a reference prompt set."
+def _source_means(model, lay, tokens, lengths, classes, batch_size: int, device, convention: str = "circuit_gen"):
+    "Mean source outputs of a reference prompt set per position class (`classes`: `[batch, pos]`, -1 skipped; None: one class)."
     tokens = torch.as_tensor(tokens).long().to(device)
-    lengths = torch.full((len(tokens),), tokens.shape[1], device=device) if lengths is None else torch.as_tensor(lengths, device=device)
-    T = tokens.shape[1]
-    total = torch.zeros(T, lay.n_forward, model.cfg.d_model, device=device, dtype=torch.float64)
-    count = torch.zeros(T, device=device, dtype=torch.float64)
-    for i0 in range(0, len(tokens), batch_size):
-        t, l = tokens[i0:i0 + batch_size], lengths[i0:i0 + batch_size]
-        mask = (torch.arange(T, device=device)[None] < l[:, None])
-        acts, _ = _capture_for(model, lay, t, mask.long() if (l < T).any() else None, convention)
-        total += (acts * mask[:, :, None, None]).sum(0).double()
-        count += mask.sum(0)
-    if positional: return (total / count.clamp_min(1)[:, None, None]).to(model.cfg.dtype)
-    return (total.sum(0) / count.sum()).to(model.cfg.dtype)
+    N, T = tokens.shape
+    lengths = torch.full((N,), T, device=device) if lengths is None else torch.as_tensor(lengths, device=device)
+    real = torch.arange(T, device=device)[None] < lengths[:, None]
+    classes = torch.zeros(N, T, dtype=torch.long, device=device) if classes is None else torch.as_tensor(classes).long().to(device)
+    if classes.shape != (N, T): raise ValueError(f"mean classes have shape {tuple(classes.shape)}, the mean prompts {(N, T)}: give one class per position")
+    n_cls = int(classes.max().clamp_min(0)) + 1     # before masking: mean-positional keeps one mean per position
+    classes = torch.where(real, classes, -1)
+    total = torch.zeros(n_cls, lay.n_forward, model.cfg.d_model, device=device, dtype=torch.float64)
+    count = torch.zeros(n_cls, device=device, dtype=torch.float64)
+    for i0 in range(0, N, batch_size):
+        t, l, c = tokens[i0:i0 + batch_size], lengths[i0:i0 + batch_size], classes[i0:i0 + batch_size]
+        acts, _ = _capture_for(model, lay, t, real[i0:i0 + batch_size].long() if (l < T).any() else None, convention)
+        keep = c >= 0
+        total.index_add_(0, c[keep], acts[keep].double())
+        count += torch.bincount(c[keep], minlength=n_cls).double()
+    return (total / count.clamp_min(1)[:, None, None]).to(model.cfg.dtype)     # a class no position has: zeros
+
+def _pad_classes(classes, N: int, T: int, what: str, device) -> Int[Tensor, "batch pos"]:
+    "`classes` as `[N, T]` on `device`, padded with -1 (a padding position) to the padded prompts' length."
+    if classes is None: raise ValueError(f"intervention='mean-class' needs {what}: one class per prompt position (e.g. circuit_scoring.position_classes)")
+    c = torch.as_tensor(classes).long().to(device)
+    if c.shape[0] != N or c.shape[1] > T: raise ValueError(f"{what} has shape {tuple(c.shape)}, the prompts {(N, T)}")
+    return torch.nn.functional.pad(c, (0, T - c.shape[1]), value=-1)
 
 def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (checked)
-                   graph: Graph, # its `in_graph` edges are kept, every other edge ablated
+                   graph: Graph | Sequence[Graph], # its `in_graph` edges are kept, every other edge ablated; a list: each graph, sharing one counterfactual run
                    clean_tokens: Int[Tensor, "batch pos"], # prompts the model runs on
                    corrupted_tokens: Int[Tensor, "batch pos"] | None, # one counterfactual per clean prompt
                    metric: Callable | None, # `metric(logits, idx)` -> `[batch]` values; None with `return_logits`
                    clean_lengths=None, # real length of each clean prompt (right padding); None: all `pos`
                    corrupted_lengths=None, # real length of each corrupted prompt; None: all `pos`
-                   intervention: str = "patching", # 'patching', 'zero', 'mean' or 'mean-positional'
+                   intervention: str = "patching", # 'patching', 'zero', 'mean', 'mean-positional' or 'mean-class'
                    mean_tokens=None, # prompts the means are taken over; None: the corrupted prompts
                    mean_lengths=None, # real lengths of `mean_tokens`; None: all positions
                    batch_size: int = 32, # prompts per forward pass
@@ -62,13 +73,20 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
                    progress: bool = False, # show a tqdm bar
                    device=None, # None: the model's device
                    convention: str = "circuit_gen", # "reference": the `input` node is the token embedding alone, as in EAP-IG
+                   node_keep: Bool[Tensor, "batch pos n_forward"] | None = None, # False: every edge out of that source node is ablated at that prompt and position; None: edges alone decide
+                   classes=None, # 'mean-class': `[batch, pos]` class of each clean position (-1: padding)
+                   mean_classes=None, # 'mean-class': `[n_mean, pos]` class of each position of the mean prompts (-1: skipped)
                   ):
-    "Per-prompt metric (or logits) of `model` with every edge outside `graph`'s circuit ablated by `intervention`."
+    "Per-prompt metric (or logits) of `model` with every edge outside `graph`'s circuit (or out of a node where `node_keep` is False) ablated by `intervention`; for a list of graphs, stacked `[n_graphs, ...]`."
     if intervention not in INTERVENTIONS: raise ValueError(f"unknown intervention {intervention!r}: choose one of {INTERVENTIONS}")
     _check_convention(convention)
-    graph.check(model)
+    graphs = list(graph) if isinstance(graph, (list, tuple)) else [graph]
+    if not graphs: raise ValueError("evaluate_graph got an empty list of graphs: give at least one Graph")
+    for g in graphs:
+        g.check(model)
+        if g.cfg != graphs[0].cfg: raise ValueError(f"graphs of different models in one call ({g.cfg} vs {graphs[0].cfg}): evaluate them separately")
     device = resolve_device(device if device is not None else model.cfg.device)
-    lay = graph._layout
+    lay = graphs[0]._layout
     if corrupted_tokens is None:
         if intervention == "patching": raise ValueError("intervention='patching' needs corrupted_tokens")
         corrupted_tokens, corrupted_lengths = clean_tokens, clean_lengths
@@ -76,54 +94,115 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
     N, T = clean.shape
     if intervention.startswith("mean"):
         ref, ref_l = (corrupted, kl) if mean_tokens is None else (mean_tokens, mean_lengths)
-        means = _source_means(model, lay, ref, ref_l, intervention == "mean-positional", batch_size, device, convention)
+        ref_t = torch.as_tensor(ref)
+        if intervention == "mean-class":
+            ref_cls, clean_cls = mean_classes, _pad_classes(classes, N, T, "classes", device)
+            if ref_cls is None: raise ValueError("intervention='mean-class' needs mean_classes: one class per position of the mean prompts")
+            ref_cls = torch.as_tensor(ref_cls).long()
+            ref_t = ref_t[:, :ref_cls.shape[1]] if ref_cls.shape[1] < ref_t.shape[1] else ref_t   # positions past the classes are padding
+        elif intervention == "mean-positional": ref_cls = torch.arange(ref_t.shape[1]).expand(ref_t.shape[0], -1)
+        else: ref_cls = None
+        means = _source_means(model, lay, ref_t, ref_l, ref_cls, batch_size, device, convention)
+        if intervention == "mean-class" and int(clean_cls.max()) >= means.shape[0]:   # a class the mean prompts lack: zeros
+            means = torch.nn.functional.pad(means, (0, 0, 0, 0, 0, int(clean_cls.max()) + 1 - means.shape[0]))
         if intervention == "mean-positional" and means.shape[0] < T:
             raise ValueError(f"mean-positional reference prompts have {means.shape[0]} positions, the prompts {T}: give longer mean_tokens")
-    out_of_graph = (~graph.in_graph & lay.real).to(device=device, dtype=model.cfg.dtype)
+    if node_keep is not None:
+        node_keep = torch.as_tensor(node_keep).bool().to(device)
+        if node_keep.shape[0] != N or node_keep.shape[2] != lay.n_forward or node_keep.shape[1] > T:
+            raise ValueError(f"node_keep has shape {tuple(node_keep.shape)}; these prompts need {(N, T, lay.n_forward)} (batch, pos, n_forward)")
+        node_keep = torch.nn.functional.pad(node_keep, (0, 0, 0, T - node_keep.shape[1]), value=True)
+        node_cut = (~node_keep).to(model.cfg.dtype)
+    weights = [((~g.in_graph & lay.real).to(device=device, dtype=model.cfg.dtype),       # edges ablated
+                None if node_keep is None else (g.in_graph & lay.real).to(device=device, dtype=model.cfg.dtype))   # kept unless a node is cut
+               for g in graphs]
     norms = _attn_post_norms(model)
+    plans = [None if norms is not None else _edge_plan(lay, w) for w, _ in weights]
     not_head = torch.ones(lay.n_forward, device=device, dtype=model.cfg.dtype)
     for rows in lay.head_rows: not_head[rows] = 0
-    results = []
+    results = [[] for _ in graphs]
     for i0 in tqdm(range(0, N, batch_size), desc=f"evaluate ({intervention})", disable=not progress, mininterval=5):
         sl = slice(i0, i0 + batch_size)
         c, cmask = clean[sl], None if cm is None else cm[sl]
         b = c.shape[0]
         if intervention == "patching": ablated, _ = _capture_for(model, lay, corrupted[sl], None if km is None else km[sl], convention)
         elif intervention == "zero": ablated = torch.zeros(b, T, lay.n_forward, model.cfg.d_model, device=device, dtype=model.cfg.dtype)
-        elif intervention == "mean": ablated = means[None, None].expand(b, T, -1, -1)
-        else: ablated = means[None, :T].expand(b, -1, -1, -1)
-        delta = ablated.clone()                    # becomes ablated - current as the run writes each source
-        def source_hook(rows):
-            def hook(act, hook):
-                delta[:, :, rows] = delta[:, :, rows] - act
-                return None
-            return hook
-        def dest_hook(cols, per_head):
-            def hook(act, hook):
-                n = int(lay.prefix[cols[0]])
-                w = out_of_graph[:n, cols] if per_head else out_of_graph[:n, cols[0]]
-                spec = "bpfd,fh->bphd" if per_head else "bpfd,f->bpd"
-                if norms is None: return act + torch.einsum(spec, delta[:, :, :n], w)
-                # the heads of a layer reach the stream through one norm: rebuild its output from the ablated heads
-                update = torch.einsum(spec, delta[:, :, :n], w * not_head[:n].view(-1, *[1] * (w.ndim - 1)))
-                for l, rows in enumerate(lay.head_rows):
-                    if rows[-1] >= n: break
-                    r = slice(rows[0], rows[-1] + 1)
-                    z = (ablated[:, :, r] - delta[:, :, r]).sum(2) + model.blocks[l].attn.b_O
-                    z = z[:, :, None] if per_head else z
-                    update = update + norms[l](z + torch.einsum(spec, delta[:, :, r], w[r])) - norms[l](z)
-                return act + update
-            return hook
-        fwd = [(n, source_hook(r)) for n, r in _source_hooks_for(lay, convention)] + [(n, dest_hook(c_, ph)) for n, c_, ph in _dest_hooks(lay)]
-        with torch.no_grad(), model.hooks(fwd_hooks=fwd):
-            logits = model(c, attention_mask=cmask)
-        results.append(logits if return_logits else _call_metric(metric, logits, torch.arange(N, device=device)[sl]))
-    return torch.cat(results)
+        elif intervention == "mean": ablated = means[0][None, None].expand(b, T, -1, -1)
+        elif intervention == "mean-positional": ablated = means[None, :T].expand(b, -1, -1, -1)
+        else: ablated = means[clean_cls[sl].clamp_min(0)]     # padding positions read class 0's mean
+        cut = None if node_keep is None else node_cut[sl]
+        for gi, (out_of_graph, kept_edges) in enumerate(weights):
+            logits = _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, norms, not_head, convention, plans[gi])
+            results[gi].append(logits if return_logits else _call_metric(metric, logits, torch.arange(N, device=device)[sl]))
+    out = [torch.cat(r) for r in results]
+    return torch.stack(out) if isinstance(graph, (list, tuple)) else out[0]
+
+def _edge_plan(lay, out_of_graph) -> dict:
+    "Per destination: sum its ablated edges directly ('only' those rows) or as all upstream rows minus the kept ones ('all-but'), whichever has fewer rows."
+    plan = {}
+    for _, cols, per_head in _dest_hooks(lay):
+        n = int(lay.prefix[cols[0]])
+        w = out_of_graph[:n, cols]                                   # every row < n is a real edge into these columns
+        ablated_rows, kept_rows = w.any(1).nonzero().flatten(), (w < 1).any(1).nonzero().flatten()
+        if len(kept_rows) < len(ablated_rows): plan[cols[0]] = ("all-but", kept_rows, 1 - w[kept_rows])
+        else: plan[cols[0]] = ("only", ablated_rows, w[ablated_rows])
+    return plan
+
+def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, norms, not_head, convention, plan=None):
+    "One hooked forward of the clean batch `c`: each destination reads `ablated - current` of its ablated edges on top."
+    delta = ablated.clone()                    # becomes ablated - current as the run writes each source
+    cum = {0: torch.zeros_like(delta[:, :, 0])}   # sum of delta over rows [0, n), at each source group's end n
+    def source_hook(rows):
+        start, stop = (rows, rows + 1) if isinstance(rows, int) else (rows.start, rows.stop)
+        def hook(act, hook):
+            delta[:, :, rows] = delta[:, :, rows] - act
+            if plan is not None: cum[stop] = cum[start] + (delta[:, :, rows] if isinstance(rows, int) else delta[:, :, rows].sum(2))
+            return None
+        return hook
+    def planned(n, cols, per_head):
+        "The ablated edges' sum at a destination by its plan (no post-attention norm)."
+        how, rows, w = plan[cols[0]]
+        spec = "bpfd,fh->bphd" if per_head else "bpfd,f->bpd"
+        part = torch.einsum(spec, delta[:, :, rows], w if per_head else w[:, 0]) if len(rows) else 0
+        if how == "only": return part
+        return (cum[n][:, :, None] if per_head else cum[n]) - part
+    def change(r, cols, per_head, scale=None):
+        "What the ablated edges from forward rows `r` add at destination columns `cols`."
+        spec = "bpfd,fh->bphd" if per_head else "bpfd,f->bpd"
+        pick = (lambda w: w[r, cols]) if per_head else (lambda w: w[r, cols[0]])
+        w = pick(out_of_graph) if scale is None else pick(out_of_graph) * scale[r].view(-1, *[1] * per_head)
+        out = torch.einsum(spec, delta[:, :, r], w)
+        if cut is not None:                    # a node cut at a position: its in-graph edges are ablated there too
+            wk = pick(kept_edges) if scale is None else pick(kept_edges) * scale[r].view(-1, *[1] * per_head)
+            out = out + torch.einsum(spec, delta[:, :, r] * cut[:, :, r, None], wk)
+        return out
+    def dest_hook(cols, per_head):
+        def hook(act, hook):
+            n = int(lay.prefix[cols[0]])
+            if norms is None:
+                out = planned(n, cols, per_head)
+                if cut is not None:
+                    wk = kept_edges[:n, cols] if per_head else kept_edges[:n, cols[0]]
+                    out = out + torch.einsum("bpfd,fh->bphd" if per_head else "bpfd,f->bpd", delta[:, :, :n] * cut[:, :, :n, None], wk)
+                return act + out
+            # the heads of a layer reach the stream through one norm: rebuild its output from the ablated heads
+            update = change(slice(0, n), cols, per_head, not_head)
+            for l, rows in enumerate(lay.head_rows):
+                if rows[-1] >= n: break
+                r = slice(rows[0], rows[-1] + 1)
+                z = (ablated[:, :, r] - delta[:, :, r]).sum(2) + model.blocks[l].attn.b_O
+                z = z[:, :, None] if per_head else z
+                update = update + norms[l](z + change(r, cols, per_head)) - norms[l](z)
+            return act + update
+        return hook
+    fwd = [(n, source_hook(r)) for n, r in _source_hooks_for(lay, convention)] + [(n, dest_hook(c_, ph)) for n, c_, ph in _dest_hooks(lay)]
+    with torch.no_grad(), model.hooks(fwd_hooks=fwd):
+        return model(c, attention_mask=cmask)
 
 @patch
 def ablated_logits(self: Graph, model: HookedTransformer, # the model the graph was found on
                    prompt_set, # has `clean_tokens` (and `corrupted_tokens`...)
-                   intervention: str = "patching", # 'patching', 'zero', 'mean' or 'mean-positional'
+                   intervention: str = "patching", # 'patching', 'zero', 'mean', 'mean-positional' or 'mean-class'
                    device=None, # None: the model's device
                    reference=None, # prompt set whose corrupted prompts give the means; None: `prompt_set`'s
                    **kwargs, # passed to `evaluate_graph` (`batch_size`, `convention`...)
@@ -153,7 +232,7 @@ def faithfulness_curve(model: HookedTransformer, # the model `graph` was found o
                        corrupted_lengths=None, # real corrupted lengths; None: all `pos`
                        percentages: Sequence[float] = MIB_PERCENTAGES, # circuit sizes, in percent of the graph's edges
                        absolute: bool = False, # select by |score| (CMD); False: by signed score (CPR)
-                       intervention: str = "patching", # 'patching', 'zero', 'mean' or 'mean-positional'
+                       intervention: str = "patching", # 'patching', 'zero', 'mean', 'mean-positional' or 'mean-class'
                        selection: str = "top_n", # 'top_n' (highest-scoring edges) or 'greedy' (grown from the logits)
                        batch_size: int = 32, # prompts per forward pass
                        progress: bool = True, # show a tqdm bar
@@ -161,39 +240,56 @@ def faithfulness_curve(model: HookedTransformer, # the model `graph` was found o
                        **kwargs, # passed to `evaluate_graph` (`device`, `mean_tokens`...)
                       ) -> dict: # faithfulness and metric per percentage, edge counts, `area`, `area_abs_gap`
     "Faithfulness of the circuits with k% of `graph`'s edges (chosen by `selection`), with CPR/CMD-style areas."
+    return _curves(model, graph, clean_tokens, corrupted_tokens, metric, clean_lengths, corrupted_lengths, percentages, [absolute],
+                   intervention, selection, batch_size, progress, convention, **kwargs)[0]
+
+def _curves(model, graph, clean_tokens, corrupted_tokens, metric, clean_lengths, corrupted_lengths, percentages, absolutes,
+            intervention, selection, batch_size, progress, convention, **kwargs) -> list[dict]:
+    "One faithfulness curve per entry of `absolutes`; every circuit and the empty one share each batch's counterfactual run."
     reference = _check_convention(convention) == "reference"
     select = {"top_n": select_top_n, "greedy": select_greedy}.get(selection)
     if select is None: raise ValueError(f"selection={selection!r}: choose 'top_n' or 'greedy'")
-    ev = lambda g: evaluate_graph(model, g, clean_tokens, corrupted_tokens, metric, clean_lengths, corrupted_lengths,
-                                  intervention=intervention, batch_size=batch_size, convention=convention, **kwargs).mean().item()
     device = resolve_device(kwargs.get("device") or model.cfg.device)
     clean, *_ , cm, _ = _pad_pair(model, clean_tokens, corrupted_tokens, clean_lengths, corrupted_lengths, device)
     with torch.no_grad():
         m_full = torch.cat([_call_metric(metric, model(clean[i:i + batch_size], attention_mask=None if cm is None else cm[i:i + batch_size]),
                                          torch.arange(len(clean), device=device)[i:i + batch_size])
                             for i in range(0, len(clean), batch_size)]).mean().item()
-    m_empty = ev(Graph(graph.cfg))
+    size = lambda k: int(float(k) / 100 * graph.n_edges) if reference else int(round(graph.n_edges * float(k) / 100))
+    circuits = [select(graph, size(k), absolute=a) for a in absolutes for k in percentages]
+    m_all = evaluate_graph(model, [Graph(graph.cfg)] + circuits, clean_tokens, corrupted_tokens, metric, clean_lengths, corrupted_lengths,
+                           intervention=intervention, batch_size=batch_size, convention=convention, progress=progress, **kwargs).mean(1).tolist()
+    m_empty = m_all[0]
     if abs(m_full - m_empty) < 1e-8:
         raise ValueError(f"metric is {m_full:.4g} with and without every edge ablated: faithfulness is undefined for this task/intervention")
-    fs, ms, ns = [], [], []
-    for k in tqdm(percentages, desc="faithfulness", disable=not progress):
-        n = int(float(k) / 100 * graph.n_edges) if reference else int(round(graph.n_edges * float(k) / 100))
-        circuit = select(graph, n, absolute=absolute)
-        m = ev(circuit)
-        ms.append(m)
-        fs.append((m - m_empty) / (m_full - m_empty)); ns.append(circuit.count_included_edges())
-    return {"percentages": [float(k) for k in percentages], "faithfulness": fs, "metric": ms, "n_edges": ns,
-            "metric_full": m_full, "metric_empty": m_empty, "absolute": absolute, "intervention": intervention, "convention": convention,
-            "area": area_under_curve(percentages, fs), "area_abs_gap": area_under_curve(percentages, [abs(1 - f) for f in fs])}
+    out, K = [], len(percentages)
+    for i, a in enumerate(absolutes):
+        ms, cs = m_all[1 + i * K:1 + (i + 1) * K], circuits[i * K:(i + 1) * K]
+        fs = [(m - m_empty) / (m_full - m_empty) for m in ms]
+        out.append({"percentages": [float(k) for k in percentages], "faithfulness": fs, "metric": ms,
+                    "n_edges": [c.count_included_edges() for c in cs], "metric_full": m_full, "metric_empty": m_empty,
+                    "absolute": a, "intervention": intervention, "convention": convention,
+                    "area": area_under_curve(percentages, fs), "area_abs_gap": area_under_curve(percentages, [abs(1 - f) for f in fs])})
+    return out
 
 def circuit_scores(model: HookedTransformer, # the model `graph` was found on
                    graph: Graph, # scored graph
-                   *args, # `faithfulness_curve`'s positional arguments after `graph` (clean, corrupted, metric...)
-                   **kwargs, # passed to `faithfulness_curve` (not `absolute`)
+                   clean_tokens, # `[batch, pos]` prompts
+                   corrupted_tokens, # `[batch, pos]` counterfactual prompts
+                   metric: Callable, # `metric(logits, idx)` -> `[batch]` values
+                   clean_lengths=None, # real clean lengths; None: all `pos`
+                   corrupted_lengths=None, # real corrupted lengths; None: all `pos`
+                   percentages: Sequence[float] = MIB_PERCENTAGES, # circuit sizes, in percent of the graph's edges
+                   intervention: str = "patching", # 'patching', 'zero', 'mean', 'mean-positional' or 'mean-class'
+                   selection: str = "top_n", # 'top_n' (highest-scoring edges) or 'greedy' (grown from the logits)
+                   batch_size: int = 32, # prompts per forward pass
+                   progress: bool = True, # show a tqdm bar
+                   convention: str = "circuit_gen", # "reference": MIB's edge counts (rounded down) and EAP-IG's input node
+                   **kwargs, # passed to `evaluate_graph` (`device`, `mean_tokens`...)
                   ) -> dict: # `CPR`, `CMD`, and the `signed` and `absolute` curves
     "MIB's CPR (area under f, signed selection) and CMD (area under |1 - f|, absolute selection) with both curves."
-    signed = faithfulness_curve(model, graph, *args, absolute=False, **kwargs)
-    absolute = faithfulness_curve(model, graph, *args, absolute=True, **kwargs)
+    signed, absolute = _curves(model, graph, clean_tokens, corrupted_tokens, metric, clean_lengths, corrupted_lengths, percentages,
+                               [False, True], intervention, selection, batch_size, progress, convention, **kwargs)
     return {"CPR": signed["area"], "CMD": absolute["area_abs_gap"], "signed": signed, "absolute": absolute}
 
 # %% ../nbs/15b_circuit_evaluation.ipynb #e039

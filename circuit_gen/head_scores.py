@@ -13,47 +13,27 @@ from transformer_lens import HookedTransformer
 from transformer_lens.utilities import get_act_name
 
 from .core import resolve_device
-from .models import non_special_token_ids
+from .induction import bos_token_id, repeated_tokens, pattern_score, _pattern_positions
 from .residual_stream import attention_post_norm, head_contributions, direct_logit_attribution as component_logit_attribution
 
 # %% auto #0
-__all__ = ['ORDINAL_SEQUENCES', 'HEAD_SCORE_KINDS', 'PATTERN_KINDS', 'bos_token_id', 'random_tokens', 'attention_window',
-           'pattern_chance_level', 'pattern_score', 'successor_tokens', 'effective_embedding', 'succession_score',
-           'succession_chance_level', 'cspa_projection', 'default_text_tokens', 'copy_suppression_score',
-           'head_logit_attribution', 'name_mover_score', 's_inhibition_score', 'name_mover_logit_score', 'head_scores',
-           'chance_level', 'composition_scores', 'check_head_scores']
+__all__ = ['ORDINAL_SEQUENCES', 'HEAD_SCORE_KINDS', 'PATTERN_KINDS', 'random_tokens', 'attention_window', 'pattern_chance_level',
+           'successor_tokens', 'effective_embedding', 'succession_score', 'succession_chance_level', 'cspa_projection',
+           'default_text_tokens', 'copy_suppression_score', 'head_logit_attribution', 'name_mover_score',
+           's_inhibition_score', 'name_mover_logit_score', 'head_scores', 'chance_level', 'composition_scores',
+           'check_head_scores']
 
 # %% ../nbs/16_head_scores.ipynb #c0005
-def bos_token_id(model: HookedTransformer, # any HookedTransformer
-                ) -> int:
-    "The model's BOS id (0 for a model without a tokenizer)."
-    tok = model.tokenizer
-    return 0 if tok is None or tok.bos_token_id is None else int(tok.bos_token_id)
-
 def random_tokens(model: HookedTransformer, # the model (its vocabulary and BOS convention)
                   seq_len: int, # random tokens after the first
                   batch_size: int = 8, # sequences
                   seed: int = 0, # seed of the tokens
-                  repeat: bool = False, # append the same random tokens again (induction probe)
                   device=None, # where to put them; None: the model's device
-                 ) -> Int[Tensor, "batch pos"]: # `[batch, 1 + seq_len]`, or `1 + 2 seq_len` with `repeat`
-    "BOS (or, for a model that prepends none, a random token) then `seq_len` random ordinary tokens (twice when `repeat`)."
-    g = torch.Generator().manual_seed(seed)
-    vocab = non_special_token_ids(model)
-    seq = vocab[torch.randint(len(vocab), (batch_size, seq_len), generator=g)]
-    if model.cfg.default_prepend_bos: first = torch.full((batch_size, 1), bos_token_id(model))
-    else: first = vocab[torch.randint(len(vocab), (batch_size, 1), generator=g)]
-    parts = [first, seq] + ([seq] if repeat else [])
-    return torch.cat(parts, dim=1).to(resolve_device(device or model.cfg.device))
+                 ) -> Int[Tensor, "batch pos"]: # `[batch, 1 + seq_len]`
+    "`repeated_tokens` without its second copy: BOS (or a random token) and `seq_len` random ordinary tokens."
+    return repeated_tokens(model, seq_len, batch_size, seed, device)[:, :seq_len + 1]
 
 # %% ../nbs/16_head_scores.ipynb #c0008
-def _pattern_positions(kind: str, seq_len: int) -> tuple[Tensor, Tensor]:
-    "(query positions, key positions) of a pattern score over a probe with `seq_len` random tokens."
-    if kind == "previous_token":
-        q = torch.arange(2, seq_len + 1); return q, q - 1
-    q = torch.arange(seq_len + 1, 2 * seq_len + 1)
-    return (q, q - seq_len) if kind == "duplicate_token" else (q, q - seq_len + 1)
-
 def attention_window(model: HookedTransformer, # any HookedTransformer
                      layer: int, # block index
                     ) -> int | None:
@@ -69,20 +49,6 @@ def pattern_chance_level(kind: str, # "previous_token", "duplicate_token" or "in
     q, k = (x.double() for x in _pattern_positions(kind, seq_len))
     if window is None: return (1.0 / (q + 1)).mean().item()
     return torch.where(q - k < window, 1.0 / (q + 1).clamp(max=window), torch.zeros_like(q)).mean().item()
-
-def pattern_score(model: HookedTransformer, # the model to score
-                  tokens: Int[Tensor, "batch pos"], # probe tokens
-                  query: Int[Tensor, "n_pairs"], # query position of each pair
-                  key: Int[Tensor, "n_pairs"], # key position of each pair
-                 ) -> Float[Tensor, "layer head_index"]:
-    "Mean attention probability from each `query` position to its `key` position, per head."
-    out = torch.zeros(model.cfg.n_layers, model.cfg.n_heads)
-    def grab_hook(pattern, hook):
-        out[hook.layer()] = pattern[:, :, query, key].float().mean((0, 2)).cpu()
-    with torch.no_grad():
-        model.run_with_hooks(tokens, return_type=None,
-                             fwd_hooks=[(lambda n: n.endswith("attn.hook_pattern"), grab_hook)])
-    return out
 
 # %% ../nbs/16_head_scores.ipynb #c0013
 ORDINAL_SEQUENCES = {
@@ -328,7 +294,8 @@ def head_scores(model: HookedTransformer, # the model to score
     if kind in PATTERN_KINDS:
         if 2 * seq_len + 1 > model.cfg.n_ctx:
             raise ValueError(f"seq_len={seq_len} needs {2 * seq_len + 1} positions, the model has n_ctx={model.cfg.n_ctx}")
-        toks = random_tokens(model, seq_len, batch_size, seed, repeat=kind != "previous_token", device=device)
+        probe = random_tokens if kind == "previous_token" else repeated_tokens
+        toks = probe(model, seq_len, batch_size, seed, device=device)
         return pattern_score(model, toks, *_pattern_positions(kind, seq_len))
     if kind == "successor": return succession_score(model, sequences)
     if kind == "copy_suppression": return copy_suppression_score(model, tokens)

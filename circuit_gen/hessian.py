@@ -5,6 +5,7 @@
 # %% ../nbs/09_hessian.ipynb #c0002
 from __future__ import annotations
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -16,7 +17,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from jaxtyping import Float, Int
 from torch import Tensor
-from torch.func import functional_call, grad, jvp, vmap
+from torch.func import functional_call, grad, jvp, vjp, vmap
 from tqdm.auto import tqdm
 
 from .core import resolve_device, seed_everything, save_state, load_state
@@ -25,8 +26,9 @@ from .training import checkpoint_path, list_checkpoints, load_checkpoint
 
 # %% auto #0
 __all__ = ['select_parameters', 'HessianOperator', 'check_dense_hessian', 'lanczos_eigs', 'top_bottom_eigs', 'rademacher',
-           'hutchinson_trace', 'lanczos_tridiagonal', 'slq_quadrature', 'slq_density', 'slq_moment',
-           'checkpoint_spectrum', 'spectra_over_checkpoints', 'count_outliers']
+           'TraceEstimate', 'probes_per_call', 'hutchinson_trace', 'hutchpp_trace', 'lanczos_tridiagonal',
+           'slq_quadrature', 'slq_density', 'slq_moment', 'checkpoint_spectrum', 'spectra_over_checkpoints',
+           'count_outliers']
 
 # %% ../nbs/09_hessian.ipynb #c0005
 def select_parameters(model: nn.Module, # any module
@@ -54,7 +56,7 @@ class HessianOperator:
                  method: str = "reverse", # "reverse" (kept gradient graph) or "forward" (jvp of grad)
                 ):
         if method not in ("reverse", "forward"): raise ValueError(f"method={method!r}: use 'reverse' (retained graph) or 'forward' (jvp of grad)")
-        self.device, self.method, self._graph = resolve_device(device), method, None
+        self.device, self.method, self._vjp, self._activation_bytes = resolve_device(device), method, None, None
         self.model, self.loss_fn = model, loss_fn
         self.names = select_parameters(model, params)
         named = dict(model.named_parameters())
@@ -96,21 +98,13 @@ class HessianOperator:
         "The gradient at the operator's parameters."
         return self._grad(self.theta)
 
-    def _retained_gradient(self):
-        if self._graph is None:  # built once: each HVP is then one backward pass through the gradient's graph
-            theta = self.theta.detach().clone().requires_grad_(True)
-            g, = torch.autograd.grad(self.loss_at(theta), theta, create_graph=True)
-            self._graph = (theta, g)
-        return self._graph
+    def _linearised(self) -> Callable:
+        "The gradient's vjp at `theta`, built once (its forward and backward are kept): each HVP is then one backward pass."
+        if self._vjp is None: self._vjp = vjp(self._grad, self.theta)[1]
+        return self._vjp
 
     def _hvp1(self, v):
         return jvp(self._grad, (self.theta,), (v,))[1]
-
-    def _hvp_reverse(self, v):
-        theta, g = self._retained_gradient()
-        if not g.requires_grad: return torch.zeros_like(v)  # the loss is linear in theta: H = 0
-        out, = torch.autograd.grad(g, theta, v, retain_graph=True, allow_unused=True)
-        return torch.zeros_like(v) if out is None else out.detach()
 
     def hvp(self, v: Float[Tensor, "*n_vectors n_params"], # `[n]` vector or `[k, n]` stack
            ) -> Float[Tensor, "*n_vectors n_params"]: # $Hv$, shaped like `v`
@@ -118,8 +112,9 @@ class HessianOperator:
         v = torch.as_tensor(v).to(self.device, self.dtype)
         if v.shape[-1] != self.n:
             raise ValueError(f"vector has length {v.shape[-1]}, the Hessian is {self.n} x {self.n} (parameters {self.names})")
-        if v.ndim == 1: out = self._hvp_reverse(v) if self.method == "reverse" else self._hvp1(v)
-        else: out = vmap(self._hvp1)(v)
+        if self.method == "reverse":  # H is symmetric: the gradient's vjp with v is H v
+            out = self._linearised()(v)[0] if v.ndim == 1 else vmap(self._linearised())(v)[0]
+        else: out = self._hvp1(v) if v.ndim == 1 else vmap(self._hvp1)(v)
         self.n_hvp += 1 if v.ndim == 1 else v.shape[0]
         self._check_finite(out)
         return out
@@ -128,6 +123,18 @@ class HessianOperator:
         "A short summary of the batch (size and sums), so cached spectra of another batch are not reused."
         parts = [self.inputs, *[t for t in self.targets if torch.is_tensor(t)]]
         return ";".join(f"{tuple(t.shape)}:{float(t.double().sum()):.8g}" for t in parts)
+
+    def activation_bytes(self) -> int:
+        "Bytes a forward pass of the batch saves for backward (measured once): each probe of a batched HVP holds about twice that."
+        if self._activation_bytes is None:
+            sizes = []
+            def pack_hook(t):
+                sizes.append(t.numel() * t.element_size())
+                return t
+            with torch.autograd.graph.saved_tensors_hooks(pack_hook, lambda t: t):
+                self.loss_at(self.theta.detach().clone().requires_grad_(True))
+            self._activation_bytes = sum(sizes)
+        return self._activation_bytes
 
     def dense_bytes(self) -> int:
         "Bytes a dense Hessian over the selected parameters would take."
@@ -251,15 +258,62 @@ def rademacher(n: int, # vector length
     g = torch.Generator().manual_seed(seed)
     return (torch.randint(0, 2, (k, n), generator=g) * 2 - 1).to(resolve_device(device), dtype)
 
+@dataclass
+class TraceEstimate:
+    "A stochastic estimate of `tr H`; unpacks as `(estimate, stderr)`."
+    estimate: float # the estimate of the trace
+    stderr: float # its standard error (Hutch++: of the deflated remainder, given the sketch); nan from one sample
+    n_hvp: int # Hessian-vector products it took
+    method: str # "hutchinson" or "hutch++"
+
+    def __iter__(self): return iter((self.estimate, self.stderr))
+
+def probes_per_call(op: HessianOperator, # the Hessian as HVPs
+                    chunk_size: int = 8, # most probes in one vmapped HVP call
+                    max_mb: float = 64.0, # memory the probes of one call may take
+                   ) -> int:
+    "Probes per batched HVP call: at most `chunk_size`, and few enough that their tangents fit in `max_mb`."
+    per_probe = 2 * op.activation_bytes() + 3 * op.n * op.theta.element_size()  # measured: 1.2-2x the activations
+    return max(1, min(chunk_size, int(max_mb * 2**20 // per_probe)))
+
+def _hvp_rows(op, V, per_call):
+    "H v for each row of `V` (float64 in and out), `per_call` rows per vmapped HVP call."
+    return torch.cat([op.hvp(v.to(op.dtype)).double() for v in V.split(per_call)])
+
 def hutchinson_trace(op: HessianOperator, # the Hessian as HVPs
-                     n_samples: int = 100, # Rademacher probes
+                     n_samples: int = 100, # Rademacher probes (= HVPs)
                      seed: int = 0, # seed of the probes
-                     chunk_size: int = 16, # probes per vmapped HVP batch
-                    ) -> tuple[float, float]: # (estimate, standard error)
-    "Hutchinson estimate of `tr H` and its standard error, from `n_samples` Rademacher probes."
-    Z = rademacher(op.n, n_samples, seed, op.dtype, op.device)
-    est = torch.cat([(z * op.hvp(z)).sum(-1) for z in Z.split(chunk_size)]).double()
-    return float(est.mean()), float(est.std() / math.sqrt(n_samples)) if n_samples > 1 else float("nan")
+                     chunk_size: int = 8, # most probes per vmapped HVP call
+                     max_mb: float = 64.0, # memory bound of one call's probes (see `probes_per_call`)
+                    ) -> TraceEstimate: # unpacks as (estimate, standard error)
+    "Hutchinson estimate of `tr H` and its standard error from `n_samples` Rademacher probes, in batched HVP calls."
+    if n_samples < 1: raise ValueError(f"n_samples={n_samples}: Hutchinson needs at least one probe")
+    start, per_call = op.n_hvp, probes_per_call(op, chunk_size, max_mb)
+    Z = rademacher(op.n, n_samples, seed, torch.float64, op.device)
+    samples = (Z * _hvp_rows(op, Z, per_call)).sum(-1)
+    stderr = float(samples.std() / math.sqrt(n_samples)) if n_samples > 1 else float("nan")
+    return TraceEstimate(float(samples.mean()), stderr, op.n_hvp - start, "hutchinson")
+
+def hutchpp_trace(op: HessianOperator, # the Hessian as HVPs
+                  n_samples: int = 100, # HVPs in all (>= 3): a third sketch, a third exact part, the rest residual probes
+                  seed: int = 0, # seed of the sketch and the probes
+                  chunk_size: int = 8, # most probes per vmapped HVP call
+                  max_mb: float = 64.0, # memory bound of one call's probes (see `probes_per_call`)
+                 ) -> TraceEstimate: # unpacks as (estimate, standard error of the residual part)
+    "Hutch++ estimate of `tr H` from `n_samples` HVPs: exact trace on the span of `H S`, Hutchinson on the rest."
+    if n_samples < 3: raise ValueError(f"n_samples={n_samples}: Hutch++ splits its HVPs in three parts; use at least 3 or hutchinson_trace")
+    start, per_call = op.n_hvp, probes_per_call(op, chunk_size, max_mb)
+    k = n_samples // 3
+    Z = rademacher(op.n, n_samples, seed, torch.float64, op.device)  # rows: k for the sketch, then residual probes
+    sketch, probes = Z[:k], Z[k:]
+    Q = torch.linalg.qr(_hvp_rows(op, sketch, per_call).T).Q  # [n, min(k, n)]: the top of the spectrum, roughly
+    top = float((Q.T * _hvp_rows(op, Q.T, per_call)).sum())  # tr(Q^T H Q), exact given Q
+    probes = probes[:n_samples - k - Q.shape[1]]  # more than a third when Q is narrower than the sketch (k > n)
+    rest = probes - (probes @ Q) @ Q.T  # probes projected off the span of Q
+    samples = (rest * _hvp_rows(op, rest, per_call)).sum(-1)
+    g = len(samples)
+    stderr = float(samples.std() / math.sqrt(g)) if g > 1 else float("nan")
+    return TraceEstimate(top + float(samples.mean()), stderr, op.n_hvp - start, "hutch++")
 
 def lanczos_tridiagonal(op: HessianOperator, # the Hessian as HVPs
                         v: Float[Tensor, "n_params"], # start vector (normalised here)

@@ -18,7 +18,8 @@ from transformer_lens import HookedTransformer, HookedTransformerConfig
 
 from .core import load_state, load_tensors, resolve_device, save_tensors
 from .models import load_model, non_special_token_ids, train_language_model
-from .head_scores import head_scores, random_tokens, bos_token_id
+from .induction import bos_token_id, make_induction_prompts, repeated_tokens
+from .head_scores import head_scores
 from .testing import tiny_model
 from .training import checkpoint_step, list_checkpoints
 
@@ -26,7 +27,7 @@ from .training import checkpoint_step, list_checkpoints
 __all__ = ['PYTHIA_STEPS', 'TASKS', 'TASK_ROLES', 'CheckpointError', 'CheckpointSeries', 'periodic_batch', 'map_checkpoints',
            'stack_results', 'induction_metrics', 'ioi_metrics', 'task_metrics', 'task_prompts', 'circuit_edges',
            'enable_edge_hooks', 'edge_names_of', 'edge_jaccard', 'weighted_jaccard', 'overlap_table', 'role_heads',
-           'role_consistency', 'phase_change', 'induction_probe', 'train_induction_series', 'open_series']
+           'role_consistency', 'phase_change', 'checkpoint_head_scores', 'train_induction_series', 'open_series']
 
 # %% ../nbs/17_training_dynamics.ipynb #c0005
 PYTHIA_STEPS = [0] + [2 ** i for i in range(10)] + list(range(1000, 143001, 1000))
@@ -235,7 +236,7 @@ def induction_metrics(model: HookedTransformer, # the model to test
     "Loss and accuracy on the first and second copies of repeated random tokens."
     if 2 * seq_len + 1 > model.cfg.n_ctx:
         raise ValueError(f"induction task with seq_len={seq_len} needs {2 * seq_len + 1} positions; the model has n_ctx={model.cfg.n_ctx}")
-    tokens = random_tokens(model, seq_len, batch_size, seed, repeat=True)
+    tokens = repeated_tokens(model, seq_len, batch_size, seed)
     logits = model(tokens)
     nll = -logits[:, :-1].log_softmax(-1).gather(-1, tokens[:, 1:, None])[..., 0]
     first, second = nll[:, 1:seq_len].mean().item(), nll[:, seq_len:].mean().item()
@@ -280,7 +281,6 @@ def task_prompts(model: HookedTransformer, # the model (its tokenizer)
                 ):
     "Clean/corrupted prompts with answers for circuit discovery: EAP's induction prompts or IOI prompts."
     if task == "induction":
-        from circuit_gen.induction import make_induction_prompts
         return make_induction_prompts(model, n, seed=seed, **kwargs)
     if task == "ioi":
         if model.tokenizer is None: raise ValueError("the IOI task needs a tokenizer that spells names; this model has none")
@@ -397,7 +397,7 @@ def phase_change(steps: Sequence[int], # checkpoint steps
             "rise_start": start, "rise_end": end, "loss_drop_in_rise": bool(start <= mid[j] <= end),
             "score_before": float(score[0]), "score_after": float(score[-1])}
 
-def induction_probe(model: HookedTransformer, # the checkpoint's model
+def checkpoint_head_scores(model: HookedTransformer, # the checkpoint's model
                     step: int = 0, # its step (unused; `map_checkpoints` passes it)
                     seq_len: int = 10, # random tokens per copy
                     batch_size: int = 16, # sequences
