@@ -28,20 +28,12 @@ import torch
 warnings.filterwarnings("ignore")
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import growth_exponent, measure, peak_memory_mb, write_results
-from transformer_lens import HookedTransformer, HookedTransformerConfig
+from bench_eap_schedule import bench_model   # the same random model as the EAP-IG schedule benchmark
 from circuit_gen.circuit_graph import Graph, select_top_n
 from circuit_gen.circuit_evaluation import MIB_PERCENTAGES, evaluate_graph, faithfulness_curve
 from circuit_gen.edge_attribution import answer_logit_metric
 
 RESEARCH = dict(n_layers=12, n_heads=12, d_model=768, d_vocab=50257, seq_len=32, sizes="32,64,128")
-
-
-def bench_model(n_layers=4, n_heads=8, d_model=128, d_vocab=1000, device="cpu") -> HookedTransformer:
-    cfg = HookedTransformerConfig(n_layers=n_layers, n_heads=n_heads, d_model=d_model, d_head=d_model // n_heads, d_mlp=4 * d_model,
-                                  n_ctx=64, d_vocab=d_vocab, act_fn="gelu", normalization_type="LN", seed=0, device=str(device))
-    m = HookedTransformer(cfg)
-    m.set_use_attn_result(True); m.set_use_split_qkv_input(True); m.set_use_hook_mlp_in(True)
-    return m.eval()
 
 
 def inputs(model, b, seq_len):
@@ -74,7 +66,6 @@ def floor(model, clean, corrupted, n_forwards):
 
 def one_memory(model, b, schedule, seq_len) -> float:
     clean, corrupted, metric, graph = inputs(model, b, seq_len)
-    n = len(MIB_PERCENTAGES) + 2
     fn = {"floor": lambda: floor(model, clean, corrupted, 1), "per-circuit": lambda: per_circuit(model, graph, clean, corrupted, metric, b),
           "shared": lambda: shared(model, graph, clean, corrupted, metric, b)}[schedule]
     return peak_memory_mb(fn)
