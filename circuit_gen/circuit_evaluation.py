@@ -166,25 +166,21 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         part = torch.einsum(spec, delta[:, :, rows], w if per_head else w[:, 0]) if len(rows) else 0
         if how == "only": return part
         return (cum[n][:, :, None] if per_head else cum[n]) - part
+    def weighted(w, r, cols, per_head, scale, rows_delta):
+        "`rows_delta` (delta of forward rows `r`) summed into destination columns `cols` with edge weights `w` (times `scale`)."
+        w = w[r, cols] if per_head else w[r, cols[0]]
+        if scale is not None: w = w * scale[r].view(-1, *[1] * per_head)
+        return torch.einsum("bpfd,fh->bphd" if per_head else "bpfd,f->bpd", rows_delta, w)
+    def cut_edges(r, cols, per_head, scale=None):
+        "A node cut at a position: its in-graph edges from rows `r` are ablated there too."
+        return 0 if cut is None else weighted(kept_edges, r, cols, per_head, scale, delta[:, :, r] * cut[:, :, r, None])
     def change(r, cols, per_head, scale=None):
         "What the ablated edges from forward rows `r` add at destination columns `cols`."
-        spec = "bpfd,fh->bphd" if per_head else "bpfd,f->bpd"
-        pick = (lambda w: w[r, cols]) if per_head else (lambda w: w[r, cols[0]])
-        w = pick(out_of_graph) if scale is None else pick(out_of_graph) * scale[r].view(-1, *[1] * per_head)
-        out = torch.einsum(spec, delta[:, :, r], w)
-        if cut is not None:                    # a node cut at a position: its in-graph edges are ablated there too
-            wk = pick(kept_edges) if scale is None else pick(kept_edges) * scale[r].view(-1, *[1] * per_head)
-            out = out + torch.einsum(spec, delta[:, :, r] * cut[:, :, r, None], wk)
-        return out
+        return weighted(out_of_graph, r, cols, per_head, scale, delta[:, :, r]) + cut_edges(r, cols, per_head, scale)
     def dest_hook(cols, per_head):
         def hook(act, hook):
             n = int(lay.prefix[cols[0]])
-            if norms is None:
-                out = planned(n, cols, per_head)
-                if cut is not None:
-                    wk = kept_edges[:n, cols] if per_head else kept_edges[:n, cols[0]]
-                    out = out + torch.einsum("bpfd,fh->bphd" if per_head else "bpfd,f->bpd", delta[:, :, :n] * cut[:, :, :n, None], wk)
-                return act + out
+            if norms is None: return act + planned(n, cols, per_head) + cut_edges(slice(0, n), cols, per_head)
             # the heads of a layer reach the stream through one norm: rebuild its output from the ablated heads
             update = change(slice(0, n), cols, per_head, not_head)
             for l, rows in enumerate(lay.head_rows):

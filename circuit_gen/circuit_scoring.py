@@ -99,10 +99,7 @@ class Circuit:
                   prompts: PromptSet, # prompts whose positions the roles name
                  ) -> Bool[Tensor, "batch pos n_forward"]:
         "The circuit as `evaluate_graph`'s node mask on `full_graph(model)`: heads kept at their roles' positions, embeddings and MLPs everywhere."
-        keep, g = self.keep_mask(model, prompts), full_graph(model)
-        out = torch.ones(*keep.shape[:2], g.n_forward, dtype=torch.bool)
-        for l, rows in enumerate(g._layout.head_rows): out[:, :, rows] = keep[:, :, l]
-        return out
+        return _head_keep_to_nodes(self.keep_mask(model, prompts), full_graph(model))
 
     def empty(self) -> "Circuit":
         "The circuit with no heads (everything ablated): the faithfulness baseline."
@@ -152,6 +149,12 @@ def position_classes(prompts: PromptSet, # the prompts to classify
     for i, k in enumerate(("IO", "S1", "S2", "END"), start=1): cls[b, prompts.positions[k].cpu()] = i
     return cls
 
+def _head_keep_to_nodes(keep: Bool[Tensor, "batch pos layer head_index"], graph: Graph) -> Bool[Tensor, "batch pos n_forward"]:
+    "A per-head keep mask as `evaluate_graph`'s node mask on `graph`: heads as `keep` says, embeddings and MLPs kept."
+    out = torch.ones(*keep.shape[:2], graph.n_forward, dtype=torch.bool)
+    for l, rows in enumerate(graph._layout.head_rows): out[:, :, rows] = keep[:, :, l].cpu()
+    return out
+
 def run_with_heads_kept(model: HookedTransformer, # the model to run (with the edge hooks `models.load_model` switches on)
                         prompts: PromptSet, # IOI prompts (`ioi.make_ioi_prompts`)
                         keep: Bool[Tensor, "batch pos layer head_index"], # True where a head's output is kept (`keep_mask`)
@@ -166,8 +169,7 @@ def run_with_heads_kept(model: HookedTransformer, # the model to run (with the e
     B, P = prompts.clean_tokens.shape
     if tuple(keep.shape) != (B, P, model.cfg.n_layers, model.cfg.n_heads):
         raise ValueError(f"keep has shape {tuple(keep.shape)}; these prompts and this model need {(B, P, model.cfg.n_layers, model.cfg.n_heads)}")
-    node_keep = torch.ones(B, P, graph.n_forward, dtype=torch.bool)
-    for l, rows in enumerate(graph._layout.head_rows): node_keep[:, :, rows] = keep[:, :, l].cpu()
+    node_keep = _head_keep_to_nodes(keep, graph)
     kw = {}
     if intervention == "mean":
         source = reference if reference is not None else prompts
