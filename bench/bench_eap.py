@@ -7,7 +7,8 @@ Our environment writes the config, the weights (safetensors) and the prompts to 
 (`peer_eap_reference.save_inputs`); each tool then runs in a fresh process of its own environment (`--role`), rebuilds
 the model from those files (`load_inputs`), freezes its weights (ours does so itself, auto-circuit's own loader does)
 and measures with `bench/harness.py`: peak memory of the first call (the warm-up; resident high-water mark beyond what
-the process held), then the median wall and process-CPU time of 3 calls.
+the process held), then the median wall and process-CPU time of 3 calls (ours and the floor in alternation, 3 rounds,
+so that a changing load on the shared machine moves both alike).
 
 - ours: `attribute(..., method="EAP-IG-inputs", ig_steps=5, batch_size=8)`, default settings (one IG step of a batch
   per pass), and once more with `convention="reference"` for the comparison.
@@ -23,34 +24,34 @@ the process held), then the median wall and process-CPU time of 3 calls.
   its names mapped to ours ('A1.3'->'A2.0.Q' is 'a1.h3->a2.h0<q>', 'Resid Start' 'input', 'MLP 0' 'm0', 'Resid End'
   'logits'); the signs agree (its loss is minus the logit difference and its masks move towards corrupted).
 
-Measured 2026-12-03 (2-core machine shared with other jobs, load 7-8, one thread; the run that wrote
-bench/results/eap.json; ms per prompt; speedup = the row's CPU time / ours, > 1: ours faster):
+Measured 2026-12-03 after the per-pass work of `attribute` was cut (2-core machine shared with other jobs, load 1-2,
+one thread; the run that wrote bench/results/eap.json; ms per prompt; speedup = the row's CPU time / ours, > 1: ours
+faster):
 
 | d_model | tool | wall | CPU | peak MB | CPU / floor | speedup | max abs diff | Spearman |
 |---|---|---:|---:|---:|---:|---:|---:|---:|
-| 64 | circuit_gen (default) | 92 | 30 | 44 | 1.34 | 1.00 | | |
-| 64 | floor | 68 | 23 | | 1.00 | 0.75 | | |
-| 64 | EAP-IG reference | 151 | 50 | 44 | 2.22 | 1.66 | 2.5e-08 | 0.938 |
-| 64 | auto-circuit | 167 | 60 | 62 | 2.65 | 1.98 | | 0.906 |
-| 128 | circuit_gen (default) | 163 | 54 | 76 | 1.22 | 1.00 | | |
-| 128 | floor | 133 | 44 | | 1.00 | 0.82 | | |
-| 128 | EAP-IG reference | 215 | 71 | 74 | 1.62 | 1.33 | 3.8e-08 | 0.951 |
-| 128 | auto-circuit | 267 | 101 | 117 | 2.30 | 1.88 | | 0.882 |
-| 256 | circuit_gen (default) | 799 | 262 | 154 | 1.10 | 1.00 | | |
-| 256 | floor | 740 | 238 | | 1.00 | 0.91 | | |
-| 256 | EAP-IG reference | 861 | 330 | 151 | 1.39 | 1.26 | 4.6e-08 | 0.945 |
-| 256 | auto-circuit | 1057 | 363 | 213 | 1.53 | 1.39 | | 0.873 |
+| 64 | circuit_gen (default) | 22 | 22 | 38 | 1.12 | 1.00 |  |  |
+| 64 | floor | 19 | 19 |  | 1.00 | 0.89 |  |  |
+| 64 | EAP-IG reference | 43 | 43 | 42 | 2.22 | 1.98 | 2.1e-08 | 0.938 |
+| 64 | auto-circuit | 53 | 53 | 62 | 2.72 | 2.42 |  | 0.906 |
+| 128 | circuit_gen (default) | 56 | 56 | 66 | 0.90 | 1.00 |  |  |
+| 128 | floor | 63 | 62 |  | 1.00 | 1.11 |  |  |
+| 128 | EAP-IG reference | 85 | 85 | 71 | 1.37 | 1.52 | 1.8e-08 | 0.951 |
+| 128 | auto-circuit | 87 | 87 | 118 | 1.41 | 1.56 |  | 0.882 |
+| 256 | circuit_gen (default) | 242 | 242 | 129 | 1.02 | 1.00 |  |  |
+| 256 | floor | 236 | 236 |  | 1.00 | 0.98 |  |  |
+| 256 | EAP-IG reference | 306 | 302 | 136 | 1.28 | 1.25 | 2.4e-08 | 0.945 |
+| 256 | auto-circuit | 321 | 318 | 228 | 1.35 | 1.32 |  | 0.873 |
 
-Growth of CPU time per prompt with d_model (log-log slope): ours 1.56, floor 1.70, reference 1.36, auto-circuit 1.30.
-Three runs on that loaded machine spread as follows (CPU speedup at d_model 64 / 128 / 256): over the reference
-1.17-1.66 / 1.20-1.43 / 1.07-1.26, over auto-circuit 1.80-2.04 / 1.44-2.01 / 1.39-1.50; ours / floor 1.06-1.36 /
-1.21-1.28 / 1.10-1.18. Wall times follow CPU times except when other jobs load the machine unevenly (one run had our
-wall time at d_model 256 above the reference's, 683 against 591 ms, while our CPU time was below it, 272 against 290).
-Peak memory: ours and the reference's within 5%, auto-circuit's 1.4-1.6x. The reference's scores agree with
-`convention="reference"` to 5e-8; its ranks differ from our default ones (Spearman 0.94-0.95) because its IG points
-are k/m for k = 0..m-1, ours k = 1..m.
+Growth of CPU time per prompt with d_model (log-log slope): ours 1.74, floor 1.80, reference 1.41, auto-circuit 1.30.
+Two runs that day spread as follows (CPU at d_model 64 / 128 / 256): ours / floor 1.12-1.13 / 0.90-1.10 / 1.02-1.08
+(0.90: a floor run slowed by the load; before the change three runs gave 1.06-1.36 / 1.21-1.28 / 1.10-1.18), the
+reference's time over ours 1.22-1.98 / 1.17-1.52 / 1.24-1.25, auto-circuit's 1.50-2.42 / 1.56-1.67 / 1.32-1.69. Peak
+memory: ours 38-40 / 66-73 / 122-129 MB, the reference's 42-43 / 71-79 / 136-138, auto-circuit's 1.6-1.9x ours. The
+reference's scores agree with `convention="reference"` to 3e-8; its ranks differ from our default ones (Spearman
+0.94-0.95) because its IG points are k/m for k = 0..m-1, ours k = 1..m.
 
-Where the time goes (profiled at d_model 256, 16 prompts, one call): with glibc's default allocator more than half of
+Where the time goes (profiled at d_model 256, 16 prompts, one call, before that change): with glibc's default allocator more than half of
 every tool's CPU time is kernel time, page faults of the large activation tensors that go back to the OS after every
 pass (user + system seconds per call: ours 1.8-2.0 + 2.2-2.5, reference 1.9-2.3 + 2.4-2.5, floor 1.4-1.6 + 1.9-2.4;
 ~0.7M minor faults each). That shared cost narrows the ratios at d_model 256. With
@@ -138,12 +139,15 @@ def run_ours(work: Path, steps: int, batch: int, repeats: int) -> dict:
         graphs.append(attribute(model, clean, corrupted, metric, method=METHOD, ig_steps=steps, batch_size=batch,
                                 progress=False, **kw))
         del graphs[:-1]
-    out = {"ours": timed(ours, repeats)}
+    from harness import measure_interleaved
+    peak = peak_memory_mb(ours)                                          # the first call: warm-up and peak memory
     default = graphs[-1].scores
     freeze(model)
     floor = lambda: floor_passes(model, clean, metric, steps, batch)
     floor()                                                              # warm-up; its memory is not measured
-    out["floor"] = {**measure(floor, repeats=repeats, warmup=0), "peak_mb": None}
+    # ours and the floor in alternation (median of `repeats` rounds): a load that changes meanwhile moves both alike
+    t = measure_interleaved({"ours": lambda: ours(), "floor": floor}, repeats=repeats, warmup=0)
+    out = {"ours": {**t["ours"], "peak_mb": peak}, "floor": {**t["floor"], "peak_mb": None}}
     ours(convention="reference")
     save_file({"default": default, "reference": graphs[-1].scores}, str(work/"ours_scores.safetensors"))
     out["n_edges"] = graphs[-1].n_edges
@@ -338,7 +342,7 @@ def summarize(sizes, rows, per_size, args, reference_version: str) -> tuple[dict
              f"{', '.join(map(str, sizes))} (d_mlp = 4 d_model, vocabulary {args.d_vocab}), the same weights "
              f"(safetensors) and the same {args.n_prompts} random prompt pairs of {args.seq_len} tokens in every tool, "
              f"batches of {args.batch}, m = {args.steps} IG steps, one thread, each tool in a fresh process of its own "
-             f"environment, weights frozen in all. Times: median of {args.repeats} after a warm-up call, per prompt; "
+             f"environment, weights frozen in all. Times: median of {args.repeats} after a warm-up call (ours and the floor in alternating rounds), per prompt; "
              "peak_mb: resident high-water mark of the warm-up call beyond what the process held. cpu_vs_floor: CPU "
              "time / the floor's (m forward+backward passes per batch); ours_speedup_cpu: the row's CPU time / ours "
              "(> 1: ours faster). max_abs_diff_vs_ours: the reference's scores against ours with "

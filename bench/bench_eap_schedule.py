@@ -1,11 +1,15 @@
 """Benchmark (not a test): which pass schedule EAP-IG should use by default, measured against its floor.
 
 EAP-IG with m steps needs at least m forward+backward passes over each batch (the floor, timed here the
-same way: weights frozen, gradients w.r.t. the activations, the same metric). `attribute` can stack
-several IG steps of a batch into one pass (`max_rows` rows per pass; None: all m steps at once) or run
-them one by one. This script times every schedule at several batch sizes with `bench/harness.py`
-(median of 3 after a warm-up, process CPU and wall) and checks that every schedule gives the same edge
-scores (max |difference|). Peak memory is measured in a fresh process per schedule (resident high-water
+same way: weights frozen, gradients w.r.t. the activations, the same metric, on the same model with the
+same hooks switched on: per-head results, split q/k/v inputs and MLP inputs, which `attribute` requires
+(`check_model_hooks`) because its gradients are taken at the per-head q/k/v inputs). `attribute` can stack
+several IG steps of a batch into one pass (`max_rows` rows per pass; None: one IG step per pass) or run
+them one by one. This script times every schedule at several batch sizes, with the rules of
+`bench/harness.py` (median of `--repeats`, default 5, after a warm-up, process CPU and wall) but interleaved:
+each round runs the floor and then every schedule once, so that a load that changes during the run (the
+machine is shared) moves the floor and the schedules alike; and it checks that every schedule gives the
+same edge scores (max |difference|). Peak memory is measured in a fresh process per schedule (resident high-water
 mark of one call minus the resident set before it: within one process the allocator keeps freed pages and
 hides later peaks; on a GPU, CUDA's peak allocation in-process), against one forward+backward pass of the batch.
 Growth: the log-log slope of the default schedule's CPU time (and the floor's) over the batch sizes.
@@ -22,7 +26,7 @@ import torch
 
 warnings.filterwarnings("ignore")
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import growth_exponent, measure, peak_memory_mb, write_results
+from harness import growth_exponent, measure_interleaved, peak_memory_mb, write_results
 from transformer_lens import HookedTransformer, HookedTransformerConfig
 from circuit_gen.edge_attribution import attribute, answer_logit_metric
 
@@ -84,7 +88,7 @@ def main():
         ap.add_argument(f"--{k}", type=int, default=None, help=f"default {v}")
     ap.add_argument("--research", action="store_true", help="GPT-2-small-shaped model, 32/64/128 prompts of 32 tokens")
     ap.add_argument("--device", default="", help="cpu, cuda, ...; default: circuit_gen's default device")
-    ap.add_argument("--repeats", type=int, default=3); ap.add_argument("--out", default=None, help="results JSON path")
+    ap.add_argument("--repeats", type=int, default=5); ap.add_argument("--out", default=None, help="results JSON path")
     ap.add_argument("--one", nargs=2, metavar=("BATCH", "SCHEDULE"), help="internal: print one peak-memory figure")
     args = ap.parse_args()
     small = dict(n_layers=4, n_heads=8, d_model=128, d_vocab=1000, seq_len=16, batches="2,4,8,16,32")
@@ -100,19 +104,22 @@ def main():
     rows = []
     for b in [int(x) for x in args.batches.split(",")]:
         clean, corrupted, metric = _inputs(b, args.seq_len, model.cfg.d_vocab, args.device)
-        floor = measure(lambda: floor_passes(model, clean, metric, m), repeats=args.repeats)
-        floor_mem = memory(model, args, b, "floor")
-        ref = None
         schedules = {"all steps in one pass": b * m, "one step per pass": b}
         for r in (16, 32, 64):
             if b < r < b * m: schedules[f"{r} rows per pass"] = r
         schedules["default"] = "default"
-        for name, max_rows in schedules.items():
+        def run(max_rows):
             kw = {} if max_rows == "default" else {"max_rows": max_rows}
-            run = lambda: attribute(model, clean, corrupted, metric, ig_steps=m, batch_size=b, progress=False, **kw)
-            t = measure(run, repeats=args.repeats)
+            return lambda: attribute(model, clean, corrupted, metric, ig_steps=m, batch_size=b, progress=False, **kw)
+        times = measure_interleaved({"floor": lambda: floor_passes(model, clean, metric, m),
+                                     **{name: run(r) for name, r in schedules.items()}}, repeats=args.repeats)
+        floor = times["floor"]
+        floor_mem = memory(model, args, b, "floor")
+        ref = None
+        for name, max_rows in schedules.items():
+            t = times[name]
             mem = memory(model, args, b, "default" if max_rows == "default" else str(max_rows))
-            scores = run().scores
+            scores = run(max_rows)().scores
             diff = 0.0 if ref is None else float((scores - ref).abs().max())
             ref = scores if ref is None else ref
             rows.append({"batch": b, "schedule": name, "cpu_s": t["cpu_s"], "wall_s": t["wall_s"],
@@ -127,14 +134,16 @@ def main():
     summary = {"peer": None, "ratio_to_floor": default[-1]["ratio_to_floor"],
                "ratio_to_floor_worst": max(r["ratio_to_floor"] for r in default),
                "memory_ratio": default[-1]["memory_ratio"],
+               "memory_ratio_worst": max(r["memory_ratio"] for r in default),
                "max_abs_diff": max(r["max_score_difference"] for r in rows),
                "growth_exponent": growth_exponent(sizes, [r[key] for r in default]),
                "floor_growth_exponent": growth_exponent(sizes, [r["floor_" + key] for r in default])}
     shape = f"{args.n_layers} layers, {args.n_heads} heads, d_model {args.d_model}, d_vocab {args.d_vocab}"
     notes = (f"Random model ({shape}), {args.seq_len} positions, {m} IG steps, batch = prompts per call; "
              f"{torch.get_num_threads()} thread(s), device {args.device}. Floor: {m} forward+backward passes of the batch "
-             f"(weights frozen). Ratios and growth from {key.replace('_s', ' time')} at the largest batch, default "
-             "schedule. "
+             f"(weights frozen; the same model and hooks). Times: median of {args.repeats} interleaved rounds (floor, then every "
+             f"schedule) after a warm-up round. Ratios and growth from {key.replace('_s', ' time')} at the largest batch, "
+             "default schedule. "
              "max_abs_diff: the largest edge-score difference between schedules. No peer here: bench/bench_eap.py.")
     command = " ".join(["OMP_NUM_THREADS=1 python", *map(shlex.quote, ["bench/bench_eap_schedule.py", *sys.argv[1:]])])
     write_results("eap_schedule", "EAP-IG pass schedule against its floor", command, rows, summary, notes, path=args.out)

@@ -2,8 +2,13 @@
 
 A faithfulness curve (MIB's ten edge fractions, plus the empty circuit and the full model) needs at least one
 forward pass of the clean batch per circuit, one for the full model, and, under `patching`, one run of the
-counterfactual batch whose activations every ablated edge reads: the floor, `(n_circuits + 2)` plain forwards,
-timed here on the same batch. Two schedules compute the same curve:
+counterfactual batch whose activations every ablated edge reads: the floor, `(n_circuits + 2)` forwards, timed
+here on the same batch. Each floor forward gives every head its own q/k/v input (`use_split_qkv_input`: an edge-level
+ablation changes each head's input separately, so this is part of the problem) and does not expand the heads' outputs
+(`use_attn_result` off: TransformerLens builds them with a broadcast multiply-and-sum that costs about as much as the
+rest of the forward; `evaluate_graph` computes them from `hook_z` with one batched product). `floor_tl_cpu_s` is the
+same forwards with `use_attn_result` on, the model as `load_model` returns it for edge work, the floor this script
+used before 2026-12-03. Two schedules compute the same curve:
 
 - `per-circuit` (the schedule before 2026-12-03): one `evaluate_graph` call per circuit, each re-running the
   counterfactual batch: `2 (n_circuits + 1) + 1` forwards;
@@ -22,7 +27,7 @@ HookedTransformer with MLPs; circuits are the top-k% edges of random edge scores
 768, d_vocab 50257) on 32, 64 and 128 prompts of 32 tokens. Writes bench/results/faithfulness.json
 (faithfulness_cuda.json on a GPU), which the docs page `benchmarks` renders.
 """
-import argparse, os, shlex, subprocess, sys, warnings
+import argparse, contextlib, os, shlex, subprocess, sys, warnings
 import torch
 
 warnings.filterwarnings("ignore")
@@ -30,7 +35,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import growth_exponent, measure, peak_memory_mb, write_results
 from bench_eap_schedule import bench_model   # the same random model as the EAP-IG schedule benchmark
 from circuit_gen.circuit_graph import Graph, select_top_n
-from circuit_gen.circuit_evaluation import MIB_PERCENTAGES, evaluate_graph, faithfulness_curve
+from circuit_gen.circuit_evaluation import MIB_PERCENTAGES, _head_results_from_z, evaluate_graph, faithfulness_curve
 from circuit_gen.edge_attribution import answer_logit_metric
 
 RESEARCH = dict(n_layers=12, n_heads=12, d_model=768, d_vocab=50257, seq_len=32, sizes="32,64,128")
@@ -58,8 +63,9 @@ def shared(model, graph, clean, corrupted, metric, b):
     return faithfulness_curve(model, graph, clean, corrupted, metric, batch_size=b, progress=False)["faithfulness"]
 
 
-def floor(model, clean, corrupted, n_forwards):
-    with torch.no_grad():
+def floor(model, clean, corrupted, n_forwards, head_results=False):
+    "`n_forwards` forwards with per-head inputs; the heads' outputs expanded by TransformerLens only if `head_results`."
+    with torch.no_grad(), (contextlib.nullcontext() if head_results else _head_results_from_z(model)):
         for _ in range(n_forwards - 1): model(clean)
         model(corrupted)
 
@@ -102,18 +108,21 @@ def main():
     for b in [int(s) for s in args.sizes.split(",")]:
         clean, corrupted, metric, graph = inputs(model, b, args.seq_len)
         t_floor = measure(lambda: floor(model, clean, corrupted, n), args.repeats)
+        t_floor_tl = measure(lambda: floor(model, clean, corrupted, n, head_results=True), args.repeats)
         t_old = measure(lambda: per_circuit(model, graph, clean, corrupted, metric, b), args.repeats)
         t_new = measure(lambda: shared(model, graph, clean, corrupted, metric, b), args.repeats)
         diff = max(abs(x - y) for x, y in zip(per_circuit(model, graph, clean, corrupted, metric, b), shared(model, graph, clean, corrupted, metric, b)))
         mem = {s: memory(args, b, s) for s in ("floor", "per-circuit", "shared")}
-        row = {"prompts": b, "floor_cpu_s": t_floor["cpu_s"], "per_circuit_cpu_s": t_old["cpu_s"], "shared_cpu_s": t_new["cpu_s"],
+        row = {"prompts": b, "floor_cpu_s": t_floor["cpu_s"], "floor_tl_cpu_s": t_floor_tl["cpu_s"], "per_circuit_cpu_s": t_old["cpu_s"], "shared_cpu_s": t_new["cpu_s"],
                "shared_wall_s": t_new["wall_s"], "shared_over_floor": t_new["cpu_s"] / t_floor["cpu_s"],
+               "shared_over_floor_tl": t_new["cpu_s"] / t_floor_tl["cpu_s"],
                "speedup_vs_per_circuit": t_old["cpu_s"] / t_new["cpu_s"], "floor_mem_mb": mem["floor"],
                "per_circuit_mem_mb": mem["per-circuit"], "shared_mem_mb": mem["shared"], "max_abs_diff": diff}
         rows.append(row)
         print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
     sizes = [r["prompts"] for r in rows]
     summary = {"ratio_to_floor": max(r["shared_over_floor"] for r in rows),
+               "ratio_to_floor_tl": max(r["shared_over_floor_tl"] for r in rows),
                "speedup_vs_previous_default": min(r["speedup_vs_per_circuit"] for r in rows),
                "max_abs_diff": max(r["max_abs_diff"] for r in rows),
                "growth_shared": growth_exponent(sizes, [r["shared_cpu_s"] for r in rows]),
@@ -121,7 +130,8 @@ def main():
     print(summary)
     cmd = "OMP_NUM_THREADS=1 python bench/bench_faithfulness.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     write_results("faithfulness", "Faithfulness sweep (MIB's 10 fractions + empty + full): schedule vs its floor", cmd.strip(), rows, summary,
-                  notes=f"floor: {n} plain forwards of the batch ({len(MIB_PERCENTAGES)} circuits, empty, full) and one counterfactual forward; "
+                  notes=f"floor: {n} forwards of the batch ({len(MIB_PERCENTAGES)} circuits, empty, full) and one counterfactual forward, "
+                        f"each head with its own q/k/v input and TransformerLens' per-head output expansion off (floor_tl: on); "
                         f"model {args.n_layers}L x {args.n_heads}H, d_model {args.d_model}, {args.seq_len} tokens, patching", path=args.out)
 
 

@@ -32,6 +32,24 @@ def measure(fn, repeats: int = 3, warmup: int = 1) -> dict:
     return {"wall_s": statistics.median(walls), "cpu_s": statistics.median(cpus), "wall_runs": walls, "cpu_runs": cpus}
 
 
+def measure_interleaved(fns: dict, repeats: int = 5, warmup: int = 1) -> dict:
+    "`measure` for several functions at once, in rounds (each function once per round, so a changing load hits them alike): {name: its result}."
+    if repeats < 3: raise ValueError(f"repeats={repeats}: a median needs at least 3 runs")
+    for _ in range(warmup):
+        for fn in fns.values(): fn()
+    runs = {name: ([], []) for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            _sync()
+            c0, w0 = time.process_time(), time.perf_counter()
+            fn()
+            _sync()
+            runs[name][0].append(time.perf_counter() - w0)
+            runs[name][1].append(time.process_time() - c0)
+    return {name: {"wall_s": statistics.median(w), "cpu_s": statistics.median(c), "wall_runs": w, "cpu_runs": c}
+            for name, (w, c) in runs.items()}
+
+
 def _status_mb(field: str) -> float:
     with open("/proc/self/status") as f:
         for line in f:

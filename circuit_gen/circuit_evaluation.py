@@ -5,6 +5,7 @@
 # %% ../nbs/15b_circuit_evaluation.ipynb #e032
 from __future__ import annotations
 import re
+from contextlib import contextmanager
 from typing import Callable, Sequence
 
 import numpy as np
@@ -19,7 +20,7 @@ from transformer_lens.utilities import get_act_name
 
 from .core import resolve_device
 from .circuit_graph import Graph, _attn_post_norms, _dest_hooks, _model_label, select_greedy, select_top_n
-from .edge_attribution import (_call_metric, _capture_for, _check_convention, _pad_pair, _source_hooks_for,
+from .edge_attribution import (_call_metric, _capture_for, _check_convention, _input_hook_name, _pad_pair,
                                           attribute_prompts, check_prompts, prompt_metric)
 
 # %% auto #0
@@ -45,7 +46,7 @@ def _source_means(model, lay, tokens, lengths, classes, batch_size: int, device,
     count = torch.zeros(n_cls, device=device, dtype=torch.float64)
     for i0 in range(0, N, batch_size):
         t, l, c = tokens[i0:i0 + batch_size], lengths[i0:i0 + batch_size], classes[i0:i0 + batch_size]
-        acts, _ = _capture_for(model, lay, t, real[i0:i0 + batch_size].long() if (l < T).any() else None, convention)
+        acts, _ = _capture_for(model, lay, t, real[i0:i0 + batch_size].long() if (l < T).any() else None, convention, sources_only=True)
         keep = c >= 0
         total.index_add_(0, c[keep], acts[keep].double())
         count += torch.bincount(c[keep], minlength=n_cls).double()
@@ -117,7 +118,7 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
                 None if node_keep is None else (g.in_graph & lay.real).to(device=device, dtype=model.cfg.dtype))   # kept unless a node is cut
                for g in graphs]
     norms = _attn_post_norms(model)
-    plans = [None if norms is not None else _edge_plan(lay, w) for w, _ in weights]
+    plans = [_edge_plan(lay, w) for w, _ in weights]
     not_head = torch.ones(lay.n_forward, device=device, dtype=model.cfg.dtype)
     for rows in lay.head_rows: not_head[rows] = 0
     results = [[] for _ in graphs]
@@ -125,74 +126,141 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
         sl = slice(i0, i0 + batch_size)
         c, cmask = clean[sl], None if cm is None else cm[sl]
         b = c.shape[0]
-        if intervention == "patching": ablated, _ = _capture_for(model, lay, corrupted[sl], None if km is None else km[sl], convention)
+        if intervention == "patching": ablated, _ = _capture_for(model, lay, corrupted[sl], None if km is None else km[sl], convention, sources_only=True)
         elif intervention == "zero": ablated = torch.zeros(b, T, lay.n_forward, model.cfg.d_model, device=device, dtype=model.cfg.dtype)
         elif intervention == "mean": ablated = means[0][None, None].expand(b, T, -1, -1)
         elif intervention == "mean-positional": ablated = means[None, :T].expand(b, -1, -1, -1)
         else: ablated = means[clean_cls[sl].clamp_min(0)]     # padding positions read class 0's mean
         cut = None if node_keep is None else node_cut[sl]
+        work = {}                                  # buffers the batch's runs share: fresh memory costs a page fault per page on first use
         for gi, (out_of_graph, kept_edges) in enumerate(weights):
-            logits = _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, norms, not_head, convention, plans[gi])
+            logits = _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, norms, not_head, convention, plans[gi], work)
             results[gi].append(logits if return_logits else _call_metric(metric, logits, torch.arange(N, device=device)[sl]))
     out = [torch.cat(r) for r in results]
     return torch.stack(out) if isinstance(graph, (list, tuple)) else out[0]
 
-def _edge_plan(lay, out_of_graph) -> dict:
-    "Per destination: sum its ablated edges directly ('only' those rows) or as all upstream rows minus the kept ones ('all-but'), whichever has fewer rows."
-    plan = {}
-    for _, cols, per_head in _dest_hooks(lay):
+@contextmanager
+def _head_results_from_z(model):
+    "Run `model` with `use_attn_result` off: TL builds `hook_result` as a broadcast multiply and sum over `[batch, pos, head, d_head, d_model]`, while `_z_sources` gets the same per-head outputs from `hook_z` with one batched matmul per layer (half of a forward pass, measured in `bench/bench_faithfulness.py`)."
+    old = model.cfg.use_attn_result
+    model.set_use_attn_result(False)
+    try: yield
+    finally: model.set_use_attn_result(old)
+
+def _z_sources(model, lay, convention: str) -> list[tuple[str, object, Callable | None]]:
+    "(hook name, forward rows, output of the hooked activation or None) for every source node; heads read `hook_z`."
+    out = [(_input_hook_name(convention), 0, None)]
+    for l in range(lay.L):
+        W_O = model.blocks[l].attn.W_O
+        out.append((get_act_name("z", l), slice(lay.head_rows[l][0], lay.head_rows[l][-1] + 1),
+                    lambda z, W_O=W_O: torch.einsum("bphe,hed->bphd", z, W_O)))
+        if lay.has_mlp: out.append((get_act_name("mlp_out", l), lay.mlp_row[l], None))
+    return out
+
+def _dest_groups(lay) -> list[tuple[list[tuple[str, int]], list[int], bool]]:
+    "Destination hooks grouped as they fire together: the q, k and v inputs of a layer (one group), each MLP input, the logits; ((hook name, its column count), ...), all columns, per head?"
+    groups = {}
+    for name, cols, per_head in _dest_hooks(lay):
+        key = name.rsplit(".hook_", 1)[0] if per_head else name
+        hooks, all_cols, _ = groups.setdefault(key, ([], [], per_head))
+        hooks.append((name, len(cols))); all_cols.extend(cols)
+    return list(groups.values())
+
+def _edge_plan(lay, out_of_graph) -> list[tuple]:
+    "Per destination group, how to sum its ablated edges (rows `< n` reach it): `none`, `all` rows, the `only` rows with an ablated edge, every row `all-but` the rows with a kept edge, or a `dense` product; the cheapest."
+    plan = []
+    for hooks, cols, per_head in _dest_groups(lay):
         n = int(lay.prefix[cols[0]])
         w = out_of_graph[:n, cols]                                   # every row < n is a real edge into these columns
-        ablated_rows, kept_rows = w.any(1).nonzero().flatten(), (w < 1).any(1).nonzero().flatten()
-        if len(kept_rows) < len(ablated_rows): plan[cols[0]] = ("all-but", kept_rows, 1 - w[kept_rows])
-        else: plan[cols[0]] = ("only", ablated_rows, w[ablated_rows])
+        ablated, kept = w.any(1).nonzero().flatten(), (w < 1).any(1).nonzero().flatten()
+        if not len(ablated): how, rows, wt = "none", None, None
+        elif not len(kept): how, rows, wt = "all", None, None
+        elif len(kept) < len(ablated): how, rows, wt = "all-but", kept, (1 - w[kept]).t().contiguous()
+        elif len(ablated) > 0.8 * n: how, rows, wt = "dense", None, w.t().contiguous()   # a gather would cost more than the zeros
+        else: how, rows, wt = "only", ablated, w[ablated].t().contiguous()
+        plan.append((hooks, cols, per_head, n, how, rows, wt))
     return plan
 
-def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, norms, not_head, convention, plan=None):
-    "One hooked forward of the clean batch `c`: each destination reads `ablated - current` of its ablated edges on top."
-    delta = ablated.clone()                    # becomes ablated - current as the run writes each source
-    cum = {0: torch.zeros_like(delta[:, :, 0])}   # sum of delta over rows [0, n), at each source group's end n
-    def source_hook(rows):
-        start, stop = (rows, rows + 1) if isinstance(rows, int) else (rows.start, rows.stop)
-        def hook(act, hook):
-            delta[:, :, rows] = delta[:, :, rows] - act
-            if plan is not None: cum[stop] = cum[start] + (delta[:, :, rows] if isinstance(rows, int) else delta[:, :, rows].sum(2))
-            return None
+def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, norms, not_head, convention, plan, work=None):
+    "One hooked forward of the clean batch `c`: each destination reads `ablated - current` of its ablated edges on top (`work`: buffers reused across calls on one batch)."
+    abl = ablated.permute(2, 0, 1, 3)                    # node-major: each source's rows are one contiguous block
+    F, b, p, d = abl.shape
+    work = {} if work is None else work
+    if "delta" not in work:
+        work.update(delta=abl.new_empty(F, b, p, d), upd=abl.new_empty(max(len(g[1]) for g in plan), b * p * d),
+                    cum=abl.new_empty(b * p * d), rows=abl.new_empty(0, b * p * d))
+    n_rows = max([len(g[5]) for g in plan if g[5] is not None], default=0)
+    if work["rows"].shape[0] < n_rows: work["rows"] = abl.new_empty(n_rows, b * p * d)   # the largest gather of this circuit
+    delta = work["delta"]                                 # ablated - current, written as each source runs
+    flat = delta.view(F, b * p * d)                      # so every destination's sum is one 2-D matrix product
+    cut = None if cut is None else cut.permute(2, 0, 1)  # [n_forward, b, p]
+    head_W_O = {hr[0]: model.blocks[l].attn.W_O for l, hr in enumerate(lay.head_rows)}
+    # the sum of delta over the rows written so far: at a destination's hook exactly its upstream rows [0, n)
+    cum = work["cum"].zero_() if any(g[4] in ("all", "all-but") for g in plan) else None
+    def source_hook(rows, out):
+        if out is None:
+            def hook(act, hook):
+                torch.sub(abl[rows], act, out=delta[rows])
+                if cum is not None: cum.add_(flat[rows])
+        else:   # a layer's heads: delta = ablated - z @ W_O per head, one fused batched product
+            W_O, h = head_W_O[rows.start], rows.stop - rows.start
+            def hook(act, hook):
+                z = act.permute(2, 0, 1, 3).reshape(h, b * p, -1)
+                torch.baddbmm(abl[rows].reshape(h, b * p, d), z, W_O, alpha=-1, out=delta[rows].view(h, b * p, d))
+                if cum is not None: cum.add_(flat[rows].sum(0))
         return hook
-    def planned(n, cols, per_head):
-        "The ablated edges' sum at a destination by its plan (no post-attention norm)."
-        how, rows, w = plan[cols[0]]
-        spec = "bpfd,fh->bphd" if per_head else "bpfd,f->bpd"
-        part = torch.einsum(spec, delta[:, :, rows], w if per_head else w[:, 0]) if len(rows) else 0
-        if how == "only": return part
-        return (cum[n][:, :, None] if per_head else cum[n]) - part
-    def weighted(w, r, cols, per_head, scale, rows_delta):
-        "`rows_delta` (delta of forward rows `r`) summed into destination columns `cols` with edge weights `w` (times `scale`)."
-        w = w[r, cols] if per_head else w[r, cols[0]]
-        if scale is not None: w = w * scale[r].view(-1, *[1] * per_head)
-        return torch.einsum("bpfd,fh->bphd" if per_head else "bpfd,f->bpd", rows_delta, w)
-    def cut_edges(r, cols, per_head, scale=None):
+    def mm(wt, rows_flat): return torch.mm(wt, rows_flat).view(-1, b, p, d)
+    def planned(n, how, rows, wt, n_cols):
+        "`[n_cols, b, p, d]`: the ablated edges' sum at each destination column of a group (no post-attention norm), in `work['upd']`."
+        if how == "none": return None
+        out = work["upd"][:n_cols]
+        if how == "all": return out[:1].copy_(cum).view(1, b, p, d).expand(n_cols, -1, -1, -1)
+        if how == "dense": return torch.mm(wt, flat[:n], out=out).view(n_cols, b, p, d)
+        torch.mm(wt, torch.index_select(flat, 0, rows, out=work["rows"][:len(rows)]), out=out)
+        return (out if how == "only" else torch.sub(cum, out, out=out)).view(n_cols, b, p, d)
+    def weighted(w, r, cols, scale, rows_delta):
+        "`rows_delta` (delta of forward rows `r`) summed into destination columns `cols` with edge weights `w` (times `scale`): `[len(cols), b, p, d]`."
+        w = w[r][:, cols]
+        if scale is not None: w = w * scale[r, None]
+        return mm(w.t().contiguous(), rows_delta.reshape(rows_delta.shape[0], -1))
+    def cut_edges(r, cols, scale=None):
         "A node cut at a position: its in-graph edges from rows `r` are ablated there too."
-        return 0 if cut is None else weighted(kept_edges, r, cols, per_head, scale, delta[:, :, r] * cut[:, :, r, None])
-    def change(r, cols, per_head, scale=None):
+        return None if cut is None else weighted(kept_edges, r, cols, scale, delta[r] * cut[r][..., None])
+    def change(r, cols, scale=None):
         "What the ablated edges from forward rows `r` add at destination columns `cols`."
-        return weighted(out_of_graph, r, cols, per_head, scale, delta[:, :, r]) + cut_edges(r, cols, per_head, scale)
-    def dest_hook(cols, per_head):
-        def hook(act, hook):
-            n = int(lay.prefix[cols[0]])
-            if norms is None: return act + planned(n, cols, per_head) + cut_edges(slice(0, n), cols, per_head)
-            # the heads of a layer reach the stream through one norm: rebuild its output from the ablated heads
-            update = change(slice(0, n), cols, per_head, not_head)
-            for l, rows in enumerate(lay.head_rows):
-                if rows[-1] >= n: break
-                r = slice(rows[0], rows[-1] + 1)
-                z = (ablated[:, :, r] - delta[:, :, r]).sum(2) + model.blocks[l].attn.b_O
-                z = z[:, :, None] if per_head else z
-                update = update + norms[l](z + change(r, cols, per_head)) - norms[l](z)
-            return act + update
-        return hook
-    fwd = [(n, source_hook(r)) for n, r in _source_hooks_for(lay, convention)] + [(n, dest_hook(c_, ph)) for n, c_, ph in _dest_hooks(lay)]
-    with torch.no_grad(), model.hooks(fwd_hooks=fwd):
+        x, y = weighted(out_of_graph, r, cols, scale, delta[r]), cut_edges(r, cols, scale)
+        return x if y is None else x + y
+    def group_update(n, cols, how, rows, wt):
+        "What the group's destination columns read on top of the clean run: `[len(cols), b, p, d]`, or None for nothing."
+        if norms is None:
+            x, y = planned(n, how, rows, wt, len(cols)), cut_edges(slice(0, n), cols)
+            return y if x is None else x if y is None else x + y
+        # the heads of a layer reach the stream through one norm: rebuild its output from the ablated heads
+        update = change(slice(0, n), cols, not_head)
+        for l, hr in enumerate(lay.head_rows):
+            if hr[-1] >= n: break
+            r = slice(hr[0], hr[-1] + 1)
+            z = ((abl[r] - delta[r]).sum(0) + model.blocks[l].attn.b_O)[None]
+            update = update + norms[l](z + change(r, cols)) - norms[l](z)
+        return update
+    def dest_hooks(hooks, cols, per_head, n, how, rows, wt):
+        "One hook per destination hook; the first computes the whole group's update, each adds its own columns (q, k, v: heads)."
+        names, sizes = [h for h, _ in hooks], [k for _, k in hooks]
+        state = {}
+        def hook_for(i):
+            lo, hi = sum(sizes[:i]), sum(sizes[:i + 1])
+            def hook(act, hook):
+                if i == 0: state["u"] = group_update(n, cols, how, rows, wt)
+                u = state["u"] if i < len(names) - 1 else state.pop("u")
+                if u is None: return act
+                x = u[lo:hi].permute(1, 2, 0, 3) if per_head else u[lo]
+                # TransformerLens hands each head's input as a fresh copy of the stream: add in place (a view: a new tensor)
+                return act.add_(x) if per_head and act.is_contiguous() else act + x
+            return hook
+        return [(name, hook_for(i)) for i, name in enumerate(names)]
+    fwd = [(n, source_hook(r, o)) for n, r, o in _z_sources(model, lay, convention)]
+    for group in plan: fwd += dest_hooks(*group)
+    with torch.no_grad(), _head_results_from_z(model), model.hooks(fwd_hooks=fwd):
         return model(c, attention_mask=cmask)
 
 @patch
@@ -247,7 +315,7 @@ def _curves(model, graph, clean_tokens, corrupted_tokens, metric, clean_lengths,
     if select is None: raise ValueError(f"selection={selection!r}: choose 'top_n' or 'greedy'")
     device = resolve_device(kwargs.get("device") or model.cfg.device)
     clean, *_ , cm, _ = _pad_pair(model, clean_tokens, corrupted_tokens, clean_lengths, corrupted_lengths, device)
-    with torch.no_grad():
+    with torch.no_grad(), _head_results_from_z(model):    # the plain run needs no per-head outputs
         m_full = torch.cat([_call_metric(metric, model(clean[i:i + batch_size], attention_mask=None if cm is None else cm[i:i + batch_size]),
                                          torch.arange(len(clean), device=device)[i:i + batch_size])
                             for i in range(0, len(clean), batch_size)]).mean().item()

@@ -184,18 +184,20 @@ def prune(graph: Graph, # the circuit to prune (in place)
     "Keep only in-graph edges on an input->logits path; set `nodes_in_graph` to the nodes on such paths (in place)."
     lay = graph._layout
     ig = graph.in_graph & lay.real
-    F = lay.n_forward
-    owner = lay.owner
-    reach = torch.zeros(F + 1, dtype=torch.bool)
-    reach[0] = True
-    slots_of = [[] for _ in range(F + 1)]
-    for b, o in enumerate(owner.tolist()): slots_of[o].append(b)
-    for f in list(range(1, F)) + [F]:
-        reach[f] = bool((ig[:, slots_of[f]].any(1) & reach[:F]).any())
-    co = torch.zeros(F + 1, dtype=torch.bool)
-    co[F] = True
-    for f in reversed(range(F)):
-        co[f] = bool((ig[f] & co[owner]).any())
+    F, owner = lay.n_forward, lay.owner
+    # least fixed points over the DAG, all nodes at once (as many rounds as the longest path, not one per node):
+    # reached from `input` through in-graph edges, and reaching `logits` (index F) through them
+    reach = torch.zeros(F + 1, dtype=torch.bool); reach[0] = True
+    while True:
+        fed = torch.zeros(F + 1).index_add_(0, owner, (ig & reach[:F, None]).any(0).float()) > 0   # a slot fed by a reached node
+        new = reach | fed
+        if torch.equal(new, reach): break
+        reach = new
+    co = torch.zeros(F + 1, dtype=torch.bool); co[F] = True
+    while True:
+        new = co.clone(); new[:F] |= (ig & co[owner][None, :]).any(1)
+        if torch.equal(new, co): break
+        co = new
     keep = ig & reach[:F, None] & co[owner][None, :]
     graph.in_graph = keep
     graph.nodes_in_graph = keep.any(1)

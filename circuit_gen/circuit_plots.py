@@ -4,7 +4,7 @@
 
 # %% ../nbs/19b_circuit_plots.ipynb #cp002
 from __future__ import annotations
-import math
+import math, textwrap
 import numpy as np
 import torch
 import matplotlib
@@ -130,47 +130,71 @@ def plot_attribution_graph(G: nx.DiGraph, # `graph_to_networkx`'s graph: nodes w
                            title: str = "attribution graph", # axes title
                            max_edges: int = 400, # only the strongest edges, by |weight|
                            max_labels: int = 12, # features labelled: the top one per (layer, pos) cell, by influence
+                           max_width: float = 10.0, # figure width cap in inches (1200 px at 120 dpi): wider figures are shown shrunk, their text unreadable
+                           max_rows: int = 4, # rows of nodes per (layer, pos) cell; beyond a full grid the least influential are left out ("+N more")
                           ):
     "An attribution graph with positions on the x axis and layers on the y axis."
     cells = {}
     for n, d in G.nodes(data=True): cells.setdefault((d["layer"], d["pos"]), []).append(n)
-    xy = {}
-    for (layer, pos), ns in cells.items():
-        ns = sorted(ns, key=lambda n: -G.nodes[n].get("influence", 0))
-        for j, n in enumerate(ns): xy[n] = (pos + (j - (len(ns) - 1) / 2) * 0.8 / max(len(ns), 1), layer)
     n_pos = 1 + max([d["pos"] for _, d in G.nodes(data=True)] or [0])
     layers = sorted({d["layer"] for _, d in G.nodes(data=True)})
-    fig, ax = plt.subplots(figsize=(max(6, 0.9 * n_pos + 2), max(3.5, 1.1 * len(layers) + 1)))
-    edges = sorted(G.edges(data=True), key=lambda e: -abs(e[2]["weight"]))[:max_edges]
+    # about half an inch per token, capped: a reader sees the figure at page width, so text is sized for that width
+    width = min(max_width, max(6.0, 0.5 * n_pos + 2.0))
+    height = max(3.5, 1.0 * len(layers) + 1.5)
+    fig, ax = plt.subplots(figsize=(width, height))
+    per_pos = (width - 2.0) / (n_pos + 0.4)                     # inches per token position (roughly: axes minus margins)
+    per_layer = (height - 1.5) / (len(layers) + 0.3)            # inches per layer row
+    fs = 9 if per_pos >= 0.3 else 7                             # tick and node label size
+    # a crowded (layer, position) cell is a small grid (most influential first, top left) of markers at least ~0.12 inch
+    # apart, not one row squeezed into the position's width; what does not fit is left out and counted ("+N more")
+    max_cols = max(1, min(5, int(per_pos * 0.8 / 0.12)))
+    xy, scale, hidden = {}, {}, {}
+    for (layer, pos), ns in cells.items():
+        ns = sorted(ns, key=lambda n: -G.nodes[n].get("influence", 0))
+        shown = ns[:max_cols * max_rows]
+        if len(ns) > len(shown): hidden[(layer, pos)] = len(ns) - len(shown)
+        cols = min(len(shown), max_cols); rows = math.ceil(len(shown) / cols)
+        dx, dy = 0.8 / cols, 0.6 / max_rows
+        spacing_pt = 72 * min(dx * per_pos if cols > 1 else 1.0, dy * per_layer if rows > 1 else 1.0)
+        for j, n in enumerate(shown):
+            r, c = divmod(j, cols)
+            xy[n] = (pos + (c - (cols - 1) / 2) * dx, layer + ((rows - 1) / 2 - r) * dy)
+            scale[n] = min(1.0, (0.85 * spacing_pt) ** 2 / 300)   # the largest marker (300 pt^2) fits the spacing
+    edges = sorted([e for e in G.edges(data=True) if e[0] in xy and e[1] in xy], key=lambda e: -abs(e[2]["weight"]))[:max_edges]
     wmax = max([abs(e[2]["weight"]) for e in edges] or [1.0])
     for u, v, d in edges:
         (x0, y0), (x1, y1) = xy[u], xy[v]
         ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=1,
                     arrowprops=dict(arrowstyle="-", color="tab:blue" if d["weight"] > 0 else "tab:red",
                                     lw=0.3 + 3 * abs(d["weight"]) / wmax, alpha=0.55, shrinkA=4, shrinkB=4))
-    infl = np.array([G.nodes[n].get("influence", 0.0) for n in G.nodes]) if len(G) else np.zeros(0)
-    imax = infl.max() if len(infl) and infl.max() > 0 else 1.0
-    feats = sorted((n for n, d in G.nodes(data=True) if d["kind"] == "feature"), key=lambda n: -G.nodes[n].get("influence", 0))
+    infl = {n: G.nodes[n].get("influence", 0.0) for n in G.nodes}
+    imax = max(infl.values()) if infl and max(infl.values()) > 0 else 1.0
+    feats = sorted((n for n, d in G.nodes(data=True) if d["kind"] == "feature"), key=lambda n: -infl[n])
     # one label per (layer, position) cell, its most influential feature: labels of a crowded cell would print on top of each other
     tops = list({(G.nodes[n]["layer"], G.nodes[n]["pos"]): n for n in reversed(feats)}.values())
-    tops = sorted(tops, key=lambda n: -G.nodes[n].get("influence", 0))[:max_labels]
+    tops = sorted(tops, key=lambda n: -infl[n])[:max_labels]
     labelled = {n: k for k, n in enumerate(sorted(tops, key=lambda n: xy[n]))} | {n: 0 for n, d in G.nodes(data=True) if d["kind"] == "logit"}
-    for (n, d), i in zip(G.nodes(data=True), infl):
+    for n, d in G.nodes(data=True):
+        if n not in xy: continue
         x, y = xy[n]
-        ax.scatter([x], [y], s=40 + 260 * i / imax, color=_KIND_COLORS.get(d["kind"], "#cccccc"), edgecolors="k", lw=0.5, zorder=2,
-                   marker="s" if d["kind"] in ("error", "token") else "o")
-        if n in labelled: ax.annotate(d["label"], (x, y), xytext=(0, 9 + 9 * (labelled[n] % 2)), textcoords="offset points",
-                                      ha="center", fontsize=8, zorder=3, bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
+        ax.scatter([x], [y], s=(30 + 270 * infl[n] / imax) * scale[n], color=_KIND_COLORS.get(d["kind"], "#cccccc"), edgecolors="k",
+                   lw=0.5, zorder=2, marker="s" if d["kind"] in ("error", "token") else "o")
+        if n in labelled: ax.annotate(d["label"], (x, y), xytext=(0, 8 + 10 * (labelled[n] % 2)), textcoords="offset points",
+                                      ha="center", fontsize=fs, zorder=3, bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
+    for (layer, pos), k in hidden.items():
+        ax.annotate(f"+{k} more", (pos, layer - 0.3), ha="center", va="top", fontsize=fs - 1, color="dimgray", zorder=3,
+                    bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
     ax.set_yticks(layers)
     ax.set_yticklabels(["emb" if l < 0 else ("logit" if l == max(layers) and any(G.nodes[n]["kind"] == "logit" for n in G) else f"L{l}")
-                        for l in layers])
+                        for l in layers], fontsize=10)
     ax.set_xticks(range(n_pos))
-    if token_strings is not None: ax.set_xticklabels([repr(t)[1:-1] for t in token_strings[:n_pos]], rotation=60, ha="right", fontsize=7)
+    if token_strings is not None: ax.set_xticklabels([repr(t)[1:-1] for t in token_strings[:n_pos]], rotation=45, ha="right", fontsize=fs + 1,
+                                                     rotation_mode="anchor")
     ax.set_xlim(-0.7, n_pos - 0.3)
-    ax.set_ylim(min(layers) - 0.6, max(layers) + 0.6)
+    ax.set_ylim(min(layers) - 0.6, max(layers) + 0.7)
     handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=k) for k, c in _KIND_COLORS.items()]
-    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    ax.set_title(title)
+    ax.legend(handles=handles, fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_title(textwrap.fill(title, int(width * 72 / 6.5)), fontsize=11)   # wrapped to the figure's width
     fig.tight_layout()
     return fig
 

@@ -33,28 +33,42 @@ def _sum_to(t: Tensor, shape) -> Tensor:
         if s == 1 and t.shape[i] != 1: t = t.sum(i, keepdim=True)
     return t
 
+def _in_window_(v: Tensor, d: Tensor, bandwidth: float) -> Tensor:
+    "`v` where $|d| < \\varepsilon/2$ (the rectangle kernel $K(d/\\varepsilon)$), else 0, in place: one pass, no mask tensor."
+    h = bandwidth / 2   # hardtanh's backward passes v where -h < d < h
+    return torch.ops.aten.hardtanh_backward.grad_input(v, d, -h, h, grad_input=v)
+
 class _JumpReLU(torch.autograd.Function):
+    # `d = pre - threshold` is saved instead of the threshold: `pre > threshold` exactly where `d > 0` (IEEE subtraction
+    # keeps the sign), so both passes gate with `aten.threshold_backward` (a fast float select) instead of bool masks
+    # multiplied into floats, and the window is `aten.hardtanh_backward` on `d` (`-eps/2 < d < eps/2`). The values are
+    # bitwise those of `pre * (pre > threshold)` and of the textbook backward (up to the sign of zeros).
     @staticmethod
     def forward(ctx, pre, threshold, bandwidth):
-        ctx.save_for_backward(pre, threshold); ctx.bandwidth = bandwidth
-        return pre * (pre > threshold)
+        d = pre - threshold
+        ctx.save_for_backward(pre, d); ctx.bandwidth = bandwidth; ctx.thr_shape = threshold.shape
+        return torch.ops.aten.threshold_backward(pre, d, 0)   # pre where d > 0, else 0
     @staticmethod
     def backward(ctx, g):
-        pre, threshold = ctx.saved_tensors
-        window = ((pre - threshold).abs() < ctx.bandwidth / 2).to(g.dtype)
-        g_thr = -(pre / ctx.bandwidth) * window * g
-        return g * (pre > threshold), _sum_to(g_thr, threshold.shape), None
+        pre, d = ctx.saved_tensors
+        g_pre = torch.ops.aten.threshold_backward(g, d, 0) if ctx.needs_input_grad[0] else None
+        g_thr = None
+        if ctx.needs_input_grad[1]:   # -(pre / eps) K g, summed over the broadcast dimensions
+            g_thr = -_sum_to(_in_window_((pre / ctx.bandwidth).mul_(g), d, ctx.bandwidth), ctx.thr_shape)
+        return g_pre, g_thr, None
 
 class _Step(torch.autograd.Function):
     @staticmethod
     def forward(ctx, pre, threshold, bandwidth):
         ctx.save_for_backward(pre, threshold); ctx.bandwidth = bandwidth
-        return (pre > threshold).to(pre.dtype)
+        out = pre.new_empty(torch.broadcast_shapes(pre.shape, threshold.shape))
+        return torch.gt(pre, threshold, out=out)
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx, g):   # no gradient to `pre` (as in the paper): None, not a tensor of zeros
         pre, threshold = ctx.saved_tensors
-        window = ((pre - threshold).abs() < ctx.bandwidth / 2).to(g.dtype)
-        return torch.zeros_like(pre), _sum_to(-(1 / ctx.bandwidth) * window * g, threshold.shape), None
+        if not ctx.needs_input_grad[1]: return None, None, None
+        w = _in_window_(g * -(1 / ctx.bandwidth), pre - threshold, ctx.bandwidth)
+        return None, _sum_to(w, threshold.shape), None
 
 def jumprelu(pre: Tensor, # pre-activations
              threshold: Tensor, # per-feature thresholds $\theta$, broadcast against `pre`
@@ -71,6 +85,72 @@ def step(pre: Tensor, # pre-activations
     return _Step.apply(pre, threshold, bandwidth)
 
 # %% ../nbs/12_clt.ipynb #c0009
+def _source_matrix(W: Tensor) -> Tensor:
+    "A source layer's decoders `[n_targets, d_features, d_model]` side by side, `[d_features, n_targets * d_model]`."
+    return W.permute(1, 0, 2).reshape(W.shape[1], -1)
+
+def _decode(acts, b_dec, W_dec):
+    "$\\hat y_l = b_l + \\sum_{s \\le l} a_s W_{s \\to l}$ (sums in the order `s = 0..l`): one matmul per source layer."
+    B, L, D = acts.shape[0], len(W_dec), b_dec.shape[-1]
+    parts = [acts[:, s] @ _source_matrix(W_dec[s]) for s in range(L)]   # [batch, (L - s) * d_model]: all targets of s
+    outs = []
+    for l in range(L):
+        y = b_dec[l].expand(B, -1)
+        for s in range(l + 1): y = y + parts[s][:, (l - s) * D:(l - s + 1) * D]
+        outs.append(y)
+    return torch.stack(outs, 1)
+
+def _pow2(c: float) -> bool: return c > 0 and math.frexp(c)[0] == 0.5
+
+class _Decode(torch.autograd.Function):
+    """All decoders, and with `scale` the tanh sparsity penalty $\\sum_{l,f} \\tanh(c\\, a_{l,f} n_{l,f})$ per token, as one
+    autograd node. Autograd would build a select, a matmul and an add per (source, target) layer pair, and every select's
+    backward a zero-filled gradient of all of `acts` (and of `W_dec[s]`, `b_dec`); here each gradient slice is written
+    once, a source layer's decoders to all its targets are one matmul, and the decoder gradients accumulate by `addmm_`.
+    The products and sums are the ones autograd does, in its order (the penalty's gradient first, then targets from the
+    last down); a power-of-two `scale` (the default 4) is folded into the norms, which changes no rounding (outside
+    the subnormal range)."""
+    @staticmethod
+    def forward(ctx, acts, b_dec, norms, scale, *W_dec):
+        recon = _decode(acts, b_dec, W_dec)
+        ctx.penalty = scale is not None; ctx.scale = scale
+        if not ctx.penalty:
+            ctx.save_for_backward(acts, *W_dec)
+            return recon, recon.new_zeros(())
+        if _pow2(scale):   # (c a) n == a (c n) exactly for c = 2^k: one pass fewer, and no c*a tensor kept
+            m1, t = None, (acts * (norms * scale)).tanh_()
+        else:
+            m1 = acts * scale
+            t = (m1 * norms).tanh_()
+        ctx.save_for_backward(acts, *W_dec, norms, m1, t)
+        return recon, t.sum((1, 2))
+    @staticmethod
+    def backward(ctx, g_recon, g_tok):
+        if ctx.penalty: acts, *W, norms, m1, t = ctx.saved_tensors
+        else: acts, *W = ctx.saved_tensors
+        L, D, need = len(W), g_recon.shape[-1], ctx.needs_input_grad
+        g_acts = g_norms = None
+        if ctx.penalty:   # d tanh, then the products' gradients, as TanhBackward and MulBackward compute them
+            g_z = torch.ops.aten.tanh_backward(g_tok.unsqueeze(1).unsqueeze(2).expand(t.shape), t)
+            if m1 is None:   # c = 2^k: sum(g (c a)) == c sum(g a) and (g n) c == g (c n), exactly
+                if need[2]: g_norms = (g_z * acts).sum(0).mul_(ctx.scale)
+                if need[0]: g_acts = g_z.mul_(norms * ctx.scale)
+            else:
+                if need[2]: g_norms = (g_z * m1).sum(0)
+                if need[0]: g_acts = (g_z * norms).mul_(ctx.scale)
+        if need[0]:
+            if g_acts is None: g_acts = torch.empty_like(acts)
+            for s in range(L):
+                ga = g_acts[:, s]
+                for l in reversed(range(s, L)):
+                    if ctx.penalty or l != L - 1: ga.addmm_(g_recon[:, l], W[s][l - s].t())   # == ga + g W^T
+                    elif ga.is_contiguous(): torch.mm(g_recon[:, l], W[s][l - s].t(), out=ga)
+                    else: ga.copy_(g_recon[:, l].mm(W[s][l - s].t()))
+        g_b = torch.stack([g_recon[:, l].sum(0) for l in range(L)]) if need[1] else None
+        g_W = [acts[:, s].t().mm(g_recon[:, s:].reshape(len(g_recon), -1)).view(-1, L - s, D).transpose(0, 1).contiguous()
+               if need[4 + s] else None for s in range(L)]
+        return g_acts, g_b, g_norms, None, *g_W
+
 @dataclass
 class CLTConfig:
     "Shape and training hyperparameters of a cross-layer transcoder."
@@ -126,12 +206,7 @@ class CrossLayerTranscoder(nn.Module):
     def decode_normalised(self, acts: Float[Tensor, "batch layer d_features"], # JumpReLU activations from `encode`
                          ) -> Float[Tensor, "batch layer d_model"]:
         "Reconstructions of all MLP outputs in normalised units."
-        outs = []
-        for l in range(self.cfg.n_layers):
-            y = self.b_dec[l].expand(acts.shape[0], -1)
-            for s in range(l + 1): y = y + acts[:, s] @ self.W_dec[s][l - s]
-            outs.append(y)
-        return torch.stack(outs, 1)
+        return _Decode.apply(acts, self.b_dec, None, None, *self.W_dec)[0]
 
     def decode(self, acts: Float[Tensor, "batch layer d_features"], # JumpReLU activations from `encode`
               ) -> Float[Tensor, "batch layer d_model"]:
@@ -173,9 +248,11 @@ def clt_loss(clt: CrossLayerTranscoder, # the transcoder
     cfg = clt.cfg
     lam = cfg.sparsity_coef if sparsity_coef is None else sparsity_coef
     pre, acts = clt.encode(x)
-    mse = (clt.decode_normalised(acts) - y * clt.output_scale[:, None]).pow(2).sum(-1).sum(-1).mean()
-    norms = clt.decoder_norms()
-    if cfg.sparsity == "tanh": sparse = torch.tanh(cfg.tanh_scale * acts * norms).sum((1, 2)).mean()
+    norms = clt.decoder_norms() if cfg.sparsity == "tanh" or cfg.pre_act_coef else None
+    tanh = cfg.sparsity == "tanh"
+    recon, tok = _Decode.apply(acts, clt.b_dec, norms if tanh else None, cfg.tanh_scale if tanh else None, *clt.W_dec)
+    mse = (recon - y * clt.output_scale[:, None]).pow(2).sum(-1).sum(-1).mean()
+    if tanh: sparse = tok.mean()
     else: sparse = step(pre, clt.threshold, cfg.bandwidth).sum((1, 2)).mean()
     total = mse + lam * sparse
     parts = {"mse": mse.detach(), "sparsity": sparse.detach(), "acts": acts.detach()}
@@ -206,7 +283,7 @@ def train_clt(clt: CrossLayerTranscoder, # the transcoder to train (in place)
              ) -> list[dict]:
     "Train `clt` in a resumable `training.TrainingLoop`, tracking dead features; returns the history."
     device = clt.W_enc.device
-    opt = torch.optim.Adam(clt.parameters(), lr=lr)
+    opt = torch.optim.Adam(clt.parameters(), lr=lr, foreach=True)   # one multi-tensor update, the same numbers
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, warmup)))
     clt.register_buffer("tokens_since_fired", torch.zeros(clt.cfg.n_layers, clt.cfg.d_features, device=device), persistent=False)
     train_config = {"lr": lr, "warmup": warmup, "sparsity_warmup": sparsity_warmup, **asdict(clt.cfg)}
@@ -237,7 +314,7 @@ def train_clt(clt: CrossLayerTranscoder, # the transcoder to train (in place)
         opt.step()
         sched.step()
         with torch.no_grad():
-            fired = (parts["acts"] > 0).any(0)
+            fired = parts["acts"].amax(0) > 0   # == (acts > 0).any(0) for finite acts, without a bool tensor of all of them
             clt.tokens_since_fired.add_(len(x)).masked_fill_(fired, 0)
         if loop.step % log_every == 0 or loop.step == steps:
             l0 = (parts["acts"] > 0).float().sum(-1).mean(0)

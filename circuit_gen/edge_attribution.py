@@ -98,9 +98,46 @@ def _source_hooks_for(lay: _Layout, convention: str) -> list[tuple[str, object]]
     "`_source_hooks` with the `input` node's hook of `convention`."
     return [(_input_hook_name(convention), 0)] + _source_hooks(lay)[1:]
 
-def _capture_for(model, lay, tokens, attention_mask, convention: str):
-    "`_capture_sources` with the `input` node's output of `convention`."
-    acts, logits = _capture_sources(model, lay, tokens, attention_mask)
+class _SourcesOnly:
+    """Per-head copies of the attention and MLP inputs (`use_split_qkv_input`, `use_hook_mlp_in`) and per-head attention
+    results (`use_attn_result`) off for the duration: a forward that only records source outputs does not need them."""
+    def __init__(self, model, on: bool = True): self.cfg, self.on = model.cfg, on
+    def __enter__(self):
+        self.saved = self.cfg.use_split_qkv_input, self.cfg.use_hook_mlp_in, self.cfg.use_attn_result
+        if self.on: self.cfg.use_split_qkv_input = self.cfg.use_hook_mlp_in = self.cfg.use_attn_result = False
+    def __exit__(self, *exc): self.cfg.use_split_qkv_input, self.cfg.use_hook_mlp_in, self.cfg.use_attn_result = self.saved
+
+def _capture_sources_only(model, lay, tokens, attention_mask, logits: bool = True):
+    """`_capture_sources` in a cheaper forward: no per-head input copies, each head's output `z_h @ W_O[h]` computed from
+    `hook_z` as one batched matrix product (TransformerLens's `use_attn_result` multiplies and sums a
+    [batch, pos, head, d_head, d_model] tensor), and no unembedding unless `logits`; the same outputs up to float rounding.
+    The buffer is laid out [n_forward, batch, pos, d_model] (returned as a [batch, pos, n_forward, d_model] view), so that
+    each source's rows are one contiguous block for the edge-score contraction."""
+    c = model.cfg
+    buf = torch.zeros(lay.n_forward, tokens.shape[0], tokens.shape[1], c.d_model, device=tokens.device, dtype=c.dtype)
+    acts = buf.permute(1, 2, 0, 3)
+    def store_hook(rows):
+        def hook(act, hook): acts[:, :, rows] = act
+        return hook
+    def head_hook(W, rows):
+        def hook(z, hook): buf[rows] = torch.einsum("bphd,hdm->hbpm", z.to(W.dtype), W)
+        return hook
+    fwd = []
+    for name, rows in _source_hooks(lay):
+        if isinstance(rows, slice):
+            l = int(name.split(".")[1])
+            fwd.append((get_act_name("z", l), head_hook(model.blocks[l].attn.W_O, rows)))
+        else: fwd.append((name, store_hook(rows)))
+    with torch.no_grad(), _SourcesOnly(model), model.hooks(fwd_hooks=fwd):
+        out = model(tokens, attention_mask=attention_mask, stop_at_layer=None if logits else c.n_layers)
+    return acts, out if logits else None
+
+def _capture_for(model, lay, tokens, attention_mask, convention: str, sources_only: bool = False):
+    """`_capture_sources` with the `input` node's output of `convention`; `sources_only`: the cheaper
+    `_capture_sources_only` forward, without logits (None)."""
+    if sources_only and not getattr(model.cfg, "load_in_4bit", False):      # (4-bit W_O: TransformerLens's own products)
+        acts, logits = _capture_sources_only(model, lay, tokens, attention_mask, logits=False)
+    else: acts, logits = _capture_sources(model, lay, tokens, attention_mask)
     if convention == "reference":
         with torch.no_grad(): acts[:, :, 0] = model.embed(tokens)      # what hook_embed sees
     return acts, logits
@@ -156,91 +193,102 @@ def _attribute_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, me
                      convention="circuit_gen"):
     "Add this batch's summed edge attributions into `scores` (float64)."
     b, T = clean.shape
-    corr_acts, _ = _capture_for(model, lay, corrupted, kmask, convention)
+    # the source outputs, [batch, pos, n_forward, d_model] views of [n_forward, batch, pos, d_model] buffers
+    corr_acts, _ = _capture_for(model, lay, corrupted, kmask, convention, sources_only=True)
     src = _source_hooks(lay)
     jobs = _jobs(method, lay, ig_steps, convention)
     # Except for EAP-IG-activations (which interpolates them) and the reference's IG points (no alpha = 1), the clean
     # outputs are read off the first job's rows (alpha = 1: the clean run) during the first pass, saving a forward pass.
     record_clean = method != "EAP-IG-activations" and jobs[0][0] == 1.0
-    clean_acts = torch.zeros_like(corr_acts) if record_clean else _capture_for(model, lay, clean, cmask, convention)[0]
-    cache = {}
-    def get_diff():
-        # [n_forward, batch*pos*d_model]: each destination reads a row prefix, so its einsum is one contiguous matmul
-        # (float32 even for half-precision models: each cell sums batch*pos*d_model products)
-        if "diff" not in cache:
-            delta = corr_acts - clean_acts
-            diff = -(delta if convention == "reference" else _single_source_effects(model, lay, clean_acts, delta)).float()
-            cache["diff"] = diff.permute(2, 0, 1, 3).reshape(lay.n_forward, -1)
-        return cache["diff"]
+    clean_acts = (torch.zeros_like(corr_acts) if record_clean
+                  else _capture_for(model, lay, clean, cmask, convention, sources_only=True)[0])
     per_group = {}
     for _, _, grp in jobs: per_group[grp] = per_group.get(grp, 0) + 1
-    dests, grad_sums = _dest_hooks(lay), {}
+    dests = _dest_hooks(lay)
+    # per score group, every destination column's gradient summed over the group's jobs: [n_backward, batch, pos, d_model]
+    # (float32 even for half-precision models), filled in place pass by pass
+    grads, filled = {}, set()
     jobs_per_pass = 1 if rows_cap is None else max(1, rows_cap // b)   # default: one step per pass (bench_eap_schedule.py)
-    for j0 in range(0, len(jobs), jobs_per_pass):
-        chunk = jobs[j0:j0 + jobs_per_pass]
-        J = len(chunk)
-        alpha = torch.tensor([a for a, _, _ in chunk], device=clean.device, dtype=corr_acts.dtype)
-        groups = {}
-        for j, (_, _, grp) in enumerate(chunk): groups.setdefault(grp, []).append(j)
-        fwd = []
-        first = record_clean and j0 == 0
-        def input_hook(act, hook):
-            x = act.detach()                       # the clean embeddings in every row (weights are frozen)
-            if first: clean_acts[:, :, 0] = x[:b]
-            mix = torch.tensor([1.0 if w == "input" else 0.0 for _, w, _ in chunk], device=act.device, dtype=act.dtype)
-            a = (alpha * mix + (1 - mix)).repeat_interleave(b)[:, None, None]
-            x = corr_acts[:, :, 0].repeat(J, 1, 1) + a * (x - corr_acts[:, :, 0].repeat(J, 1, 1))
-            return x.requires_grad_(True)
-        fwd.append((_input_hook_name(convention), input_hook))
-        if first:
-            def record_hook(rows):
-                def hook(act, hook): clean_acts[:, :, rows] = act[:b].detach()
-                return hook
-            fwd += [(name, record_hook(rows)) for name, rows in src[1:]]
-        if method == "EAP-IG-activations":
-            for k, (name, rows) in enumerate(src):
-                if k == 0: continue
-                sel = [j for j, (_, w, _) in enumerate(chunk) if w == k]
-                if not sel: continue
-                def interp_hook(act, hook, rows=rows, sel=sel):
-                    c, k_ = clean_acts[:, :, rows], corr_acts[:, :, rows]
-                    act = act.clone()
-                    for j in sel: act[j * b:(j + 1) * b] = k_ + alpha[j] * (c - k_)
-                    return act
-                fwd.append((name, interp_hook))
-        def grad_hook(k, cols, per_head):
-            def fwd_hook(act, hook):
-                if not act.requires_grad: return None
-                def on_grad(g):
-                    # sum the gradients over the jobs of each score group; the einsum with the
-                    # activation differences is linear, so it runs once per batch, after all passes
-                    g = g.detach().reshape(J, b, *g.shape[1:])
-                    for grp, js in groups.items():
-                        s_ = g[js[0]].clone() if len(js) == 1 else g.sum(0) if len(js) == J else g[js].sum(0)
-                        if (k, grp) in grad_sums: grad_sums[k, grp] += s_
-                        else: grad_sums[k, grp] = s_
-                act.register_hook(on_grad)
-                return None
-            return fwd_hook
-        for k, (name, cols, per_head) in enumerate(dests): fwd.append((name, grad_hook(k, cols, per_head)))
-        with model.hooks(fwd_hooks=fwd):
-            logits = model(clean.repeat(J, 1), attention_mask=None if cmask is None else cmask.repeat(J, 1))
-            m = _call_metric(metric, logits, idx.repeat(J))
-            m.sum().backward()
-    diff = get_diff()
-    for (k, grp), gs in grad_sums.items():
-        _, cols, per_head = dests[k]
-        c0, c1 = cols[0], cols[-1] + 1                          # a destination hook's columns are contiguous
-        n = int(lay.prefix[c0])
-        if grp == "all": r0, r1 = 0, n
+    corr_in = corr_acts[:, :, 0]
+    # One set of hooks for all passes; they read the pass's jobs from `st`. A gradient hook on each destination's input adds
+    # its gradient into `grads` during the backward pass, while it is fresh in cache (measured: `autograd.grad` on the
+    # destinations, which returns them all at the end, costs about 7% of the floor more).
+    st = {}
+    def on_grad(k, cols, per_head):
+        def hook(g):
+            J, g = st["J"], g.detach()
+            if J > 1: g = g.reshape(J, b, *g.shape[1:])
+            for grp, js in st["groups"].items():
+                # sum the gradients over the jobs of each score group; the contraction with the activation differences
+                # is linear, so it runs once per batch, after all passes
+                s_ = g if J == 1 else g[js[0]] if len(js) == 1 else g.sum(0) if len(js) == J else g[js].sum(0)
+                s_ = s_.permute(2, 0, 1, 3) if per_head else s_[None]
+                if grp not in grads:
+                    grads[grp] = torch.empty(lay.n_backward, b, T, s_.shape[-1], device=s_.device, dtype=torch.float32)
+                dst = grads[grp][cols[0]:cols[-1] + 1]    # a destination hook's columns are contiguous
+                if (grp, k) in filled: dst += s_
+                else: dst.copy_(s_); filled.add((grp, k))
+        return hook
+    def input_hook(act, hook):
+        x = act.detach()                           # the clean embeddings in every row (weights are frozen)
+        if st["first"]: clean_acts[:, :, 0] = x[:b]
+        J, a = st["J"], st["a_in"]
+        c = corr_in if J == 1 else corr_in.repeat(J, 1, 1)
+        return (c + a * (x - c)).requires_grad_(True)
+    def record_hook(rows):
+        def hook(act, hook):
+            if st["first"]: clean_acts[:, :, rows] = act[:b].detach()
+        return hook
+    def interp_hook(k, rows):
+        def hook(act, hook):
+            sel = st["sel"].get(k)
+            if not sel: return None
+            c, k_ = clean_acts[:, :, rows], corr_acts[:, :, rows]
+            act = act.clone()
+            for j, a in sel: act[j * b:(j + 1) * b] = k_ + a * (c - k_)
+            return act
+        return hook
+    def grad_hook(k, cols, per_head):
+        def hook(act, hook):
+            if act.requires_grad: act.register_hook(on_grad(k, cols, per_head))
+        return hook
+    fwd = [(_input_hook_name(convention), input_hook)]
+    if record_clean: fwd += [(name, record_hook(rows)) for name, rows in src[1:]]
+    if method == "EAP-IG-activations": fwd += [(name, interp_hook(k, rows)) for k, (name, rows) in enumerate(src) if k > 0]
+    fwd += [(name, grad_hook(k, cols, per_head)) for k, (name, cols, per_head) in enumerate(dests)]
+    with model.hooks(fwd_hooks=fwd):
+        for j0 in range(0, len(jobs), jobs_per_pass):
+            chunk = jobs[j0:j0 + jobs_per_pass]
+            J = len(chunk)
+            alpha = torch.tensor([a for a, _, _ in chunk], device=clean.device, dtype=corr_acts.dtype)
+            mix = torch.tensor([1.0 if w == "input" else 0.0 for _, w, _ in chunk], device=clean.device, dtype=corr_acts.dtype)
+            a_in = alpha * mix + (1 - mix)             # the input's alpha per job (1: clean, for other components' jobs)
+            st.update(first=record_clean and j0 == 0, J=J, a_in=a_in[0] if J == 1 else a_in.repeat_interleave(b)[:, None, None],
+                      sel={})
+            for j, (_, w, _) in enumerate(chunk):
+                if w != "input": st["sel"].setdefault(w, []).append((j, alpha[j]))
+            groups = {}
+            for j, (_, _, grp) in enumerate(chunk): groups.setdefault(grp, []).append(j)
+            st["groups"] = groups
+            logits = model(clean.repeat(J, 1) if J > 1 else clean,
+                           attention_mask=None if cmask is None else cmask.repeat(J, 1))
+            _call_metric(metric, logits, idx.repeat(J)).sum().backward()
+            del logits
+    # one matrix product per score group: [n_forward, batch*pos*d_model] @ [batch*pos*d_model, n_backward], kept on the
+    # real edges (float32 even for half-precision models: each cell sums batch*pos*d_model products)
+    delta = corr_acts - clean_acts
+    diff = -(delta if convention == "reference" else _single_source_effects(model, lay, clean_acts, delta)).float()
+    diff = diff.permute(2, 0, 1, 3).reshape(lay.n_forward, -1)           # a view: the buffers are [n_forward, ...]
+    real = lay.real.to(scores.device)
+    for grp, G in grads.items():
+        for k, (_, cols, _) in enumerate(dests):
+            if (grp, k) not in filled: G[cols[0]:cols[-1] + 1] = 0
+        if grp == "all": r0, r1 = 0, lay.n_forward
         else:
             rows = src[grp][1]
             r0, r1 = (rows, rows + 1) if isinstance(rows, int) else (rows.start, rows.stop)
-            r1 = min(r1, n)
-            if r1 <= r0: continue
-        gs = gs.to(diff.dtype)
-        gs = gs.permute(2, 0, 1, 3).reshape(len(cols), -1) if per_head else gs.reshape(1, -1)
-        scores[r0:r1, c0:c1] += (diff[r0:r1] @ gs.T).double() / per_group[grp]
+        part = (diff[r0:r1] @ G.view(lay.n_backward, -1).T).double()
+        scores[r0:r1] += torch.where(real[r0:r1], part, 0.0) / per_group[grp]
 
 def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_cap, scores):
     "Add this batch's summed exact edge-patching effects (metric(clean) - metric(edge patched)) into `scores`."

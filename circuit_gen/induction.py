@@ -28,9 +28,10 @@ def make_induction_prompts(model: HookedTransformer, # tokens come from `non_spe
     if not 0 < prefix_len < seq_len: raise ValueError(f"prefix_len={prefix_len} must be in 1..{seq_len - 1}")
     g = torch.Generator().manual_seed(seed)
     vocab = non_special_token_ids(model)
-    draw = lambda: vocab[torch.randint(len(vocab), (n, seq_len), generator=g)]
-    a, a2 = draw(), draw()
-    a2[:, prefix_len] = torch.where(a2[:, prefix_len] == a[:, prefix_len], vocab[(a[:, prefix_len] + 1) % len(vocab)], a2[:, prefix_len])
+    ia, ia2 = (torch.randint(len(vocab), (n, seq_len), generator=g) for _ in range(2))   # indices into vocab
+    # the answers must differ: where they collide, take the next token of the vocabulary
+    ia2[:, prefix_len] = torch.where(ia2[:, prefix_len] == ia[:, prefix_len], (ia[:, prefix_len] + 1) % len(vocab), ia2[:, prefix_len])
+    a, a2 = vocab[ia], vocab[ia2]
     tok = getattr(model, "tokenizer", None)
     bos = 0 if tok is None else tok.bos_token_id
     # families whose prompts start without BOS (Pythia, Qwen2.5) get none, as model.to_tokens would do

@@ -4,10 +4,11 @@
 
 # %% ../nbs/19_plots.ipynb #c0003
 from __future__ import annotations
-import math
+import math, textwrap
 import numpy as np
 import torch
 import matplotlib
+import matplotlib.ticker
 import matplotlib.pyplot as plt
 import networkx as nx
 
@@ -100,15 +101,29 @@ def plot_free_energy_gap(steps, # the steps at which dF was evaluated
 
 def plot_sparsity_vs_entropy(sparsity, # circuit sparsity (Gini) per run: the x values, one point each
                              solvent_entropy, # solvent entropy per parameter (nats) per run, same length as `sparsity`
-                             labels=None, # text beside each point (e.g. the run's weight decay); None: no labels
+                             labels=None, # text beside each point; None: no labels (texts of nearby points overlap: prefer `color_by`)
                              xlabel: str = "circuit sparsity (Gini)", # x-axis label
                              ylabel: str = "solvent entropy per parameter (nats)", # y-axis label
                              title: str = "P3: sparsity vs solvent entropy", # axes title
+                             color_by=None, # a number per point (e.g. the run's weight decay): point colour, keyed in a legend; None: one colour
+                             color_label: str = "", # title of the colour legend (e.g. "weight decay")
                             ):
-    "Scatter of circuit sparsity against solvent entropy, one labelled point per run (e.g. weight decay)."
-    fig, ax = plt.subplots(figsize=(5, 4))
+    "Scatter of circuit sparsity against solvent entropy, one point per run, coloured by a setting (e.g. weight decay)."
     x, y = np.asarray(sparsity, dtype=float), np.asarray(solvent_entropy, dtype=float)
-    ax.scatter(x, y, color="tab:purple", zorder=3)
+    fig, ax = plt.subplots(figsize=(5 if color_by is None else 6, 4))
+    if color_by is None: ax.scatter(x, y, color="tab:purple", zorder=3)
+    else:
+        c = np.asarray(color_by, dtype=float)
+        values = np.unique(c)
+        if len(values) <= 10:   # a few settings: one legend entry each, darker = larger
+            cmap = plt.get_cmap("viridis")
+            for k, v in enumerate(values):
+                m = c == v
+                ax.scatter(x[m], y[m], color=cmap(0.9 * k / max(len(values) - 1, 1)), edgecolors="k", lw=0.4, s=45, zorder=3, label=f"{v:g}")
+            ax.legend(title=color_label or None, fontsize=8, title_fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
+        else:
+            sc = ax.scatter(x, y, c=c, cmap="viridis", edgecolors="k", lw=0.4, s=45, zorder=3)
+            fig.colorbar(sc, ax=ax, label=color_label)
     for i, lab in enumerate(labels or []): ax.annotate(str(lab), (x[i], y[i]), fontsize=8, xytext=(3, 3), textcoords="offset points")
     ax.set_xlabel(xlabel); ax.set_ylabel(ylabel); ax.set_title(title)
     fig.tight_layout()
@@ -263,11 +278,15 @@ def plot_block_heatmap(matrix, # `[rows, columns]` non-negative values; the colo
                       ):
     "A rows x columns heatmap (eigenvector mass or parameter composition per layer)."
     M = np.asarray(torch.as_tensor(matrix, dtype=torch.float64).cpu())
-    fig, ax = plt.subplots(figsize=(1.2 + 0.7 * M.shape[1], 1.2 + 0.3 * M.shape[0]))
+    # at least 2.4 inches tall: with one or two rows a shorter figure squashes the colour bar until its label covers its ticks
+    w = max(4.0, 1.6 + 0.7 * M.shape[1])
+    fig, ax = plt.subplots(figsize=(w, max(2.4, 1.4 + 0.3 * M.shape[0])))
     im = ax.imshow(M, aspect="auto", cmap=cmap, vmin=0, vmax=max(1e-12, float(M.max())))
     ax.set_xticks(range(M.shape[1])); ax.set_xticklabels(col_labels, rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(M.shape[0])); ax.set_yticklabels(row_labels, fontsize=7)
-    fig.colorbar(im, ax=ax, label=cbar_label); ax.set_title(title)
+    ax.set_yticks(range(M.shape[0])); ax.set_yticklabels(row_labels, fontsize=8 if M.shape[0] <= 30 else 7)
+    cb = fig.colorbar(im, ax=ax); cb.set_label(cbar_label, fontsize=9); cb.ax.tick_params(labelsize=8)
+    cb.ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
+    ax.set_title(textwrap.fill(title, max(30, int(w * 72 / 7))), fontsize=10)   # wrapped to the figure's width
     fig.tight_layout()
     return fig
 
@@ -305,6 +324,15 @@ def plot_over_training(steps, # checkpoint steps
     return fig
 
 # %% ../nbs/19_plots.ipynb #c0016
+def _plain_log_ticks(axis, lo: float, hi: float):
+    "Readable labels on a log axis spanning [lo, hi]: plain numbers (0.5, 1, 2, 5), at 1..9 steps within half a decade, 1-2-5 steps within 2.5 decades, powers of ten beyond; minor ticks unlabelled."
+    lo, hi = max(min(lo, hi), 1e-300), max(lo, hi)
+    decades = math.log10(hi / lo) if hi > lo else 0.0
+    subs = tuple(range(1, 10)) if decades <= 0.5 else (1.0, 2.0, 5.0) if decades <= 2.5 else (1.0,)
+    axis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=subs))
+    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+
 def plot_clt_training(history: list[dict], # `train_clt`'s history: dicts with `step`, `mse`, `l0`, `dead_fraction`
                       title: str = "CLT training", # figure title
                      ):
@@ -314,7 +342,13 @@ def plot_clt_training(history: list[dict], # `train_clt`'s history: dicts with `
     for ax, key, label in zip(axes, ["mse", "l0", "dead_fraction"], ["MSE (normalised)", "L0 (all layers)", "dead fraction"]):
         ax.plot(steps, [h[key] for h in history], color="tab:blue")
         ax.set_xlabel("step"); ax.set_ylabel(label)
-    axes[0].set_yscale("log"); fig.suptitle(title); fig.tight_layout()
+    mse = np.asarray([h["mse"] for h in history], dtype=float); mse = mse[np.isfinite(mse) & (mse > 0)]
+    axes[0].set_yscale("log")
+    if len(mse): _plain_log_ticks(axes[0].yaxis, float(mse.min()), float(mse.max()))
+    dead = np.asarray([h["dead_fraction"] for h in history], dtype=float)
+    top = max(1e-3, float(np.nanmax(dead)) * 1.05 if len(dead) and np.isfinite(dead).any() else 0.0)
+    axes[2].set_ylim(-0.02 * top, top)   # a fraction: no negative ticks, even when it stays 0 (a small margin keeps the line off the spine)
+    fig.suptitle(title); fig.tight_layout()
     return fig
 
 def plot_clt_layers(evaluation: dict, # `evaluate_clt`'s dict: its `fvu` and `l0` lists, one entry per transcoded layer
@@ -338,7 +372,7 @@ def plot_activation_histogram(counts, # `[bins]` tokens per bin (`activation_his
     counts, edges = np.asarray(counts), np.asarray(edges)
     fig, ax = plt.subplots(figsize=(5, 3))
     ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color="tab:purple", edgecolor="white")
-    if log_x and edges[0] > 0: ax.set_xscale("log")
+    if log_x and edges[0] > 0: ax.set_xscale("log"); _plain_log_ticks(ax.xaxis, float(edges[0]), float(edges[-1]))
     ax.set_xlabel("activation"); ax.set_ylabel("tokens"); ax.set_title(title); fig.tight_layout()
     return fig
 
@@ -355,8 +389,14 @@ def plot_head_scores_over_steps(steps, # checkpoint steps: the column labels
     M = S.reshape(n_steps, L * H).T
     fig, ax = plt.subplots(figsize=(min(14, 3 + 0.25 * n_steps), min(12, 1.5 + 0.22 * L * H)))
     im = ax.imshow(M, aspect="auto", cmap=cmap, interpolation="nearest")
+    if chance is not None:   # the colour scale includes chance, so its line is always on the bar
+        im.set_clim(min(float(np.nanmin(M)), chance), max(float(np.nanmax(M)), chance))
     cb = fig.colorbar(im, ax=ax, label="score")
-    if chance is not None: cb.ax.axhline(chance, color="red", lw=1.5); cb.ax.text(1.05, chance, "chance", color="red", fontsize=7, transform=cb.ax.get_yaxis_transform())
+    if chance is not None:
+        # a bare red line on the bar, named in the title: a word beside the bar lands on its tick labels
+        cb.ax.axhline(chance, color="red", lw=2)
+        cb.ax.plot([-0.3], [chance], marker=">", color="red", ms=7, clip_on=False, transform=cb.ax.get_yaxis_transform())   # points at it from the left
+        title = f"{title}\n(red mark on the colour bar: chance = {chance:.2g})" if title else f"red mark on the colour bar: chance = {chance:.2g}"
     every = max(1, n_steps // 20)
     ax.set_xticks(range(0, n_steps, every))
     ax.set_xticklabels([str(int(s)) for s in list(steps)[::every]], rotation=90, fontsize=7)

@@ -33,7 +33,7 @@ def test_each_script_writes_its_results_and_has_a_gpu_preset(area, script):
     src = (ROOT/"bench"/script).read_text()
     assert re.search(rf'write_results\(\s*"{area}"', src), f"{script} does not write bench/results/{area}.json"
     assert '"--research"' in src and '"--device"' in src, f"{script} lacks --research / --device"
-    assert "measure(" in src and "peak_memory_mb(" in src and "growth_exponent(" in src, "harness rules"
+    assert ("measure(" in src or "measure_interleaved(" in src) and "peak_memory_mb(" in src and "growth_exponent(" in src, "harness rules"
 
 
 def test_run_all_is_valid_bash():

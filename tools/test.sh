@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup_env.sh
 . "${CIRCUIT_GEN_VENV:-.venv}/bin/activate"
-export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" MPLBACKEND=Agg
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}" MPLBACKEND=Agg
 echo "[test] nbdev_test (flags: ${*:-none})"
 nbdev_test --n_workers "${N_WORKERS:-2}" --timing --flags "${*:-}"
 echo "[test] pytest"
