@@ -35,7 +35,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import growth_exponent, measure, peak_memory_mb, write_results
 from bench_eap_schedule import bench_model   # the same random model as the EAP-IG schedule benchmark
 from circuit_gen.circuit_graph import Graph, select_top_n
-from circuit_gen.circuit_evaluation import MIB_PERCENTAGES, _head_results_from_z, evaluate_graph, faithfulness_curve
+from circuit_gen.circuit_evaluation import MIB_PERCENTAGES, evaluate_graph, faithfulness_curve
+from circuit_gen.edge_attribution import _flags_off
 from circuit_gen.edge_attribution import answer_logit_metric
 
 RESEARCH = dict(n_layers=12, n_heads=12, d_model=768, d_vocab=50257, seq_len=32, sizes="32,64,128")
@@ -65,7 +66,7 @@ def shared(model, graph, clean, corrupted, metric, b):
 
 def floor(model, clean, corrupted, n_forwards, head_results=False):
     "`n_forwards` forwards with per-head inputs; the heads' outputs expanded by TransformerLens only if `head_results`."
-    with torch.no_grad(), (contextlib.nullcontext() if head_results else _head_results_from_z(model)):
+    with torch.no_grad(), (contextlib.nullcontext() if head_results else _flags_off(model, "use_attn_result")):
         for _ in range(n_forwards - 1): model(clean)
         model(corrupted)
 

@@ -5,7 +5,6 @@
 # %% ../nbs/15b_circuit_evaluation.ipynb #e032
 from __future__ import annotations
 import re
-from contextlib import contextmanager
 from typing import Callable, Sequence
 
 import numpy as np
@@ -20,7 +19,7 @@ from transformer_lens.utilities import get_act_name
 
 from .core import resolve_device
 from .circuit_graph import Graph, _attn_post_norms, _dest_hooks, _model_label, select_greedy, select_top_n
-from .edge_attribution import (_call_metric, _capture_for, _check_convention, _input_hook_name, _pad_pair,
+from .edge_attribution import (_call_metric, _capture_for, _check_convention, _flags_off, _pad_pair, _z_sources,
                                           attribute_prompts, check_prompts, prompt_metric)
 
 # %% auto #0
@@ -139,24 +138,6 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
     out = [torch.cat(r) for r in results]
     return torch.stack(out) if isinstance(graph, (list, tuple)) else out[0]
 
-@contextmanager
-def _head_results_from_z(model):
-    "Run `model` with `use_attn_result` off: TL builds `hook_result` as a broadcast multiply and sum over `[batch, pos, head, d_head, d_model]`, while `_z_sources` gets the same per-head outputs from `hook_z` with one batched matmul per layer (half of a forward pass, measured in `bench/bench_faithfulness.py`)."
-    old = model.cfg.use_attn_result
-    model.set_use_attn_result(False)
-    try: yield
-    finally: model.set_use_attn_result(old)
-
-def _z_sources(model, lay, convention: str) -> list[tuple[str, object, Callable | None]]:
-    "(hook name, forward rows, output of the hooked activation or None) for every source node; heads read `hook_z`."
-    out = [(_input_hook_name(convention), 0, None)]
-    for l in range(lay.L):
-        W_O = model.blocks[l].attn.W_O
-        out.append((get_act_name("z", l), slice(lay.head_rows[l][0], lay.head_rows[l][-1] + 1),
-                    lambda z, W_O=W_O: torch.einsum("bphe,hed->bphd", z, W_O)))
-        if lay.has_mlp: out.append((get_act_name("mlp_out", l), lay.mlp_row[l], None))
-    return out
-
 def _dest_groups(lay) -> list[tuple[list[tuple[str, int]], list[int], bool]]:
     "Destination hooks grouped as they fire together: the q, k and v inputs of a layer (one group), each MLP input, the logits; ((hook name, its column count), ...), all columns, per head?"
     groups = {}
@@ -194,16 +175,15 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
     delta = work["delta"]                                 # ablated - current, written as each source runs
     flat = delta.view(F, b * p * d)                      # so every destination's sum is one 2-D matrix product
     cut = None if cut is None else cut.permute(2, 0, 1)  # [n_forward, b, p]
-    head_W_O = {hr[0]: model.blocks[l].attn.W_O for l, hr in enumerate(lay.head_rows)}
     # the sum of delta over the rows written so far: at a destination's hook exactly its upstream rows [0, n)
     cum = work["cum"].zero_() if any(g[4] in ("all", "all-but") for g in plan) else None
-    def source_hook(rows, out):
-        if out is None:
+    def source_hook(rows, W_O):
+        if W_O is None:
             def hook(act, hook):
                 torch.sub(abl[rows], act, out=delta[rows])
                 if cum is not None: cum.add_(flat[rows])
         else:   # a layer's heads: delta = ablated - z @ W_O per head, one fused batched product
-            W_O, h = head_W_O[rows.start], rows.stop - rows.start
+            h = rows.stop - rows.start
             def hook(act, hook):
                 z = act.permute(2, 0, 1, 3).reshape(h, b * p, -1)
                 torch.baddbmm(abl[rows].reshape(h, b * p, d), z, W_O, alpha=-1, out=delta[rows].view(h, b * p, d))
@@ -258,9 +238,9 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
                 return act.add_(x) if per_head and act.is_contiguous() else act + x
             return hook
         return [(name, hook_for(i)) for i, name in enumerate(names)]
-    fwd = [(n, source_hook(r, o)) for n, r, o in _z_sources(model, lay, convention)]
+    fwd = [(n, source_hook(r, W)) for n, r, W in _z_sources(model, lay, convention)]
     for group in plan: fwd += dest_hooks(*group)
-    with torch.no_grad(), _head_results_from_z(model), model.hooks(fwd_hooks=fwd):
+    with torch.no_grad(), _flags_off(model, "use_attn_result"), model.hooks(fwd_hooks=fwd):   # heads' outputs from hook_z
         return model(c, attention_mask=cmask)
 
 @patch
@@ -315,7 +295,7 @@ def _curves(model, graph, clean_tokens, corrupted_tokens, metric, clean_lengths,
     if select is None: raise ValueError(f"selection={selection!r}: choose 'top_n' or 'greedy'")
     device = resolve_device(kwargs.get("device") or model.cfg.device)
     clean, *_ , cm, _ = _pad_pair(model, clean_tokens, corrupted_tokens, clean_lengths, corrupted_lengths, device)
-    with torch.no_grad(), _head_results_from_z(model):    # the plain run needs no per-head outputs
+    with torch.no_grad(), _flags_off(model, "use_attn_result"):    # the plain run needs no per-head outputs
         m_full = torch.cat([_call_metric(metric, model(clean[i:i + batch_size], attention_mask=None if cm is None else cm[i:i + batch_size]),
                                          torch.arange(len(clean), device=device)[i:i + batch_size])
                             for i in range(0, len(clean), batch_size)]).mean().item()

@@ -4,6 +4,7 @@
 
 # %% ../nbs/15a_edge_attribution.ipynb #a018
 from __future__ import annotations
+from contextlib import contextmanager
 from typing import Callable
 
 import torch
@@ -98,14 +99,21 @@ def _source_hooks_for(lay: _Layout, convention: str) -> list[tuple[str, object]]
     "`_source_hooks` with the `input` node's hook of `convention`."
     return [(_input_hook_name(convention), 0)] + _source_hooks(lay)[1:]
 
-class _SourcesOnly:
-    """Per-head copies of the attention and MLP inputs (`use_split_qkv_input`, `use_hook_mlp_in`) and per-head attention
-    results (`use_attn_result`) off for the duration: a forward that only records source outputs does not need them."""
-    def __init__(self, model, on: bool = True): self.cfg, self.on = model.cfg, on
-    def __enter__(self):
-        self.saved = self.cfg.use_split_qkv_input, self.cfg.use_hook_mlp_in, self.cfg.use_attn_result
-        if self.on: self.cfg.use_split_qkv_input = self.cfg.use_hook_mlp_in = self.cfg.use_attn_result = False
-    def __exit__(self, *exc): self.cfg.use_split_qkv_input, self.cfg.use_hook_mlp_in, self.cfg.use_attn_result = self.saved
+@contextmanager
+def _flags_off(model, *flags: str):
+    "TransformerLens config `flags` (e.g. `use_attn_result`) off for the duration, restored after."
+    saved = {f: getattr(model.cfg, f) for f in flags}
+    for f in flags: setattr(model.cfg, f, False)
+    try: yield
+    finally:
+        for f, v in saved.items(): setattr(model.cfg, f, v)
+
+def _z_sources(model, lay: _Layout, convention: str = "circuit_gen") -> list[tuple[str, object, Tensor | None]]:
+    """(hook name, forward rows, the layer's `W_O` for heads, else None) for every source node. Heads are read at `hook_z`
+    (their outputs are `z_h @ W_O[h]`): TransformerLens's `use_attn_result` builds them by multiplying and summing a
+    [batch, pos, head, d_head, d_model] tensor, one batched matrix product does the same work."""
+    return [(get_act_name("z", int(name.split(".")[1])), rows, model.blocks[int(name.split(".")[1])].attn.W_O)
+            if isinstance(rows, slice) else (name, rows, None) for name, rows in _source_hooks_for(lay, convention)]
 
 def _capture_sources_only(model, lay, tokens, attention_mask, logits: bool = True):
     """`_capture_sources` in a cheaper forward: no per-head input copies, each head's output `z_h @ W_O[h]` computed from
@@ -122,13 +130,8 @@ def _capture_sources_only(model, lay, tokens, attention_mask, logits: bool = Tru
     def head_hook(W, rows):
         def hook(z, hook): buf[rows] = torch.einsum("bphd,hdm->hbpm", z.to(W.dtype), W)
         return hook
-    fwd = []
-    for name, rows in _source_hooks(lay):
-        if isinstance(rows, slice):
-            l = int(name.split(".")[1])
-            fwd.append((get_act_name("z", l), head_hook(model.blocks[l].attn.W_O, rows)))
-        else: fwd.append((name, store_hook(rows)))
-    with torch.no_grad(), _SourcesOnly(model), model.hooks(fwd_hooks=fwd):
+    fwd = [(name, store_hook(rows) if W is None else head_hook(W, rows)) for name, rows, W in _z_sources(model, lay)]
+    with torch.no_grad(), _flags_off(model, "use_split_qkv_input", "use_hook_mlp_in", "use_attn_result"), model.hooks(fwd_hooks=fwd):
         out = model(tokens, attention_mask=attention_mask, stop_at_layer=None if logits else c.n_layers)
     return acts, out if logits else None
 
