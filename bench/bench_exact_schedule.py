@@ -5,9 +5,10 @@ Exact patching runs one patched forward per edge; the edges into one destination
 schedule (bench/harness.py: median of 3 after a warm-up, process CPU and wall) on a random 2-layer, 4-head, d_model 64
 model (8 positions) at three batch sizes, checks every schedule gives the same scores (max |difference|), and measures
 peak memory in a fresh process per schedule (on a GPU: CUDA's peak, in-process) against one plain forward pass of
-the batch. The floor is the forwards patching cannot avoid: one plain no-grad forward of every (edge, prompt) row,
-stacked per destination as the default schedule stacks them; the growth exponent is the log-log slope of CPU time
-over the batch sizes.
+the batch. The floor is the forwards patching cannot avoid: one no-grad forward of every (edge, prompt) row from its
+destination's layer on (the run before that layer is the clean run; until 2026-12-03 the floor ran whole forwards,
+as `attribute` did), stacked per destination as the default schedule stacks them; the growth exponent is the log-log
+slope of CPU time over the batch sizes.
 
     OMP_NUM_THREADS=1 python bench/bench_exact_schedule.py [--batches 4,8,16]
 
@@ -18,10 +19,8 @@ about 17 PFLOP per call at 128 prompts, so it runs for about an hour on an H200 
 bench/results/exact_schedule.json (exact_schedule_cuda.json on a GPU; `--out` elsewhere) for the docs page
 `benchmarks`.
 
-Measured 2026-12-03 (2-core CPU, quiet): batch 4: all stacked 0.158 s CPU / 2.4x memory, 4 edges per pass 0.217 s /
-1.5x, one edge per pass 0.375 s / 1.2x; batch 16: all stacked 0.335 s / 5.0x, 4 edges per pass 0.428 s / 2.3x,
-one edge per pass 0.695 s / 1.3x. Scores identical. No schedule is both fastest and within 2x the memory, so the
-default stays the fastest (all stacked) and `max_rows` / `memory_gb` trade time for memory.
+No schedule is both fastest and within 2x the memory (bench/results/exact_schedule.json has the figures), so the
+default stays the fastest (all of a destination's rows stacked) and `max_rows` / `memory_gb` trade time for memory.
 """
 import argparse, json, os, shlex, subprocess, sys, warnings
 warnings.filterwarnings("ignore")
@@ -29,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch
 from harness import growth_exponent, measure, peak_memory_mb, write_results
 from bench_eap_schedule import bench_model
-from circuit_gen.circuit_graph import Graph
+from circuit_gen.circuit_graph import Graph, _dest_hooks
 from circuit_gen.edge_attribution import attribute, answer_logit_metric
 
 SMALL = dict(n_layers=2, n_heads=4, d_model=64, d_vocab=500, seq_len=8, batches="4,8,16")
@@ -46,12 +45,20 @@ def setup(a, b):
 
 
 def floor_forwards(model, clean, rows_cap=None):
-    "One plain no-grad forward per (edge, prompt) row, stacked per destination (at most `rows_cap` rows a pass)."
-    b = len(clean)
+    """One plain no-grad forward per (edge, prompt) row from its destination's layer on (a patched run is the clean run
+    before it; the logits destination: the final norm and unembedding), stacked per destination (at most `rows_cap`
+    rows a pass)."""
+    b, g, L = len(clean), Graph.from_model(model), model.cfg.n_layers
+    n_in = g.real_edge_mask.sum(0).tolist()
+    names = [f"blocks.{l}.hook_resid_pre" for l in range(L)] + [f"blocks.{L - 1}.hook_resid_post"]
     with torch.no_grad():
-        for n in Graph.from_model(model).real_edge_mask.sum(0).tolist():
-            step = n if rows_cap is None else max(1, rows_cap // b)
-            for r0 in range(0, n, step): model(clean.repeat(min(step, n - r0), 1))
+        resid = model.run_with_cache(clean, names_filter=lambda n: n in names)[1]
+        for name, cols, _ in _dest_hooks(g._layout):
+            start = L if name == names[L] else int(name.split(".")[1])
+            for col in cols:
+                n = int(n_in[col])
+                step = n if rows_cap is None else max(1, rows_cap // b)
+                for r0 in range(0, n, step): model(resid[names[start]].repeat(min(step, n - r0), 1, 1), start_at_layer=start)
 
 
 def one(a, b, mr):

@@ -8,7 +8,7 @@
 - growth over sizes is the least-squares slope of log(time) on log(size) (1 = linear).
 Peers run in their own environments; scripts compare outputs (max difference or rank correlation) besides time.
 """
-import math, statistics, time
+import ctypes, math, statistics, time
 
 import torch
 
@@ -55,6 +55,12 @@ def _status_mb(field: str) -> float:
         for line in f:
             if line.startswith(field + ":"): return int(line.split()[1]) / 1024
     raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def release_freed_memory():
+    "Hand the allocator's freed pages back to the OS (glibc `malloc_trim`), so that work done before a memory measurement cannot hide its peak."
+    try: ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError): pass
 
 
 def peak_memory_mb(fn) -> float:

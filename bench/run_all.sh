@@ -22,6 +22,7 @@ run() { echo "== $*"; "$PY" "$@" || failed+=("$1"); }
 run bench/bench_attribution_graph.py $(peer "$CT") "$@"
 run bench/bench_eap_schedule.py $(small --batches 4,8,16) "$@"
 run bench/bench_exact_schedule.py "$@"
+run bench/bench_faithfulness.py "$@"
 run bench/bench_entropy.py $(peer "$LAPLACE") "$@"
 run bench/bench_clt.py $(peer "$SAE") "$@"
 run bench/bench_dense_hessian.py "$@"

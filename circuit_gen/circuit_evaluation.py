@@ -4,7 +4,7 @@
 
 # %% ../nbs/15b_circuit_evaluation.ipynb #e032
 from __future__ import annotations
-import re
+import contextlib, re
 from typing import Callable, Sequence
 
 import numpy as np
@@ -15,6 +15,8 @@ from scipy.stats import spearmanr
 from torch import Tensor
 from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer
+from transformer_lens.components import LayerNorm, LayerNormPre, RMSNorm, RMSNormPre, TransformerBlock
+from transformer_lens.utilities.architectures import POST_NORM_ARCHITECTURES
 from transformer_lens.utilities import get_act_name
 
 from .core import resolve_device
@@ -113,30 +115,52 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
             raise ValueError(f"node_keep has shape {tuple(node_keep.shape)}; these prompts need {(N, T, lay.n_forward)} (batch, pos, n_forward)")
         node_keep = torch.nn.functional.pad(node_keep, (0, 0, 0, T - node_keep.shape[1]), value=True)
         node_cut = (~node_keep).to(model.cfg.dtype)
+    uniq, which = [], []                                   # graphs with the same edges run once
+    for g in graphs:
+        j = next((j for j, u in enumerate(uniq) if torch.equal(u.in_graph, g.in_graph)), None)
+        if j is None: j, _ = len(uniq), uniq.append(g)
+        which.append(j)
     weights = [((~g.in_graph & lay.real).to(device=device, dtype=model.cfg.dtype),       # edges ablated
                 None if node_keep is None else (g.in_graph & lay.real).to(device=device, dtype=model.cfg.dtype))   # kept unless a node is cut
-               for g in graphs]
+               for g in uniq]
+    # two circuits need no hooked run: with nothing ablated the run is the clean run; under patching with every edge
+    # ablated (and the counterfactual prompts padded like the clean ones) it is the counterfactual run, already made
+    same_pad = (cm is None and km is None) or (cm is not None and km is not None and torch.equal(cm, km))
+    kinds = ["clean" if node_keep is None and not w.any() else
+             "counterfactual" if node_keep is None and intervention == "patching" and same_pad and not (g.in_graph & lay.real).any() else
+             "hooked" for g, (w, _) in zip(uniq, weights)]
     norms = _attn_post_norms(model)
-    plans = [_edge_plan(lay, w) for w, _ in weights]
+    plans = [_edge_plan(lay, w) if k == "hooked" else None for (w, _), k in zip(weights, kinds)]
+    direct = _qkv_direct(model, lay) if _HEADS_DIRECT else None
+    max_rows = max([len(g[5]) for pl in plans if pl for g in pl if g[5] is not None], default=0)   # the largest gather, sized once
     not_head = torch.ones(lay.n_forward, device=device, dtype=model.cfg.dtype)
     for rows in lay.head_rows: not_head[rows] = 0
-    results = [[] for _ in graphs]
+    results = [[] for _ in uniq]
     for i0 in tqdm(range(0, N, batch_size), desc=f"evaluate ({intervention})", disable=not progress, mininterval=5):
         sl = slice(i0, i0 + batch_size)
         c, cmask = clean[sl], None if cm is None else cm[sl]
         b = c.shape[0]
-        if intervention == "patching": ablated, _ = _capture_for(model, lay, corrupted[sl], None if km is None else km[sl], convention, sources_only=True)
+        if intervention == "patching":
+            ablated, cf_logits = _capture_for(model, lay, corrupted[sl], None if km is None else km[sl], convention, sources_only=True,
+                                              logits="counterfactual" in kinds) if set(kinds) != {"clean"} else (None, None)
         elif intervention == "zero": ablated = torch.zeros(b, T, lay.n_forward, model.cfg.d_model, device=device, dtype=model.cfg.dtype)
         elif intervention == "mean": ablated = means[0][None, None].expand(b, T, -1, -1)
         elif intervention == "mean-positional": ablated = means[None, :T].expand(b, -1, -1, -1)
         else: ablated = means[clean_cls[sl].clamp_min(0)]     # padding positions read class 0's mean
         cut = None if node_keep is None else node_cut[sl]
-        work = {}                                  # buffers the batch's runs share: fresh memory costs a page fault per page on first use
+        work = {"max_rows": max_rows}              # buffers the batch's runs share: fresh memory costs a page fault per page on first use
         for gi, (out_of_graph, kept_edges) in enumerate(weights):
-            logits = _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, norms, not_head, convention, plans[gi], work)
+            if kinds[gi] == "clean": logits = _plain_run(model, c, cmask)
+            elif kinds[gi] == "counterfactual": logits = cf_logits
+            else: logits = _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, norms, not_head, convention, plans[gi], work, direct)
             results[gi].append(logits if return_logits else _call_metric(metric, logits, torch.arange(N, device=device)[sl]))
-    out = [torch.cat(r) for r in results]
+    out = [torch.cat(results[j]) for j in which]
     return torch.stack(out) if isinstance(graph, (list, tuple)) else out[0]
+
+def _plain_run(model, tokens, attention_mask):
+    "The model's own forward, without the per-head copies and expansions edge work switches on (the same logits up to float rounding)."
+    with torch.no_grad(), _flags_off(model, "use_attn_result", "use_split_qkv_input", "use_hook_mlp_in"):
+        return model(tokens, attention_mask=attention_mask)
 
 def _dest_groups(lay) -> list[tuple[list[tuple[str, int]], list[int], bool]]:
     "Destination hooks grouped as they fire together: the q, k and v inputs of a layer (one group), each MLP input, the logits; ((hook name, its column count), ...), all columns, per head?"
@@ -148,7 +172,9 @@ def _dest_groups(lay) -> list[tuple[list[tuple[str, int]], list[int], bool]]:
     return list(groups.values())
 
 def _edge_plan(lay, out_of_graph) -> list[tuple]:
-    "Per destination group, how to sum its ablated edges (rows `< n` reach it): `none`, `all` rows, the `only` rows with an ablated edge, every row `all-but` the rows with a kept edge, or a `dense` product; the cheapest."
+    """Per destination group, how to sum its ablated edges (rows `< n` reach it): `none`, `all` rows, the `only` rows with an
+    ablated edge, every row `all-but` the rows with a kept edge, or a `dense` product, the cheapest; and which of its columns
+    have every upstream edge ablated, and which some but not all."""
     plan = []
     for hooks, cols, per_head in _dest_groups(lay):
         n = int(lay.prefix[cols[0]])
@@ -159,24 +185,107 @@ def _edge_plan(lay, out_of_graph) -> list[tuple]:
         elif len(kept) < len(ablated): how, rows, wt = "all-but", kept, (1 - w[kept]).t().contiguous()
         elif len(ablated) > 0.8 * n: how, rows, wt = "dense", None, w.t().contiguous()   # a gather would cost more than the zeros
         else: how, rows, wt = "only", ablated, w[ablated].t().contiguous()
-        plan.append((hooks, cols, per_head, n, how, rows, wt))
+        full = w.all(0)                                              # columns that read every upstream source ablated
+        plan.append((hooks, cols, per_head, n, how, rows, wt, (full, w.any(0) & ~full)))
     return plan
 
-def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, norms, not_head, convention, plan, work=None):
-    "One hooked forward of the clean batch `c`: each destination reads `ablated - current` of its ablated edges on top (`work`: buffers reused across calls on one batch)."
+_HEADS_DIRECT = True      # False: every head's q/k/v input through TransformerLens' per-head copies (the path `check_eap_vs_exact` compares with)
+
+@contextlib.contextmanager
+def _heads_through_copies():
+    "Within: `evaluate_graph` gives heads their own inputs through TransformerLens' per-head copies (`use_split_qkv_input`)."
+    global _HEADS_DIRECT
+    saved, _HEADS_DIRECT = _HEADS_DIRECT, False
+    try: yield
+    finally: _HEADS_DIRECT = saved
+
+def _qkv_direct(model, lay) -> dict | None:
+    """How to give each head its own q/k/v input without TransformerLens' per-head copies (`use_split_qkv_input`):
+    per (layer, 'q'|'k'|'v'), the pre-norm's weight folded into the projection and transposed (`W'[h]^T = (diag(w) W[h])^T`,
+    `[heads, d_head, d_model]`, and as one `[heads * d_head, d_model]` matrix), for a centring norm with a last row
+    `1/d_model` that gives each input's mean in the same product; `W'`'s column sums (the mean's share); the constant
+    `b @ W[h] + b_Q[h]`; whether the norm centres and its eps (None: no norm). None where the attention input is not a
+    TransformerLens pre-norm (LN, LNPre, RMS, RMSPre or none) in float32/64: there TransformerLens' per-head path runs."""
+    c = model.cfg
+    if (c.dtype not in (torch.float32, torch.float64) or c.use_attn_in or c.positional_embedding_type == "shortformer"
+            or c.original_architecture in POST_NORM_ARCHITECTURES or getattr(c, "load_in_4bit", False)): return None
+    out = {}
+    with torch.no_grad():
+        for l, blk in enumerate(model.blocks):
+            ln = blk.ln1
+            if type(blk) is not TransformerBlock or type(ln) not in (LayerNorm, LayerNormPre, RMSNorm, RMSNormPre, torch.nn.Identity): return None
+            w, b, eps = getattr(ln, "w", None), getattr(ln, "b", None), getattr(ln, "eps", None)
+            for letter in "qkv":
+                L, n = letter.upper(), len(lay.qkv_cols[l][letter])
+                W, bias = getattr(blk.attn, f"W_{L}"), getattr(blk.attn, f"b_{L}")
+                if W.shape[0] != n and hasattr(blk.attn, f"_W_{L}"): W, bias = getattr(blk.attn, f"_W_{L}"), getattr(blk.attn, f"_b_{L}")  # grouped k/v heads
+                if W.shape[0] != n: return None
+                Wp = W if w is None else w[:, None] * W
+                e = bias if b is None else bias + torch.einsum("d,hde->he", b, W)
+                center, (h, d, dh) = isinstance(ln, (LayerNorm, LayerNormPre)), W.shape
+                col_sums = Wp.sum(1) if center else None
+                Wt = Wp.transpose(1, 2)                                    # [heads, d_head, d_model]
+                if center: Wt = torch.cat([Wt, Wt.new_full((h, 1, d), 1 / d)], 1)
+                flat = Wp.permute(0, 2, 1).reshape(h * dh, d)
+                if center: flat = torch.cat([flat, flat.new_full((1, d), 1 / d)])
+                out[l, letter] = (Wt.contiguous(), flat.contiguous(), e, col_sums, center, eps)
+    return out
+
+def _direct_heads(D, heads, dh: int):
+    "`_qkv_direct`'s weights `D` of one hook restricted to `heads` (an index tensor; None: all): for `_heads_from_inputs`."
+    Wt, flat, e, col_sums, center, eps = D
+    if heads is None: return D
+    rows = (heads[:, None] * dh + torch.arange(dh, device=heads.device)).flatten()
+    if center: rows = torch.cat([rows, rows.new_tensor([flat.shape[0] - 1])])       # the mean row
+    return (Wt[heads], flat[rows], e[heads], None if col_sums is None else col_sums[heads], center, eps)
+
+def _heads_from_inputs(act, x, Wt, Wt_flat, e, col_sums, center, eps, heads=None):
+    """`act` (`[batch, pos, heads, d_head]`, TransformerLens' q, k or v of the unsplit input) rewritten so that head h reads
+    `x[h]` (`[heads, batch, pos, d_model]`, or one input expanded over heads), with `_qkv_direct`'s weights; `heads`: only
+    these heads, `x` holding their inputs (or one input for all of them), the weights restricted to them by `_direct_heads`,
+    the rest of `act` untouched. The norm per head comes from its statistics: its weight folded into the projection, its
+    mean a column of the same product, the variance `E[x^2] - mean^2` (centred first where that loses precision): two
+    passes over `x` where TransformerLens' per-head copies and norm take about ten."""
+    b, p, h, dh = act.shape
+    single = x.stride(0) == 0                                # one input for every head: one product for all of them
+    h = h if heads is None else len(heads)
+    x = x[0].reshape(1, b * p, -1) if single else x.reshape(h, b * p, -1)
+    d = x.shape[-1]
+    # transposed products, `[., d_head, batch * pos]`: a long inner dimension runs ~1.4x faster than d_head + 1 columns
+    prod = lambda W: torch.matmul(W, x[0].t())[None] if single else torch.bmm(W, x.transpose(1, 2))
+    y = prod(Wt_flat if single else Wt)
+    if eps is not None: var = torch.linalg.vector_norm(x, dim=-1).square_().div_(d)[:, None]       # E[x^2], [., 1, batch * pos]
+    if center:
+        mean, y = y[:, -1:], y[:, :-1]
+        sq = var.clone()
+        var.sub_(mean.square())
+        if bool((var < 1e-3 * sq).any()):                    # a nearly constant input: centre it first
+            x = x - x.mean(-1, keepdim=True)
+            var = torch.linalg.vector_norm(x, dim=-1).square_().div_(d)[:, None]
+            y = prod(Wt_flat[:-1] if single else Wt[:, :-1])
+        else: y = torch.addcmul(y, mean, col_sums.reshape(1, -1, 1) if single else col_sums[:, :, None], value=-1)   # (x - mean) W'
+    if eps is not None: y.mul_(var.add_(eps).rsqrt_())
+    y = y.add_(e.reshape(1, -1, 1) if single else e[:, :, None]).view(h, dh, b, p)
+    if heads is None: return act.copy_(y.permute(2, 3, 0, 1))
+    act[:, :, heads] = y.permute(2, 3, 0, 1)
+    return act
+
+def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, norms, not_head, convention, plan, work=None, direct=None):
+    """One hooked forward of the clean batch `c`: each destination reads `ablated - current` of its ablated edges on top (`work`: buffers
+    reused across calls on one batch; `direct`: `_qkv_direct`, heads' q/k/v from their own inputs without TransformerLens' per-head copies)."""
     abl = ablated.permute(2, 0, 1, 3)                    # node-major: each source's rows are one contiguous block
     F, b, p, d = abl.shape
     work = {} if work is None else work
     if "delta" not in work:
-        work.update(delta=abl.new_empty(F, b, p, d), upd=abl.new_empty(max(len(g[1]) for g in plan), b * p * d),
-                    cum=abl.new_empty(b * p * d), rows=abl.new_empty(0, b * p * d))
+        work.update(delta=abl.new_empty(F, b, p, d), upd=abl.new_empty(max(k for g in plan for _, k in g[0]), b * p * d),
+                    cum=abl.new_empty(b * p * d), rows=abl.new_empty(work.get("max_rows", 0), b * p * d))
     n_rows = max([len(g[5]) for g in plan if g[5] is not None], default=0)
     if work["rows"].shape[0] < n_rows: work["rows"] = abl.new_empty(n_rows, b * p * d)   # the largest gather of this circuit
     delta = work["delta"]                                 # ablated - current, written as each source runs
     flat = delta.view(F, b * p * d)                      # so every destination's sum is one 2-D matrix product
     cut = None if cut is None else cut.permute(2, 0, 1)  # [n_forward, b, p]
     # the sum of delta over the rows written so far: at a destination's hook exactly its upstream rows [0, n)
-    cum = work["cum"].zero_() if any(g[4] in ("all", "all-but") for g in plan) else None
+    cum = work["cum"].zero_() if any(g[4] in ("all", "all-but") or bool(g[7][0].any()) for g in plan) else None
     def source_hook(rows, W_O):
         if W_O is None:
             def hook(act, hook):
@@ -190,14 +299,18 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
                 if cum is not None: cum.add_(flat[rows].sum(0))
         return hook
     def mm(wt, rows_flat): return torch.mm(wt, rows_flat).view(-1, b, p, d)
-    def planned(n, how, rows, wt, n_cols):
-        "`[n_cols, b, p, d]`: the ablated edges' sum at each destination column of a group (no post-attention norm), in `work['upd']`."
+    def planned(n, how, rows, wt, lo, hi, first, base):
+        """`[hi - lo, b, p, d]`: `base` (`[b * p * d]`, or None) plus the ablated edges' sum at a group's destination columns `lo:hi`
+        (no post-attention norm), in `work['upd']`; the group's rows are gathered once, at its `first` hook (no source writes
+        between a layer's q, k and v)."""
         if how == "none": return None
-        out = work["upd"][:n_cols]
-        if how == "all": return out[:1].copy_(cum).view(1, b, p, d).expand(n_cols, -1, -1, -1)
-        if how == "dense": return torch.mm(wt, flat[:n], out=out).view(n_cols, b, p, d)
-        torch.mm(wt, torch.index_select(flat, 0, rows, out=work["rows"][:len(rows)]), out=out)
-        return (out if how == "only" else torch.sub(cum, out, out=out)).view(n_cols, b, p, d)
+        if how == "all": return (cum if base is None else cum + base).view(1, b, p, d).expand(hi - lo, -1, -1, -1)
+        out, src = work["upd"][:hi - lo], flat[:n] if how == "dense" else work["rows"][:len(rows)]
+        if first and how != "dense": torch.index_select(flat, 0, rows, out=src)
+        if how == "all-but": torch.addmm(cum if base is None else cum + base, wt[lo:hi], src, alpha=-1, out=out)
+        elif base is None: torch.mm(wt[lo:hi], src, out=out)
+        else: torch.addmm(base, wt[lo:hi], src, out=out)
+        return out.view(hi - lo, b, p, d)
     def weighted(w, r, cols, scale, rows_delta):
         "`rows_delta` (delta of forward rows `r`) summed into destination columns `cols` with edge weights `w` (times `scale`): `[len(cols), b, p, d]`."
         w = w[r][:, cols]
@@ -210,11 +323,13 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         "What the ablated edges from forward rows `r` add at destination columns `cols`."
         x, y = weighted(out_of_graph, r, cols, scale, delta[r]), cut_edges(r, cols, scale)
         return x if y is None else x + y
-    def group_update(n, cols, how, rows, wt):
-        "What the group's destination columns read on top of the clean run: `[len(cols), b, p, d]`, or None for nothing."
+    def hook_update(n, cols, how, rows, wt, lo, hi, first, base=None):
+        "What a group's destination columns `lo:hi` read on top of the clean run (plus `base`, if given): `[hi - lo, b, p, d]`, or None for nothing."
+        if how == "none" and cut is None: return None
+        cols = cols[lo:hi]
         if norms is None:
-            x, y = planned(n, how, rows, wt, len(cols)), cut_edges(slice(0, n), cols)
-            return y if x is None else x if y is None else x + y
+            x, y = planned(n, how, rows, wt, lo, hi, first, base), cut_edges(slice(0, n), cols)
+            return x if y is None else x + y if x is not None else y if base is None else y.add_(base.view(b, p, d))
         # the heads of a layer reach the stream through one norm: rebuild its output from the ablated heads
         update = change(slice(0, n), cols, not_head)
         for l, hr in enumerate(lay.head_rows):
@@ -222,25 +337,59 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
             r = slice(hr[0], hr[-1] + 1)
             z = ((abl[r] - delta[r]).sum(0) + model.blocks[l].attn.b_O)[None]
             update = update + norms[l](z + change(r, cols)) - norms[l](z)
-        return update
-    def dest_hooks(hooks, cols, per_head, n, how, rows, wt):
-        "One hook per destination hook; the first computes the whole group's update, each adds its own columns (q, k, v: heads)."
+        return update if base is None else update.add_(base.view(b, p, d))
+    resid = {}                                           # each layer's input, for the heads' own inputs
+    def mixed_inputs(n, how, rows, wt_c, base, state):
+        "`base` plus the ablated edges' sum at the columns whose edge weights are `wt_c`: `[len(wt_c), b, p, d]` in `work['upd']`."
+        out = work["upd"][:wt_c.shape[0]]
+        if how == "dense": src = flat[:n]
+        else:
+            src = work["rows"][:len(rows)]
+            if not state: state["gathered"] = torch.index_select(flat, 0, rows, out=src)   # once per group (no source writes between q, k, v)
+        if how == "all-but": torch.addmm(cum + base, wt_c, src, alpha=-1, out=out)
+        else: torch.addmm(base, wt_c, src, out=out)
+        return out.view(-1, b, p, d)
+    def dest_hooks(hooks, cols, per_head, n, how, rows, wt, classes):
+        "One hook per destination hook, each adding its own columns' update (q, k, v: heads)."
         names, sizes = [h for h, _ in hooks], [k for _, k in hooks]
         state = {}
+        if per_head and direct is not None:              # hook the heads' q, k, v instead of their per-head input copies
+            names = [re.sub(r"hook_([qkv])_input$", r"attn.hook_\1", h) for h in names]
         def hook_for(i):
             lo, hi = sum(sizes[:i]), sum(sizes[:i + 1])
+            full, mixed = (c[lo:hi].nonzero().flatten() for c in classes)
+            wt_mixed = None if wt is None or not len(mixed) else wt[lo:hi][mixed]
+            if per_head and direct is not None:           # the weights of the heads each kind of input reaches, gathered once
+                l, letter = int(names[i].split(".")[1]), names[i][-1]
+                dh = direct[l, letter][2].shape[1]
+                D_full, D_mixed = (_direct_heads(direct[l, letter], None if len(s) == hi - lo else s, dh) for s in (full, mixed))
+                full_heads, mixed_heads = (None if len(s) == hi - lo else s for s in (full, mixed))
             def hook(act, hook):
-                if i == 0: state["u"] = group_update(n, cols, how, rows, wt)
-                u = state["u"] if i < len(names) - 1 else state.pop("u")
+                if per_head and direct is not None:               # each head's whole input, the layer's input included
+                    base = resid[l].reshape(-1)
+                    if cut is None and norms is None:             # heads reading every source ablated share one input
+                        if len(full): act = _heads_from_inputs(act, (cum + base).view(1, b, p, d).expand(len(full), -1, -1, -1), *D_full, heads=full_heads)
+                        if len(mixed): act = _heads_from_inputs(act, mixed_inputs(n, how, rows, wt_mixed, base, state), *D_mixed, heads=mixed_heads)
+                        return act
+                    x = hook_update(n, cols, how, rows, wt, lo, hi, i == 0, base)
+                    return act if x is None else _heads_from_inputs(act, x, *direct[l, letter])
+                u = hook_update(n, cols, how, rows, wt, lo, hi, i == 0)
                 if u is None: return act
-                x = u[lo:hi].permute(1, 2, 0, 3) if per_head else u[lo]
+                x = u.permute(1, 2, 0, 3) if per_head else u[0]
                 # TransformerLens hands each head's input as a fresh copy of the stream: add in place (a view: a new tensor)
                 return act.add_(x) if per_head and act.is_contiguous() else act + x
             return hook
         return [(name, hook_for(i)) for i, name in enumerate(names)]
     fwd = [(n, source_hook(r, W)) for n, r, W in _z_sources(model, lay, convention)]
     for group in plan: fwd += dest_hooks(*group)
-    with torch.no_grad(), _flags_off(model, "use_attn_result"), model.hooks(fwd_hooks=fwd):   # heads' outputs from hook_z
+    flags = ("use_attn_result",)                         # heads' outputs from hook_z
+    if direct is not None:
+        flags += ("use_split_qkv_input",)
+        def stash(l):
+            def hook(act, hook): resid[l] = act
+            return hook
+        fwd += [(get_act_name("resid_pre", l), stash(l)) for l in range(lay.L)]
+    with torch.no_grad(), _flags_off(model, *flags), model.hooks(fwd_hooks=fwd):
         return model(c, attention_mask=cmask)
 
 @patch
@@ -295,14 +444,18 @@ def _curves(model, graph, clean_tokens, corrupted_tokens, metric, clean_lengths,
     if select is None: raise ValueError(f"selection={selection!r}: choose 'top_n' or 'greedy'")
     device = resolve_device(kwargs.get("device") or model.cfg.device)
     clean, *_ , cm, _ = _pad_pair(model, clean_tokens, corrupted_tokens, clean_lengths, corrupted_lengths, device)
-    with torch.no_grad(), _flags_off(model, "use_attn_result"):    # the plain run needs no per-head outputs
-        m_full = torch.cat([_call_metric(metric, model(clean[i:i + batch_size], attention_mask=None if cm is None else cm[i:i + batch_size]),
-                                         torch.arange(len(clean), device=device)[i:i + batch_size])
-                            for i in range(0, len(clean), batch_size)]).mean().item()
     size = lambda k: int(float(k) / 100 * graph.n_edges) if reference else int(round(graph.n_edges * float(k) / 100))
     circuits = [select(graph, size(k), absolute=a) for a in absolutes for k in percentages]
-    m_all = evaluate_graph(model, [Graph(graph.cfg)] + circuits, clean_tokens, corrupted_tokens, metric, clean_lengths, corrupted_lengths,
-                           intervention=intervention, batch_size=batch_size, convention=convention, progress=progress, **kwargs).mean(1).tolist()
+    full = Graph(graph.cfg)
+    full.in_graph = full.real_edge_mask.clone()
+    plain = kwargs.get("node_keep") is None                # then the full graph is the plain run (computed once, shared with a 100% circuit)
+    m_all = evaluate_graph(model, [Graph(graph.cfg)] + circuits + [full] * plain, clean_tokens, corrupted_tokens, metric, clean_lengths,
+                           corrupted_lengths, intervention=intervention, batch_size=batch_size, convention=convention, progress=progress,
+                           **kwargs).mean(1).tolist()
+    if plain: m_full = m_all.pop()
+    else: m_full = torch.cat([_call_metric(metric, _plain_run(model, clean[i:i + batch_size], None if cm is None else cm[i:i + batch_size]),
+                                           torch.arange(len(clean), device=device)[i:i + batch_size])
+                              for i in range(0, len(clean), batch_size)]).mean().item()
     m_empty = m_all[0]
     if abs(m_full - m_empty) < 1e-8:
         raise ValueError(f"metric is {m_full:.4g} with and without every edge ablated: faithfulness is undefined for this task/intervention")
@@ -348,9 +501,10 @@ def check_eap_vs_exact(model: HookedTransformer, # a small model (exact patching
                        ig_steps: int = 20, # EAP-IG integration steps
                        top_k: int = 20, # strongest exact-patching edges the ranks are compared on
                        min_rho: float = 0.8, # smallest Spearman rho accepted
-                       atol: float = 1e-4, # largest accepted |cut all of a node's edges - patch the node|
-                      ) -> dict: # `rho`, `top_k`, `ig_steps`, `cut_node_vs_patch_node`
-    "Assert that EAP-IG ranks the strongest edges like exact edge patching, and that cutting a node's edges is patching the node."
+                       atol: float = 1e-4, # largest accepted |cut all of a node's edges - patch the node| (and, relative to the largest logit, |own q/k/v inputs - per-head copies|)
+                      ) -> dict: # `rho`, `top_k`, `ig_steps`, `cut_node_vs_patch_node`, `heads_direct_vs_copies`
+    """Assert that EAP-IG ranks the strongest edges like exact edge patching, that cutting a node's edges is patching the node,
+    and that `evaluate_graph`'s per-head q/k/v inputs (from each head's norm statistics) give TransformerLens' per-head copies' logits."""
     prompts = check_prompts(model, n_prompts)
     metric = prompt_metric(prompts)
     ig = attribute_prompts(model, prompts, method="EAP-IG-inputs", ig_steps=ig_steps, progress=False)
@@ -378,5 +532,13 @@ def check_eap_vs_exact(model: HookedTransformer, # a small model (exact patching
         gap = max(gap, (evaluate_graph(model, cut, clean, corrupted, metric) - patched).abs().max().item())
     assert gap <= atol, (f"{_model_label(model)}: cutting every edge out of a node differs from patching the node's output "
                          f"by {gap:.3g} (> {atol}): the graph has edges the model does not have, or lacks some")
-    return {"rho": rho, "top_k": len(top), "ig_steps": ig_steps, "cut_node_vs_patch_node": gap}
+    # each head's own input: our statistics path against TransformerLens' per-head copies, on EAP-IG's circuits of half and
+    # of a tenth of the edges (in the sparse one most heads read one fully ablated input)
+    circuits = [select_top_n(ig, max(1, ig.n_edges // k)) for k in (2, 10)]
+    ours = evaluate_graph(model, circuits, clean, corrupted, None, return_logits=True)
+    with _heads_through_copies(): copies = evaluate_graph(model, circuits, clean, corrupted, None, return_logits=True)
+    heads = (ours - copies).abs().max().item() / max(1.0, copies.abs().max().item())
+    assert heads <= atol, (f"{_model_label(model)}: heads' q/k/v from their own inputs differ from TransformerLens' per-head copies "
+                           f"by {heads:.3g} of the largest logit (> {atol}): its attention input is not the pre-norm `_qkv_direct` assumes")
+    return {"rho": rho, "top_k": len(top), "ig_steps": ig_steps, "cut_node_vs_patch_node": gap, "heads_direct_vs_copies": heads}
 

@@ -135,11 +135,11 @@ def _capture_sources_only(model, lay, tokens, attention_mask, logits: bool = Tru
         out = model(tokens, attention_mask=attention_mask, stop_at_layer=None if logits else c.n_layers)
     return acts, out if logits else None
 
-def _capture_for(model, lay, tokens, attention_mask, convention: str, sources_only: bool = False):
+def _capture_for(model, lay, tokens, attention_mask, convention: str, sources_only: bool = False, logits: bool = False):
     """`_capture_sources` with the `input` node's output of `convention`; `sources_only`: the cheaper
-    `_capture_sources_only` forward, without logits (None)."""
+    `_capture_sources_only` forward, with logits only if `logits` (else None)."""
     if sources_only and not getattr(model.cfg, "load_in_4bit", False):      # (4-bit W_O: TransformerLens's own products)
-        acts, logits = _capture_sources_only(model, lay, tokens, attention_mask, logits=False)
+        acts, logits = _capture_sources_only(model, lay, tokens, attention_mask, logits=logits)
     else: acts, logits = _capture_sources(model, lay, tokens, attention_mask)
     if convention == "reference":
         with torch.no_grad(): acts[:, :, 0] = model.embed(tokens)      # what hook_embed sees
@@ -294,14 +294,22 @@ def _attribute_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, me
         scores[r0:r1] += torch.where(real[r0:r1], part, 0.0) / per_group[grp]
 
 def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_cap, scores):
-    "Add this batch's summed exact edge-patching effects (metric(clean) - metric(edge patched)) into `scores`."
+    """Add this batch's summed exact edge-patching effects (metric(clean) - metric(edge patched)) into `scores`. A patched run
+    is the clean run up to the destination's layer, so each starts there, from the clean residual stream (the logits
+    destination: at the final norm); with a left-padding tokenizer and no mask, TransformerLens builds the mask from the
+    tokens, so those runs start from the tokens."""
     b, T = clean.shape
+    L = model.cfg.n_layers
+    resid_names = [get_act_name("resid_pre", l) for l in range(L)] + [get_act_name("resid_post", L - 1)]
+    from_resid = cmask is not None or getattr(model.tokenizer, "padding_side", "right") != "left"
     with torch.no_grad():
         clean_acts, clean_logits = _capture_sources(model, lay, clean, cmask)
         corr_acts, _ = _capture_sources(model, lay, corrupted, kmask)
         delta = _single_source_effects(model, lay, clean_acts, corr_acts - clean_acts)
         base = _call_metric(metric, clean_logits, idx)
+        if from_resid: resid = model.run_with_cache(clean, attention_mask=cmask, names_filter=lambda n: n in resid_names)[1]
         for name, cols, per_head in _dest_hooks(lay):
+            start = L if name == resid_names[L] else int(name.split(".")[1])
             for slot, col in enumerate(cols):
                 n = int(lay.prefix[col])
                 step = n if rows_cap is None else max(1, rows_cap // b)
@@ -314,8 +322,13 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
                         if per_head: act[:, :, slot] += add
                         else: act += add
                         return act
-                    with model.hooks(fwd_hooks=[(name, patch_hook)]):
-                        logits = model(clean.repeat(R, 1), attention_mask=None if cmask is None else cmask.repeat(R, 1))
+                    mask = None if cmask is None else cmask.repeat(R, 1)
+                    if not from_resid:
+                        with model.hooks(fwd_hooks=[(name, patch_hook)]): logits = model(clean.repeat(R, 1), attention_mask=mask)
+                    elif start == L: logits = model(resid[resid_names[L]].repeat(R, 1, 1) + add, start_at_layer=L, attention_mask=mask)
+                    else:
+                        with model.hooks(fwd_hooks=[(name, patch_hook)]):
+                            logits = model(resid[resid_names[start]].repeat(R, 1, 1), start_at_layer=start, attention_mask=mask)
                     m = _call_metric(metric, logits, idx.repeat(R)).view(R, b)
                     scores[rows, col] += (base[None] - m).sum(1).double().to(scores.device)
 

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT/"bench"/"results"
 SCRIPTS = {"attribution_graph": "bench_attribution_graph.py", "eap_schedule": "bench_eap_schedule.py",
            "exact_schedule": "bench_exact_schedule.py", "entropy": "bench_entropy.py", "clt": "bench_clt.py",
-           "dense_hessian": "bench_dense_hessian.py"}
+           "dense_hessian": "bench_dense_hessian.py", "faithfulness": "bench_faithfulness.py"}
 
 
 @pytest.mark.parametrize("path", sorted(RESULTS.glob("*.json")), ids=lambda p: p.name)
