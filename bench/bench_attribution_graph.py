@@ -34,7 +34,7 @@ d_model 768, n_ctx 128, toy-ioi's 1,024-token vocabulary) with a random CLT of 4
 prompts of 16, 32 and 64 positions and thresholds set for ~2,500, ~5,000 and ~10,000 active features; batches 128,
 256, 512; ours only (circuit-tracer cannot be installed on a machine without network).
 """
-import argparse, json, math, os, shlex, subprocess, sys
+import argparse, json, math, os, subprocess, sys
 from pathlib import Path
 
 import torch
@@ -42,7 +42,7 @@ import torch
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from harness import growth_exponent, measure, peak_memory_mb, write_results  # noqa: E402
+from harness import growth_exponent, measure, peak_memory_mb, reproduce_command, write_results  # noqa: E402
 
 SIZES = [(10, 600), (20, 1300), (40, 2600)]   # (positions, active features off the BOS position)
 D_FEATURES = 512
@@ -314,7 +314,6 @@ if __name__ == "__main__":
              f"({key.replace('_s', ' time')}); peer_over_ours > 1: ours faster. ratio_to_fastest_peer at the largest "
              "size. max_abs_diff: adjacency over feature, error and logit columns; token columns differ by convention "
              "(circuit-tracer's token node is W_E[t], ours the whole input residual W_E[t] + W_pos[p]). No floor. " + note)
-    command = " ".join(["OMP_NUM_THREADS=1 .venv/bin/python",
-                        *map(shlex.quote, ["bench/bench_attribution_graph.py", *sys.argv[1:]])])
+    command = reproduce_command("bench/bench_attribution_graph.py", ".venv/bin/python")
     write_results("attribution_graph", "Attribution graphs: against circuit-tracer", command, rows, summary, notes,
                   path=a.out)

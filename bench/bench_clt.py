@@ -40,7 +40,7 @@ GPU: `--research --device cuda`): d_model 768, 12 layers (GPT-2 small's MLPs), w
 layer, 4,096 tokens a batch. Results go to bench/results/clt.json (clt_cuda.json on a GPU; `--out` elsewhere) for
 the docs page `benchmarks`. Attribution graphs from a CLT, against circuit-tracer, are bench/bench_attribution_graph.py.
 """
-import argparse, json, os, shlex, statistics, subprocess, sys, time
+import argparse, json, os, statistics, subprocess, sys, time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT)); sys.path.insert(0, str(HERE))   # the project's c
 
 import torch
 
-from harness import _sync, growth_exponent, measure, peak_memory_mb  # noqa: E402
+from harness import _sync, growth_exponent, measure, peak_memory_mb, reproduce_command  # noqa: E402
 
 SMALL = dict(widths="256,512,1024", batch=1024, d_model=64, n_layers=3, steps=10)
 RESEARCH = dict(widths="4096,8192,16384", batch=4096, d_model=768, n_layers=12, steps=10)
@@ -272,7 +272,7 @@ def main():
              f"only: no threshold gradient, no tanh penalty; {a.n_layers}-layer CLT, largest width); ratio_to_plain_torch: "
              "ours / the same JumpReLU+tanh step written in plain torch without our bookkeeping (not a lower bound: our fused "
              "backward makes fewer passes than plain autograd); max_abs_diff: reconstructions on the same weights and inputs.")
-    command = " ".join(["OMP_NUM_THREADS=1 python", *map(shlex.quote, ["bench/bench_clt.py", *sys.argv[1:]])])
+    command = reproduce_command("bench/bench_clt.py")
     from harness import write_results
     write_results("clt", "CLT training step: against sae-lens and its floor", command, rows, summary, notes, path=a.out)
 

@@ -24,7 +24,7 @@ Measured 2026-11-22 on the 2-core dev machine (5,994 parameters, batch 64, chunk
 triangle 3.79 s; columns 23.86 s (6.3x), max rel diff 1.7e-7; torch.func jacrev(grad) 23.38 s
 (6.2x), max rel diff 3.4e-7. All three make 5,994 (partial or full) HVPs.
 """
-import argparse, shlex, sys
+import argparse, sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project's circuit_gen, without installing it
@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch.func import grad, jacrev
 
-from harness import growth_exponent, measure, peak_memory_mb, write_results
+from harness import growth_exponent, measure, peak_memory_mb, reproduce_command, write_results
 from circuit_gen.core import resolve_device, seed_everything
 from circuit_gen.hessian import HessianOperator
 from circuit_gen.digits import LeNetTiny, load_digits_28, train_classifier
@@ -110,7 +110,7 @@ def main():
              f"thread(s), float32, device {device}. Ratios at the largest size, from {key.replace('_s', ' time')} "
              "(> 1: the triangle scheme is faster); max_rel_diff: largest |H - H_triangle| / max |H_triangle| over "
              "every method and size. Peak memory in-process. No floor: no cheaper reference computes the same matrix.")
-    command = " ".join(["OMP_NUM_THREADS=1 python", *map(shlex.quote, ["bench/bench_dense_hessian.py", *sys.argv[1:]])])
+    command = reproduce_command("bench/bench_dense_hessian.py")
     write_results("dense_hessian", "Dense Hessian (LeNet-tiny): triangle scheme vs torch.func", command, rows, summary,
                   notes, path=a.out)
 

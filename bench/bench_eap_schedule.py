@@ -21,12 +21,12 @@ d_model 768, d_vocab 50257, n_ctx 64) on 32, 64 and 128 prompts of 32 tokens. It
 bench/results/eap_schedule.json (eap_schedule_cuda.json on a GPU; `--out` elsewhere), which the docs page
 `benchmarks` renders. EAP-IG against its peers (auto-circuit, the EAP-IG reference) is bench/bench_eap.py.
 """
-import argparse, json, os, shlex, sys, warnings
+import argparse, json, os, sys, warnings
 import torch
 
 warnings.filterwarnings("ignore")
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import growth_exponent, measure_interleaved, peak_memory_mb, write_results
+from harness import growth_exponent, measure_interleaved, peak_memory_mb, reproduce_command, write_results
 from transformer_lens import HookedTransformer, HookedTransformerConfig
 from circuit_gen.edge_attribution import attribute, answer_logit_metric
 
@@ -145,7 +145,7 @@ def main():
              f"schedule) after a warm-up round. Ratios and growth from {key.replace('_s', ' time')} at the largest batch, "
              "default schedule. "
              "max_abs_diff: the largest edge-score difference between schedules. No peer here: bench/bench_eap.py.")
-    command = " ".join(["OMP_NUM_THREADS=1 python", *map(shlex.quote, ["bench/bench_eap_schedule.py", *sys.argv[1:]])])
+    command = reproduce_command("bench/bench_eap_schedule.py")
     write_results("eap_schedule", "EAP-IG pass schedule against its floor", command, rows, summary, notes, path=args.out)
 
 

@@ -24,14 +24,14 @@ d_model 128) and twice and four times as wide (256, 512), 500 steps; the peer pa
 Results go to bench/results/entropy.json (entropy_cuda.json on a GPU; `--out` elsewhere) for the docs page
 `benchmarks`.
 """
-import argparse, json, os, shlex, subprocess, sys, warnings
+import argparse, json, os, subprocess, sys, warnings
 from pathlib import Path
 
 import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent)); sys.path.insert(0, str(HERE))
-from harness import growth_exponent, measure, peak_memory_mb, write_results  # noqa: E402
+from harness import growth_exponent, measure, peak_memory_mb, reproduce_command, write_results  # noqa: E402
 
 SMALL = dict(p=59, widths="32,64,128", steps=100)
 RESEARCH = dict(p=113, widths="128,256,512", steps=500)
@@ -166,7 +166,7 @@ def main():
              "|theirs| of the log det; ratio_to_fastest_peer is the least favourable structure at the largest width; "
              "max_rel_diff over full and separate-bias KFAC (laplace-torch's KFAC keeps each bias in its own factor; our "
              "joint-bias variant, the bias folded into the weight's input factor, is a different approximation).")
-    command = " ".join(["OMP_NUM_THREADS=1 python", *map(shlex.quote, ["bench/bench_entropy.py", *sys.argv[1:]])])
+    command = reproduce_command("bench/bench_entropy.py")
     write_results("entropy", "Weight entropy: monitor overhead and Laplace log-dets against laplace-torch", command,
                   rows, summary, notes, path=a.out)
 

@@ -2,7 +2,7 @@
 
 Exact patching runs one patched forward per edge; the edges into one destination can be stacked along the batch
 (`max_rows` rows per pass; None: all of a destination's sources at once, the default). This script times each
-schedule (bench/harness.py: median of 3 after a warm-up, process CPU and wall) on a random 2-layer, 4-head, d_model 64
+schedule with the floor in interleaved rounds (bench/harness.py: median of 5 after a warm-up, process CPU and wall) on a random 2-layer, 4-head, d_model 64
 model (8 positions) at three batch sizes, checks every schedule gives the same scores (max |difference|), and measures
 peak memory in a fresh process per schedule (on a GPU: CUDA's peak, in-process) against one plain forward pass of
 the batch. The floor is the forwards patching cannot avoid: one no-grad forward of every (edge, prompt) row from its
@@ -22,11 +22,11 @@ bench/results/exact_schedule.json (exact_schedule_cuda.json on a GPU; `--out` el
 No schedule is both fastest and within 2x the memory (bench/results/exact_schedule.json has the figures), so the
 default stays the fastest (all of a destination's rows stacked) and `max_rows` / `memory_gb` trade time for memory.
 """
-import argparse, json, os, shlex, subprocess, sys, warnings
+import argparse, json, os, subprocess, sys, warnings
 warnings.filterwarnings("ignore")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch
-from harness import growth_exponent, measure, peak_memory_mb, write_results
+from harness import growth_exponent, measure_interleaved, peak_memory_mb, reproduce_command, write_results
 from bench_eap_schedule import bench_model
 from circuit_gen.circuit_graph import Graph, _dest_hooks
 from circuit_gen.edge_attribution import attribute, answer_logit_metric
@@ -99,14 +99,16 @@ def main():
         m, c, k, met = setup(a, b)
         schedules = [str(2048)] if a.research else ["none", str(64 * b), str(16 * b), str(4 * b), str(b)]
         cap = int(schedules[0]) if a.research else None
-        floor = measure(lambda: floor_forwards(m, c, cap), repeats=a.repeats)
+        runs = {mr: (lambda kw={} if mr == "none" else {"max_rows": int(mr)}:
+                     attribute(m, c, k, met, method="exact", batch_size=b, progress=False, **kw)) for mr in schedules}
+        # the floor and every schedule in interleaved rounds, so that a changing machine speed moves them alike
+        times = measure_interleaved({"floor": lambda: floor_forwards(m, c, cap), **runs}, a.repeats if a.research else max(a.repeats, 5))
+        floor = times["floor"]
         fl = memory(a, b, "floor")
         ref = None
         for mr in schedules:
-            kw = {} if mr == "none" else {"max_rows": int(mr)}
-            run = lambda: attribute(m, c, k, met, method="exact", batch_size=b, progress=False, **kw)
-            t = measure(run, repeats=a.repeats)
-            s = run().scores
+            t = times[mr]
+            s = runs[mr]().scores
             d = 0.0 if ref is None else float((s - ref).abs().max())
             ref = s if ref is None else ref
             mem = memory(a, b, mr)
@@ -125,12 +127,12 @@ def main():
     n_edges = Graph.from_model(m).n_edges
     notes = (f"Random model ({a.n_layers} layers, {a.n_heads} heads, d_model {a.d_model}, d_vocab {a.d_vocab}, {n_edges} "
              f"edges), {a.seq_len} positions; batch = prompts per call; {torch.get_num_threads()} thread(s), device "
-             f"{a.device}. Floor: one plain no-grad forward per (edge, prompt) row, stacked per destination"
+             f"{a.device}. Floor: one no-grad forward per (edge, prompt) row from its destination's layer on, stacked per destination"
              f"{' (at most 2,048 rows a pass)' if a.research else ''}. Summary ratios at the largest batch, default "
              f"schedule, from {key.replace('_s', ' time')}; mem_ratio: peak memory / one plain forward of the batch. "
              "max_abs_diff: the largest edge-score difference between schedules. No peer: exact patching is the "
              "reference the gradient methods are checked against.")
-    command = " ".join(["OMP_NUM_THREADS=1 python", *map(shlex.quote, ["bench/bench_exact_schedule.py", *sys.argv[1:]])])
+    command = reproduce_command("bench/bench_exact_schedule.py")
     write_results("exact_schedule", "Exact edge patching: pass schedule against its floor", command, rows, summary,
                   notes, path=a.out)
 

@@ -35,12 +35,12 @@ HookedTransformer with MLPs; circuits are the top-k% edges of random edge scores
 768, d_vocab 50257) on 32, 64 and 128 prompts of 32 tokens. Writes bench/results/faithfulness.json
 (faithfulness_cuda.json on a GPU), which the docs page `benchmarks` renders.
 """
-import argparse, os, shlex, subprocess, sys, warnings
+import argparse, os, subprocess, sys, warnings
 import torch
 
 warnings.filterwarnings("ignore")
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import growth_exponent, measure, measure_interleaved, peak_memory_mb, release_freed_memory, write_results
+from harness import growth_exponent, measure, measure_interleaved, peak_memory_mb, release_freed_memory, reproduce_command, write_results
 from bench_eap_schedule import bench_model   # the same random model as the EAP-IG schedule benchmark
 from circuit_gen.circuit_graph import Graph, select_top_n
 from circuit_gen.circuit_evaluation import MIB_PERCENTAGES, evaluate_graph, faithfulness_curve
@@ -154,7 +154,7 @@ def main():
                "growth_shared": growth_exponent(sizes, [r["shared_cpu_s"] for r in rows]),
                "growth_floor": growth_exponent(sizes, [r["floor_cpu_s"] for r in rows])}
     print(summary)
-    cmd = "OMP_NUM_THREADS=1 python bench/bench_faithfulness.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    cmd = reproduce_command("bench/bench_faithfulness.py")
     write_results("faithfulness", "Faithfulness sweep (MIB's 10 fractions + empty + full): schedule vs its floor", cmd.strip(), rows, summary,
                   notes=f"floor: floor_forwards plain forwards, one per distinct run (each distinct circuit of MIB's {len(MIB_PERCENTAGES)} "
                         f"fractions, the 100% one the full model; the counterfactual run, which is also the empty circuit); floor_split: the same with each head's q/k/v input "

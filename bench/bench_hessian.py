@@ -63,7 +63,7 @@ process CPU time, median of 3 after a warm-up (full table and the exact command 
 Growth exponents (batch 64 -> 256): lanczos ours 0.91, hessian-eigenthings 0.81; trace ours 1.05 (Hutchinson) and
 1.13 (Hutch++), pyhessian 0.83, hessian-eigenthings 0.79 / 0.89 (their fixed per-HVP costs weigh more at small batches).
 """
-import argparse, contextlib, importlib, json, math, os, shlex, subprocess, sys, tempfile, time, warnings
+import argparse, contextlib, importlib, json, math, os, subprocess, sys, tempfile, warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,7 +74,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from harness import growth_exponent, measure, peak_memory_mb, write_results
+from harness import growth_exponent, measure, peak_memory_mb, reproduce_command, write_results
 from circuit_gen.core import seed_everything
 from circuit_gen.digits import LeNetTiny, count_parameters, load_digits_28, train_classifier
 from circuit_gen.hessian import HessianOperator, hutchinson_trace, hutchpp_trace, lanczos_eigs
@@ -438,7 +438,7 @@ def main():
              "Rademacher probes from the same seed, so diff_to_ours, |peer - ours| / |trace| at seed 0, compares "
              "outputs directly). Peak memory: one call in a fresh process after a warm-up call on two images. The "
              "'trace to 1%' Hutchinson rows are HVPs from the exact variance times the measured time per HVP.")
-    command = " ".join(["OMP_NUM_THREADS=1 /tmp/hessbench/bin/python", *map(shlex.quote, ["bench/bench_hessian.py", *sys.argv[1:]])])
+    command = reproduce_command("bench/bench_hessian.py", "/tmp/hessbench/bin/python")
     write_results("hessian", "Hessian top-k eigenvalues and trace (LeNet-tiny): circuit_gen vs hessian-eigenthings and pyhessian",
                   command, rows, summary, notes, path=a.out)
 

@@ -57,6 +57,12 @@ def _status_mb(field: str) -> float:
     raise RuntimeError(f"no {field} in /proc/self/status")
 
 
+def reproduce_command(script: str, python: str = "python") -> str:
+    "The command that reproduces this run's results file: one thread, `python` (a peer's interpreter where it runs ours too), `script` and this run's arguments."
+    import shlex, sys
+    return " ".join(["OMP_NUM_THREADS=1", python, *map(shlex.quote, [script, *sys.argv[1:]])])
+
+
 def release_freed_memory():
     "Hand the allocator's freed pages back to the OS (glibc `malloc_trim`), so that work done before a memory measurement cannot hide its peak."
     try: ctypes.CDLL("libc.so.6").malloc_trim(0)

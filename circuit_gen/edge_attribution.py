@@ -302,12 +302,15 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
     L = model.cfg.n_layers
     resid_names = [get_act_name("resid_pre", l) for l in range(L)] + [get_act_name("resid_post", L - 1)]
     from_resid = cmask is not None or getattr(model.tokenizer, "padding_side", "right") != "left"
+    resid = {}
+    def keep(act, hook): resid[hook.name] = act
     with torch.no_grad():
-        clean_acts, clean_logits = _capture_sources(model, lay, clean, cmask)
-        corr_acts, _ = _capture_sources(model, lay, corrupted, kmask)
+        # the sources' outputs from the cheaper sources-only forwards; the clean one also keeps each layer's residual stream
+        with model.hooks(fwd_hooks=[(n, keep) for n in resid_names] if from_resid else []):
+            clean_acts, clean_logits = _capture_for(model, lay, clean, cmask, "circuit_gen", sources_only=True, logits=True)
+        corr_acts, _ = _capture_for(model, lay, corrupted, kmask, "circuit_gen", sources_only=True)
         delta = _single_source_effects(model, lay, clean_acts, corr_acts - clean_acts)
         base = _call_metric(metric, clean_logits, idx)
-        if from_resid: resid = model.run_with_cache(clean, attention_mask=cmask, names_filter=lambda n: n in resid_names)[1]
         for name, cols, per_head in _dest_hooks(lay):
             start = L if name == resid_names[L] else int(name.split(".")[1])
             for slot, col in enumerate(cols):
@@ -318,7 +321,8 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
                     R = len(rows)
                     add = delta[:, :, rows].permute(2, 0, 1, 3).reshape(R * b, T, -1)   # [R*b, pos, d_model]
                     def patch_hook(act, hook):
-                        act = act.clone()
+                        # TransformerLens hands each head's input and the MLP's input as fresh copies: add in place (a view: copy first)
+                        act = act if act.is_contiguous() else act.clone()
                         if per_head: act[:, :, slot] += add
                         else: act += add
                         return act
