@@ -299,18 +299,18 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
                 if cum is not None: cum.add_(flat[rows].sum(0))
         return hook
     def mm(wt, rows_flat): return torch.mm(wt, rows_flat).view(-1, b, p, d)
-    def planned(n, how, rows, wt, lo, hi, first, base):
-        """`[hi - lo, b, p, d]`: `base` (`[b * p * d]`, or None) plus the ablated edges' sum at a group's destination columns `lo:hi`
-        (no post-attention norm), in `work['upd']`; the group's rows are gathered once, at its `first` hook (no source writes
-        between a layer's q, k and v)."""
+    def planned(n, how, rows, wt_rows, k, state, base):
+        """`[k, b, p, d]`: `base` (`[b * p * d]`, or None) plus the ablated edges' sum at `k` destination columns of a group, whose
+        edge weights are `wt_rows` (rows of the group's `wt`; no post-attention norm), in `work['upd']`; the group's rows are
+        gathered once per run, into its `state`, when first needed (no source writes between a layer's q, k and v)."""
         if how == "none": return None
-        if how == "all": return (cum if base is None else cum + base).view(1, b, p, d).expand(hi - lo, -1, -1, -1)
-        out, src = work["upd"][:hi - lo], flat[:n] if how == "dense" else work["rows"][:len(rows)]
-        if first and how != "dense": torch.index_select(flat, 0, rows, out=src)
-        if how == "all-but": torch.addmm(cum if base is None else cum + base, wt[lo:hi], src, alpha=-1, out=out)
-        elif base is None: torch.mm(wt[lo:hi], src, out=out)
-        else: torch.addmm(base, wt[lo:hi], src, out=out)
-        return out.view(hi - lo, b, p, d)
+        if how == "all": return (cum if base is None else cum + base).view(1, b, p, d).expand(k, -1, -1, -1)
+        out, src = work["upd"][:k], flat[:n] if how == "dense" else work["rows"][:len(rows)]
+        if how != "dense" and not state: state["gathered"] = torch.index_select(flat, 0, rows, out=src)
+        if how == "all-but": torch.addmm(cum if base is None else cum + base, wt_rows, src, alpha=-1, out=out)
+        elif base is None: torch.mm(wt_rows, src, out=out)
+        else: torch.addmm(base, wt_rows, src, out=out)
+        return out.view(k, b, p, d)
     def weighted(w, r, cols, scale, rows_delta):
         "`rows_delta` (delta of forward rows `r`) summed into destination columns `cols` with edge weights `w` (times `scale`): `[len(cols), b, p, d]`."
         w = w[r][:, cols]
@@ -323,12 +323,12 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         "What the ablated edges from forward rows `r` add at destination columns `cols`."
         x, y = weighted(out_of_graph, r, cols, scale, delta[r]), cut_edges(r, cols, scale)
         return x if y is None else x + y
-    def hook_update(n, cols, how, rows, wt, lo, hi, first, base=None):
+    def hook_update(n, cols, how, rows, wt, lo, hi, state, base=None):
         "What a group's destination columns `lo:hi` read on top of the clean run (plus `base`, if given): `[hi - lo, b, p, d]`, or None for nothing."
         if how == "none" and cut is None: return None
         cols = cols[lo:hi]
         if norms is None:
-            x, y = planned(n, how, rows, wt, lo, hi, first, base), cut_edges(slice(0, n), cols)
+            x, y = planned(n, how, rows, None if wt is None else wt[lo:hi], hi - lo, state, base), cut_edges(slice(0, n), cols)
             return x if y is None else x + y if x is not None else y if base is None else y.add_(base.view(b, p, d))
         # the heads of a layer reach the stream through one norm: rebuild its output from the ablated heads
         update = change(slice(0, n), cols, not_head)
@@ -339,16 +339,6 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
             update = update + norms[l](z + change(r, cols)) - norms[l](z)
         return update if base is None else update.add_(base.view(b, p, d))
     resid = {}                                           # each layer's input, for the heads' own inputs
-    def mixed_inputs(n, how, rows, wt_c, base, state):
-        "`base` plus the ablated edges' sum at the columns whose edge weights are `wt_c`: `[len(wt_c), b, p, d]` in `work['upd']`."
-        out = work["upd"][:wt_c.shape[0]]
-        if how == "dense": src = flat[:n]
-        else:
-            src = work["rows"][:len(rows)]
-            if not state: state["gathered"] = torch.index_select(flat, 0, rows, out=src)   # once per group (no source writes between q, k, v)
-        if how == "all-but": torch.addmm(cum + base, wt_c, src, alpha=-1, out=out)
-        else: torch.addmm(base, wt_c, src, out=out)
-        return out.view(-1, b, p, d)
     def dest_hooks(hooks, cols, per_head, n, how, rows, wt, classes):
         "One hook per destination hook, each adding its own columns' update (q, k, v: heads)."
         names, sizes = [h for h, _ in hooks], [k for _, k in hooks]
@@ -369,11 +359,11 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
                     base = resid[l].reshape(-1)
                     if cut is None and norms is None:             # heads reading every source ablated share one input
                         if len(full): act = _heads_from_inputs(act, (cum + base).view(1, b, p, d).expand(len(full), -1, -1, -1), *D_full, heads=full_heads)
-                        if len(mixed): act = _heads_from_inputs(act, mixed_inputs(n, how, rows, wt_mixed, base, state), *D_mixed, heads=mixed_heads)
+                        if len(mixed): act = _heads_from_inputs(act, planned(n, how, rows, wt_mixed, len(mixed), state, base), *D_mixed, heads=mixed_heads)
                         return act
-                    x = hook_update(n, cols, how, rows, wt, lo, hi, i == 0, base)
+                    x = hook_update(n, cols, how, rows, wt, lo, hi, state, base)
                     return act if x is None else _heads_from_inputs(act, x, *direct[l, letter])
-                u = hook_update(n, cols, how, rows, wt, lo, hi, i == 0)
+                u = hook_update(n, cols, how, rows, wt, lo, hi, state)
                 if u is None: return act
                 x = u.permute(1, 2, 0, 3) if per_head else u[0]
                 # TransformerLens hands each head's input as a fresh copy of the stream: add in place (a view: a new tensor)
