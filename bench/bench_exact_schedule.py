@@ -1,26 +1,28 @@
 """Benchmark (not a test): the pass schedule of exact edge patching (`attribute(method="exact")`), against its floor.
 
 Exact patching runs one patched forward per edge; the edges into one destination can be stacked along the batch
-(`max_rows` rows per pass; None: all of a destination's sources at once, the default). This script times each
+(`max_rows` rows per pass; None, the default: `EXACT_EDGES_PER_PASS` = 8 of a destination's edges at once). This script times each
 schedule with the floor in interleaved rounds (bench/harness.py: median of 5 after a warm-up, process CPU and wall) on a random 2-layer, 4-head, d_model 64
 model (8 positions) at three batch sizes, checks every schedule gives the same scores (max |difference|), and measures
 peak memory in a fresh process per schedule (on a GPU: CUDA's peak, in-process) against one plain forward pass of
 the batch. The floor is the forwards patching cannot avoid: one no-grad forward of every (edge, prompt) row from its
 destination's layer on (the run before that layer is the clean run; until 2026-12-03 the floor ran whole forwards,
-as `attribute` did), stacked per destination as the default schedule stacks them; the growth exponent is the log-log
-slope of CPU time over the batch sizes.
+as `attribute` did), plain forwards without TransformerLens' per-head copies and results (since 2026-12-03; before, the
+model as loaded for edge work), stacked per destination as the default schedule stacks them; the growth exponent is
+the log-log slope of CPU time over the batch sizes.
 
     OMP_NUM_THREADS=1 python bench/bench_exact_schedule.py [--batches 4,8,16]
 
 `--research` (for a GPU: `--research --device cuda`) uses a GPT-2-small-shaped random model (12 layers, 12 heads,
 d_model 768, d_vocab 50257, n_ctx 64, 32,491 edges) on 32, 64 and 128 prompts of 16 tokens, only the default schedule
-capped at 2,048 rows per pass (all of a destination's sources at once would need ~60 GB of logits at 128 prompts):
+(8 edges per pass: 1,024 rows at 128 prompts; all of a destination's sources at once would need ~60 GB of logits):
 about 17 PFLOP per call at 128 prompts, so it runs for about an hour on an H200 (float32). It writes
 bench/results/exact_schedule.json (exact_schedule_cuda.json on a GPU; `--out` elsewhere) for the docs page
 `benchmarks`.
 
-No schedule is both fastest and within 2x the memory (bench/results/exact_schedule.json has the figures), so the
-default stays the fastest (all of a destination's rows stacked) and `max_rows` / `memory_gb` trade time for memory.
+The default (8 edges per pass) was, of the schedules measured, within 2x the memory and as fast as any other such schedule
+(within the noise) on this small model and on a 4-layer, 8-head, d_model 256 one (`--n_layers 4 --n_heads 8 --d_model 256
+--batches 8`), where 16 edges per pass took 1.9-2.2x the memory; `max_rows` / `memory_gb` trade time for memory.
 """
 import argparse, json, os, subprocess, sys, warnings
 warnings.filterwarnings("ignore")
@@ -29,7 +31,7 @@ import torch
 from harness import growth_exponent, measure_interleaved, peak_memory_mb, reproduce_command, write_results
 from bench_eap_schedule import bench_model
 from circuit_gen.circuit_graph import Graph, _dest_hooks
-from circuit_gen.edge_attribution import attribute, answer_logit_metric
+from circuit_gen.edge_attribution import EXACT_EDGES_PER_PASS, _flags_off, attribute, answer_logit_metric
 
 SMALL = dict(n_layers=2, n_heads=4, d_model=64, d_vocab=500, seq_len=8, batches="4,8,16")
 RESEARCH = dict(n_layers=12, n_heads=12, d_model=768, d_vocab=50257, seq_len=16, batches="32,64,128")
@@ -47,17 +49,18 @@ def setup(a, b):
 def floor_forwards(model, clean, rows_cap=None):
     """One plain no-grad forward per (edge, prompt) row from its destination's layer on (a patched run is the clean run
     before it; the logits destination: the final norm and unembedding), stacked per destination (at most `rows_cap`
-    rows a pass)."""
+    rows a pass; None: `attribute`'s default, `EXACT_EDGES_PER_PASS` edges), without TransformerLens' per-head copies and
+    results (the model as a user runs it)."""
     b, g, L = len(clean), Graph.from_model(model), model.cfg.n_layers
     n_in = g.real_edge_mask.sum(0).tolist()
     names = [f"blocks.{l}.hook_resid_pre" for l in range(L)] + [f"blocks.{L - 1}.hook_resid_post"]
-    with torch.no_grad():
+    with torch.no_grad(), _flags_off(model, "use_split_qkv_input", "use_attn_result", "use_hook_mlp_in"):   # plain forwards
         resid = model.run_with_cache(clean, names_filter=lambda n: n in names)[1]
         for name, cols, _ in _dest_hooks(g._layout):
             start = L if name == names[L] else int(name.split(".")[1])
             for col in cols:
                 n = int(n_in[col])
-                step = n if rows_cap is None else max(1, rows_cap // b)
+                step = min(n, EXACT_EDGES_PER_PASS) if rows_cap is None else max(1, rows_cap // b)
                 for r0 in range(0, n, step): model(resid[names[start]].repeat(min(step, n - r0), 1, 1), start_at_layer=start)
 
 
@@ -97,12 +100,11 @@ def main():
     rows = []
     for b in [int(x) for x in a.batches.split(",")]:
         m, c, k, met = setup(a, b)
-        schedules = [str(2048)] if a.research else ["none", str(64 * b), str(16 * b), str(4 * b), str(b)]
-        cap = int(schedules[0]) if a.research else None
+        schedules = ["none"] if a.research else ["none", str(64 * b), str(16 * b), str(4 * b), str(b)]
         runs = {mr: (lambda kw={} if mr == "none" else {"max_rows": int(mr)}:
                      attribute(m, c, k, met, method="exact", batch_size=b, progress=False, **kw)) for mr in schedules}
         # the floor and every schedule in interleaved rounds, so that a changing machine speed moves them alike
-        times = measure_interleaved({"floor": lambda: floor_forwards(m, c, cap), **runs}, a.repeats if a.research else max(a.repeats, 5))
+        times = measure_interleaved({"floor": lambda: floor_forwards(m, c), **runs}, a.repeats if a.research else max(a.repeats, 5))
         floor = times["floor"]
         fl = memory(a, b, "floor")
         ref = None
@@ -117,7 +119,7 @@ def main():
                          "ratio_to_floor": t[key] / floor[key], "peak_mb": mem, "floor_fwd_mb": fl,
                          "mem_ratio": mem / max(fl, 1e-9), "max_score_difference": d})
             print(json.dumps(rows[-1]), flush=True)
-    first = [r for r in rows if r["max_rows"] == rows[0]["max_rows"]]   # the default (research: the capped default)
+    first = [r for r in rows if r["max_rows"] == rows[0]["max_rows"]]   # the default
     sizes = [r["batch"] for r in first]
     summary = {"peer": None, "ratio_to_floor": first[-1]["ratio_to_floor"],
                "ratio_to_floor_worst": max(r["ratio_to_floor"] for r in first), "memory_ratio": first[-1]["mem_ratio"],
@@ -127,8 +129,8 @@ def main():
     n_edges = Graph.from_model(m).n_edges
     notes = (f"Random model ({a.n_layers} layers, {a.n_heads} heads, d_model {a.d_model}, d_vocab {a.d_vocab}, {n_edges} "
              f"edges), {a.seq_len} positions; batch = prompts per call; {torch.get_num_threads()} thread(s), device "
-             f"{a.device}. Floor: one no-grad forward per (edge, prompt) row from its destination's layer on, stacked per destination"
-             f"{' (at most 2,048 rows a pass)' if a.research else ''}. Summary ratios at the largest batch, default "
+             f"{a.device}. Floor: one plain no-grad forward per (edge, prompt) row from its destination's layer on, stacked per "
+             f"destination as the default stacks them ({EXACT_EDGES_PER_PASS} edges a pass). Summary ratios at the largest batch, default "
              f"schedule, from {key.replace('_s', ' time')}; mem_ratio: peak memory / one plain forward of the batch. "
              "max_abs_diff: the largest edge-score difference between schedules. No peer: exact patching is the "
              "reference the gradient methods are checked against.")

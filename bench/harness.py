@@ -85,6 +85,7 @@ def peak_memory_mb(fn) -> float:
 
 def growth_exponent(sizes, seconds) -> float:
     "Slope of log(seconds) against log(size): 1 is linear growth, 2 quadratic."
+    if len(set(sizes)) < 2: return None                      # one size: no slope
     xs, ys = [math.log(s) for s in sizes], [math.log(t) for t in seconds]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)

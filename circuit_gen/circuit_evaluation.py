@@ -4,7 +4,7 @@
 
 # %% ../nbs/15b_circuit_evaluation.ipynb #e032
 from __future__ import annotations
-import contextlib, re
+import re
 from typing import Callable, Sequence
 
 import numpy as np
@@ -15,13 +15,12 @@ from scipy.stats import spearmanr
 from torch import Tensor
 from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer
-from transformer_lens.components import LayerNorm, LayerNormPre, RMSNorm, RMSNormPre, TransformerBlock
-from transformer_lens.utilities.architectures import POST_NORM_ARCHITECTURES
 from transformer_lens.utilities import get_act_name
 
 from .core import resolve_device
 from .circuit_graph import Graph, _attn_post_norms, _dest_hooks, _model_label, select_greedy, select_top_n
-from .edge_attribution import (_call_metric, _capture_for, _check_convention, _flags_off, _pad_pair, _z_sources,
+from .edge_attribution import (_call_metric, _capture_for, _check_convention, _direct_for, _direct_heads, _flags_off,
+                                          _heads_from_inputs, _heads_through_copies, _pad_pair, _z_sources,
                                           attribute_prompts, check_prompts, prompt_metric)
 
 # %% auto #0
@@ -131,7 +130,7 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
              "hooked" for g, (w, _) in zip(uniq, weights)]
     norms = _attn_post_norms(model)
     plans = [_edge_plan(lay, w) if k == "hooked" else None for (w, _), k in zip(weights, kinds)]
-    direct = _qkv_direct(model, lay) if _HEADS_DIRECT else None
+    direct = _direct_for(model, lay)
     max_rows = max([len(g[5]) for pl in plans if pl for g in pl if g[5] is not None], default=0)   # the largest gather, sized once
     not_head = torch.ones(lay.n_forward, device=device, dtype=model.cfg.dtype)
     for rows in lay.head_rows: not_head[rows] = 0
@@ -188,87 +187,6 @@ def _edge_plan(lay, out_of_graph) -> list[tuple]:
         full = w.all(0)                                              # columns that read every upstream source ablated
         plan.append((hooks, cols, per_head, n, how, rows, wt, (full, w.any(0) & ~full)))
     return plan
-
-_HEADS_DIRECT = True      # False: every head's q/k/v input through TransformerLens' per-head copies (the path `check_eap_vs_exact` compares with)
-
-@contextlib.contextmanager
-def _heads_through_copies():
-    "Within: `evaluate_graph` gives heads their own inputs through TransformerLens' per-head copies (`use_split_qkv_input`)."
-    global _HEADS_DIRECT
-    saved, _HEADS_DIRECT = _HEADS_DIRECT, False
-    try: yield
-    finally: _HEADS_DIRECT = saved
-
-def _qkv_direct(model, lay) -> dict | None:
-    """How to give each head its own q/k/v input without TransformerLens' per-head copies (`use_split_qkv_input`):
-    per (layer, 'q'|'k'|'v'), the pre-norm's weight folded into the projection and transposed (`W'[h]^T = (diag(w) W[h])^T`,
-    `[heads, d_head, d_model]`, and as one `[heads * d_head, d_model]` matrix), for a centring norm with a last row
-    `1/d_model` that gives each input's mean in the same product; `W'`'s column sums (the mean's share); the constant
-    `b @ W[h] + b_Q[h]`; whether the norm centres and its eps (None: no norm). None where the attention input is not a
-    TransformerLens pre-norm (LN, LNPre, RMS, RMSPre or none) in float32/64: there TransformerLens' per-head path runs."""
-    c = model.cfg
-    if (c.dtype not in (torch.float32, torch.float64) or c.use_attn_in or c.positional_embedding_type == "shortformer"
-            or c.original_architecture in POST_NORM_ARCHITECTURES or getattr(c, "load_in_4bit", False)): return None
-    out = {}
-    with torch.no_grad():
-        for l, blk in enumerate(model.blocks):
-            ln = blk.ln1
-            if type(blk) is not TransformerBlock or type(ln) not in (LayerNorm, LayerNormPre, RMSNorm, RMSNormPre, torch.nn.Identity): return None
-            w, b, eps = getattr(ln, "w", None), getattr(ln, "b", None), getattr(ln, "eps", None)
-            for letter in "qkv":
-                L, n = letter.upper(), len(lay.qkv_cols[l][letter])
-                W, bias = getattr(blk.attn, f"W_{L}"), getattr(blk.attn, f"b_{L}")
-                if W.shape[0] != n and hasattr(blk.attn, f"_W_{L}"): W, bias = getattr(blk.attn, f"_W_{L}"), getattr(blk.attn, f"_b_{L}")  # grouped k/v heads
-                if W.shape[0] != n: return None
-                Wp = W if w is None else w[:, None] * W
-                e = bias if b is None else bias + torch.einsum("d,hde->he", b, W)
-                center, (h, d, dh) = isinstance(ln, (LayerNorm, LayerNormPre)), W.shape
-                col_sums = Wp.sum(1) if center else None
-                Wt = Wp.transpose(1, 2)                                    # [heads, d_head, d_model]
-                if center: Wt = torch.cat([Wt, Wt.new_full((h, 1, d), 1 / d)], 1)
-                flat = Wp.permute(0, 2, 1).reshape(h * dh, d)
-                if center: flat = torch.cat([flat, flat.new_full((1, d), 1 / d)])
-                out[l, letter] = (Wt.contiguous(), flat.contiguous(), e, col_sums, center, eps)
-    return out
-
-def _direct_heads(D, heads, dh: int):
-    "`_qkv_direct`'s weights `D` of one hook restricted to `heads` (an index tensor; None: all): for `_heads_from_inputs`."
-    Wt, flat, e, col_sums, center, eps = D
-    if heads is None: return D
-    rows = (heads[:, None] * dh + torch.arange(dh, device=heads.device)).flatten()
-    if center: rows = torch.cat([rows, rows.new_tensor([flat.shape[0] - 1])])       # the mean row
-    return (Wt[heads], flat[rows], e[heads], None if col_sums is None else col_sums[heads], center, eps)
-
-def _heads_from_inputs(act, x, Wt, Wt_flat, e, col_sums, center, eps, heads=None):
-    """`act` (`[batch, pos, heads, d_head]`, TransformerLens' q, k or v of the unsplit input) rewritten so that head h reads
-    `x[h]` (`[heads, batch, pos, d_model]`, or one input expanded over heads), with `_qkv_direct`'s weights; `heads`: only
-    these heads, `x` holding their inputs (or one input for all of them), the weights restricted to them by `_direct_heads`,
-    the rest of `act` untouched. The norm per head comes from its statistics: its weight folded into the projection, its
-    mean a column of the same product, the variance `E[x^2] - mean^2` (centred first where that loses precision): two
-    passes over `x` where TransformerLens' per-head copies and norm take about ten."""
-    b, p, h, dh = act.shape
-    single = x.stride(0) == 0                                # one input for every head: one product for all of them
-    h = h if heads is None else len(heads)
-    x = x[0].reshape(1, b * p, -1) if single else x.reshape(h, b * p, -1)
-    d = x.shape[-1]
-    # transposed products, `[., d_head, batch * pos]`: a long inner dimension runs ~1.4x faster than d_head + 1 columns
-    prod = lambda W: torch.matmul(W, x[0].t())[None] if single else torch.bmm(W, x.transpose(1, 2))
-    y = prod(Wt_flat if single else Wt)
-    if eps is not None: var = torch.linalg.vector_norm(x, dim=-1).square_().div_(d)[:, None]       # E[x^2], [., 1, batch * pos]
-    if center:
-        mean, y = y[:, -1:], y[:, :-1]
-        sq = var.clone()
-        var.sub_(mean.square())
-        if bool((var < 1e-3 * sq).any()):                    # a nearly constant input: centre it first
-            x = x - x.mean(-1, keepdim=True)
-            var = torch.linalg.vector_norm(x, dim=-1).square_().div_(d)[:, None]
-            y = prod(Wt_flat[:-1] if single else Wt[:, :-1])
-        else: y = torch.addcmul(y, mean, col_sums.reshape(1, -1, 1) if single else col_sums[:, :, None], value=-1)   # (x - mean) W'
-    if eps is not None: y.mul_(var.add_(eps).rsqrt_())
-    y = y.add_(e.reshape(1, -1, 1) if single else e[:, :, None]).view(h, dh, b, p)
-    if heads is None: return act.copy_(y.permute(2, 3, 0, 1))
-    act[:, :, heads] = y.permute(2, 3, 0, 1)
-    return act
 
 def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, norms, not_head, convention, plan, work=None, direct=None):
     """One hooked forward of the clean batch `c`: each destination reads `ablated - current` of its ablated edges on top (`work`: buffers
@@ -492,9 +410,10 @@ def check_eap_vs_exact(model: HookedTransformer, # a small model (exact patching
                        top_k: int = 20, # strongest exact-patching edges the ranks are compared on
                        min_rho: float = 0.8, # smallest Spearman rho accepted
                        atol: float = 1e-4, # largest accepted |cut all of a node's edges - patch the node| (and, relative to the largest logit, |own q/k/v inputs - per-head copies|)
-                      ) -> dict: # `rho`, `top_k`, `ig_steps`, `cut_node_vs_patch_node`, `heads_direct_vs_copies`
+                      ) -> dict: # `rho`, `top_k`, `ig_steps`, `cut_node_vs_patch_node`, `heads_direct_vs_copies`, `exact_direct_vs_copies`
     """Assert that EAP-IG ranks the strongest edges like exact edge patching, that cutting a node's edges is patching the node,
-    and that `evaluate_graph`'s per-head q/k/v inputs (from each head's norm statistics) give TransformerLens' per-head copies' logits."""
+    and that `evaluate_graph`'s and exact patching's per-head q/k/v inputs (from each head's norm statistics) give what TransformerLens'
+    per-head copies give."""
     prompts = check_prompts(model, n_prompts)
     metric = prompt_metric(prompts)
     ig = attribute_prompts(model, prompts, method="EAP-IG-inputs", ig_steps=ig_steps, progress=False)
@@ -530,5 +449,10 @@ def check_eap_vs_exact(model: HookedTransformer, # a small model (exact patching
     heads = (ours - copies).abs().max().item() / max(1.0, copies.abs().max().item())
     assert heads <= atol, (f"{_model_label(model)}: heads' q/k/v from their own inputs differ from TransformerLens' per-head copies "
                            f"by {heads:.3g} of the largest logit (> {atol}): its attention input is not the pre-norm `_qkv_direct` assumes")
-    return {"rho": rho, "top_k": len(top), "ig_steps": ig_steps, "cut_node_vs_patch_node": gap, "heads_direct_vs_copies": heads}
+    with _heads_through_copies(): exact_copies = attribute_prompts(model, prompts, method="exact", progress=False).scores
+    ex = (exact.scores - exact_copies).abs().max().item() / max(1e-6, exact_copies.abs().max().item())
+    assert ex <= atol, (f"{_model_label(model)}: exact patching with heads' q/k/v from their own inputs differs from TransformerLens' "
+                        f"per-head copies by {ex:.3g} of the largest score (> {atol})")
+    return {"rho": rho, "top_k": len(top), "ig_steps": ig_steps, "cut_node_vs_patch_node": gap, "heads_direct_vs_copies": heads,
+            "exact_direct_vs_copies": ex}
 

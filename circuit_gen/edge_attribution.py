@@ -12,6 +12,8 @@ from jaxtyping import Float, Int
 from torch import Tensor
 from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer
+from transformer_lens.components import LayerNorm, LayerNormPre, RMSNorm, RMSNormPre, TransformerBlock
+from transformer_lens.utilities.architectures import POST_NORM_ARCHITECTURES
 from transformer_lens.utilities import get_act_name
 
 from .core import resolve_device
@@ -21,8 +23,8 @@ from .circuit_graph import (Graph, _Layout, _attn_post_norms, _capture_sources, 
                                        _source_hooks, check_model_hooks)
 
 # %% auto #0
-__all__ = ['METHODS', 'CONVENTIONS', 'answer_logit_metric', 'prompt_metric', 'attribute', 'attribute_prompts', 'check_prompts',
-           'check_ig_completeness']
+__all__ = ['METHODS', 'CONVENTIONS', 'EXACT_EDGES_PER_PASS', 'answer_logit_metric', 'prompt_metric', 'attribute',
+           'attribute_prompts', 'check_prompts', 'check_ig_completeness']
 
 # %% ../nbs/15a_edge_attribution.ipynb #a020
 METHODS = ("EAP", "EAP-IG-inputs", "EAP-IG-activations", "clean-corrupted", "exact")
@@ -144,6 +146,93 @@ def _capture_for(model, lay, tokens, attention_mask, convention: str, sources_on
     if convention == "reference":
         with torch.no_grad(): acts[:, :, 0] = model.embed(tokens)      # what hook_embed sees
     return acts, logits
+
+# %% ../nbs/15a_edge_attribution.ipynb #754a2d66
+_HEADS_DIRECT = True      # False: every head's q/k/v input through TransformerLens' per-head copies (the path `check_eap_vs_exact` compares with)
+
+@contextmanager
+def _heads_through_copies():
+    "Within: exact patching and `evaluate_graph` give heads their own inputs through TransformerLens' per-head copies (`use_split_qkv_input`)."
+    global _HEADS_DIRECT
+    saved, _HEADS_DIRECT = _HEADS_DIRECT, False
+    try: yield
+    finally: _HEADS_DIRECT = saved
+
+def _qkv_direct(model, lay) -> dict | None:
+    """How to give each head its own q/k/v input without TransformerLens' per-head copies (`use_split_qkv_input`):
+    per (layer, 'q'|'k'|'v'), the pre-norm's weight folded into the projection and transposed (`W'[h]^T = (diag(w) W[h])^T`,
+    `[heads, d_head, d_model]`, and as one `[heads * d_head, d_model]` matrix), for a centring norm with a last row
+    `1/d_model` that gives each input's mean in the same product; `W'`'s column sums (the mean's share); the constant
+    `b @ W[h] + b_Q[h]`; whether the norm centres and its eps (None: no norm). None where the attention input is not a
+    TransformerLens pre-norm (LN, LNPre, RMS, RMSPre or none) in float32/64: there TransformerLens' per-head path runs."""
+    c = model.cfg
+    if (c.dtype not in (torch.float32, torch.float64) or c.use_attn_in or c.positional_embedding_type == "shortformer"
+            or c.original_architecture in POST_NORM_ARCHITECTURES or getattr(c, "load_in_4bit", False)): return None
+    out = {}
+    with torch.no_grad():
+        for l, blk in enumerate(model.blocks):
+            ln = blk.ln1
+            if type(blk) is not TransformerBlock or type(ln) not in (LayerNorm, LayerNormPre, RMSNorm, RMSNormPre, torch.nn.Identity): return None
+            w, b, eps = getattr(ln, "w", None), getattr(ln, "b", None), getattr(ln, "eps", None)
+            for letter in "qkv":
+                L, n = letter.upper(), len(lay.qkv_cols[l][letter])
+                W, bias = getattr(blk.attn, f"W_{L}"), getattr(blk.attn, f"b_{L}")
+                if W.shape[0] != n and hasattr(blk.attn, f"_W_{L}"): W, bias = getattr(blk.attn, f"_W_{L}"), getattr(blk.attn, f"_b_{L}")  # grouped k/v heads
+                if W.shape[0] != n: return None
+                Wp = W if w is None else w[:, None] * W
+                e = bias if b is None else bias + torch.einsum("d,hde->he", b, W)
+                center, (h, d, dh) = isinstance(ln, (LayerNorm, LayerNormPre)), W.shape
+                col_sums = Wp.sum(1) if center else None
+                Wt = Wp.transpose(1, 2)                                    # [heads, d_head, d_model]
+                if center: Wt = torch.cat([Wt, Wt.new_full((h, 1, d), 1 / d)], 1)
+                flat = Wp.permute(0, 2, 1).reshape(h * dh, d)
+                if center: flat = torch.cat([flat, flat.new_full((1, d), 1 / d)])
+                out[l, letter] = (Wt.contiguous(), flat.contiguous(), e, col_sums, center, eps)
+    return out
+
+def _direct_heads(D, heads, dh: int):
+    "`_qkv_direct`'s weights `D` of one hook restricted to `heads` (an index tensor; None: all): for `_heads_from_inputs`."
+    Wt, flat, e, col_sums, center, eps = D
+    if heads is None: return D
+    rows = (heads[:, None] * dh + torch.arange(dh, device=heads.device)).flatten()
+    if center: rows = torch.cat([rows, rows.new_tensor([flat.shape[0] - 1])])       # the mean row
+    return (Wt[heads], flat[rows], e[heads], None if col_sums is None else col_sums[heads], center, eps)
+
+def _heads_from_inputs(act, x, Wt, Wt_flat, e, col_sums, center, eps, heads=None):
+    """`act` (`[batch, pos, heads, d_head]`, TransformerLens' q, k or v of the unsplit input) rewritten so that head h reads
+    `x[h]` (`[heads, batch, pos, d_model]`, or one input expanded over heads), with `_qkv_direct`'s weights; `heads`: only
+    these heads, `x` holding their inputs (or one input for all of them), the weights restricted to them by `_direct_heads`,
+    the rest of `act` untouched. The norm per head comes from its statistics: its weight folded into the projection, its
+    mean a column of the same product, the variance `E[x^2] - mean^2` (centred first where that loses precision): two
+    passes over `x` where TransformerLens' per-head copies and norm take about ten."""
+    b, p, h, dh = act.shape
+    single = x.stride(0) == 0                                # one input for every head: one product for all of them
+    h = h if heads is None else len(heads)
+    x = x[0].reshape(1, b * p, -1) if single else x.reshape(h, b * p, -1)
+    d = x.shape[-1]
+    # transposed products, `[., d_head, batch * pos]`: a long inner dimension runs ~1.4x faster than d_head + 1 columns
+    prod = lambda W: torch.matmul(W, x[0].t())[None] if single else torch.bmm(W, x.transpose(1, 2))
+    y = prod(Wt_flat if single else Wt)
+    if eps is not None: var = torch.linalg.vector_norm(x, dim=-1).square_().div_(d)[:, None]       # E[x^2], [., 1, batch * pos]
+    if center:
+        mean, y = y[:, -1:], y[:, :-1]
+        sq = var.clone()
+        var.sub_(mean.square())
+        if bool((var < 1e-3 * sq).any()):                    # a nearly constant input: centre it first
+            x = x - x.mean(-1, keepdim=True)
+            var = torch.linalg.vector_norm(x, dim=-1).square_().div_(d)[:, None]
+            y = prod(Wt_flat[:-1] if single else Wt[:, :-1])
+        else: y = torch.addcmul(y, mean, col_sums.reshape(1, -1, 1) if single else col_sums[:, :, None], value=-1)   # (x - mean) W'
+    if eps is not None: y.mul_(var.add_(eps).rsqrt_())
+    y = y.add_(e.reshape(1, -1, 1) if single else e[:, :, None]).view(h, dh, b, p)
+    if heads is None: return act.copy_(y.permute(2, 3, 0, 1))
+    act[:, :, heads] = y.permute(2, 3, 0, 1)
+    return act
+
+def _direct_for(model, lay):
+    "`_qkv_direct(model, lay)`, or None within `_heads_through_copies`."
+    return _qkv_direct(model, lay) if _HEADS_DIRECT else None
+
 
 # %% ../nbs/15a_edge_attribution.ipynb #a021
 def _single_source_effects(model, lay, base: Float[Tensor, "batch pos n_forward d_model"],
@@ -293,6 +382,8 @@ def _attribute_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, me
         part = (diff[r0:r1] @ G.view(lay.n_backward, -1).T).double()
         scores[r0:r1] += torch.where(real[r0:r1], part, 0.0) / per_group[grp]
 
+EXACT_EDGES_PER_PASS = 8    # exact patching's default: at most this many of a destination's edges per pass (x the batch's prompts)
+
 def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_cap, scores):
     """Add this batch's summed exact edge-patching effects (metric(clean) - metric(edge patched)) into `scores`. A patched run
     is the clean run up to the destination's layer, so each starts there, from the clean residual stream (the logits
@@ -302,39 +393,60 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
     L = model.cfg.n_layers
     resid_names = [get_act_name("resid_pre", l) for l in range(L)] + [get_act_name("resid_post", L - 1)]
     from_resid = cmask is not None or getattr(model.tokenizer, "padding_side", "right") != "left"
+    direct = _direct_for(model, lay)
     resid = {}
     def keep(act, hook): resid[hook.name] = act
     with torch.no_grad():
         # the sources' outputs from the cheaper sources-only forwards; the clean one also keeps each layer's residual stream
-        with model.hooks(fwd_hooks=[(n, keep) for n in resid_names] if from_resid else []):
+        with model.hooks(fwd_hooks=[(n, keep) for n in resid_names] if from_resid or direct is not None else []):
             clean_acts, clean_logits = _capture_for(model, lay, clean, cmask, "circuit_gen", sources_only=True, logits=True)
         corr_acts, _ = _capture_for(model, lay, corrupted, kmask, "circuit_gen", sources_only=True)
         delta = _single_source_effects(model, lay, clean_acts, corr_acts - clean_acts)
         base = _call_metric(metric, clean_logits, idx)
-        for name, cols, per_head in _dest_hooks(lay):
-            start = L if name == resid_names[L] else int(name.split(".")[1])
-            for slot, col in enumerate(cols):
-                n = int(lay.prefix[col])
-                step = n if rows_cap is None else max(1, rows_cap // b)
-                for r0 in range(0, n, step):
-                    rows = list(range(r0, min(n, r0 + step)))
-                    R = len(rows)
-                    add = delta[:, :, rows].permute(2, 0, 1, 3).reshape(R * b, T, -1)   # [R*b, pos, d_model]
-                    def patch_hook(act, hook):
-                        # TransformerLens hands each head's input and the MLP's input as fresh copies: add in place (a view: copy first)
-                        act = act if act.is_contiguous() else act.clone()
-                        if per_head: act[:, :, slot] += add
-                        else: act += add
-                        return act
-                    mask = None if cmask is None else cmask.repeat(R, 1)
-                    if not from_resid:
-                        with model.hooks(fwd_hooks=[(name, patch_hook)]): logits = model(clean.repeat(R, 1), attention_mask=mask)
-                    elif start == L: logits = model(resid[resid_names[L]].repeat(R, 1, 1) + add, start_at_layer=L, attention_mask=mask)
-                    else:
-                        with model.hooks(fwd_hooks=[(name, patch_hook)]):
-                            logits = model(resid[resid_names[start]].repeat(R, 1, 1), start_at_layer=start, attention_mask=mask)
-                    m = _call_metric(metric, logits, idx.repeat(R)).view(R, b)
-                    scores[rows, col] += (base[None] - m).sum(1).double().to(scores.device)
+        # one hook per destination hook point, installed once for all passes (TransformerLens resets every hook point when a
+        # `hooks` context ends: per pass, that was about a quarter of the run); each applies the current pass's patch there
+        patch = {}
+        def dispatch(act, hook): return patch["fn"](act) if patch["at"] == hook.name else act
+        def own_input(name, per_head): return per_head and direct is not None   # a head's q/k/v from its own input, no per-head copies
+        def at(name, per_head): return get_act_name(name.rsplit("hook_", 1)[1][0], int(name.split(".")[1])) if own_input(name, per_head) else name
+        dests = _dest_hooks(lay)
+        names = sorted({at(name, per_head) for name, _, per_head in dests if name != resid_names[L] or not from_resid})
+        with model.hooks(fwd_hooks=[(n, dispatch) for n in names]):
+            for name, cols, per_head in dests:
+                start, own = L if name == resid_names[L] else int(name.split(".")[1]), own_input(name, per_head)
+                # no per-head results or copies in a patched run (only an MLP destination needs TransformerLens' MLP-input copy)
+                flags = ("use_attn_result",) + (() if per_head and not own else ("use_split_qkv_input",)) + (
+                    () if name.endswith("mlp_in") else ("use_hook_mlp_in",))
+                patch["at"] = at(name, per_head)
+                for slot, col in enumerate(cols):
+                    n = int(lay.prefix[col])
+                    step = min(n, EXACT_EDGES_PER_PASS) if rows_cap is None else max(1, rows_cap // b)
+                    if own:
+                        heads = torch.tensor([slot], device=clean.device)
+                        D = direct[start, patch["at"][-1]]
+                        D = _direct_heads(D, heads, D[2].shape[1])
+                    for r0 in range(0, n, step):
+                        rows = list(range(r0, min(n, r0 + step)))
+                        R = len(rows)
+                        add = delta[:, :, rows].permute(2, 0, 1, 3).reshape(R * b, T, -1)   # [R*b, pos, d_model]
+                        if own:                                 # the head's whole input: the layer's input plus the patch
+                            x = (resid[resid_names[start]].repeat(R, 1, 1) + add)[None]
+                            def patch_fn(act): return _heads_from_inputs(act, x, *D, heads=heads)
+                        else:
+                            def patch_fn(act):
+                                # TransformerLens hands each head's input and the MLP's input as fresh copies: add in place (a view: copy first)
+                                act = act if act.is_contiguous() else act.clone()
+                                if per_head: act[:, :, slot] += add
+                                else: act += add
+                                return act
+                        patch["fn"] = patch_fn
+                        mask = None if cmask is None else cmask.repeat(R, 1)
+                        with _flags_off(model, *flags):
+                            if not from_resid: logits = model(clean.repeat(R, 1), attention_mask=mask)
+                            elif start == L: logits = model(resid[resid_names[L]].repeat(R, 1, 1) + add, start_at_layer=L, attention_mask=mask)
+                            else: logits = model(resid[resid_names[start]].repeat(R, 1, 1), start_at_layer=start, attention_mask=mask)
+                        m = _call_metric(metric, logits, idx.repeat(R)).view(R, b)
+                        scores[rows, col] += (base[None] - m).sum(1).double().to(scores.device)
 
 # %% ../nbs/15a_edge_attribution.ipynb #c0029
 def attribute(model: HookedTransformer, # loaded with the edge hooks (`load_model` switches them on)
@@ -346,7 +458,7 @@ def attribute(model: HookedTransformer, # loaded with the edge hooks (`load_mode
               method: str = "EAP-IG-inputs", # one of `METHODS`: EAP, EAP-IG-inputs, EAP-IG-activations, clean-corrupted, exact
               ig_steps: int = 5, # integrated-gradient steps (EAP-IG methods; MIB uses 5)
               batch_size: int = 16, # prompts per batch
-              max_rows: int | None = None, # largest number of model rows (prompts x IG steps) per forward/backward; None: one IG step of the batch per pass
+              max_rows: int | None = None, # largest number of model rows (prompts x IG steps, or x edges for exact) per pass; None: one IG step of the batch per pass (exact: `EXACT_EDGES_PER_PASS` edges)
               memory_gb: float | None = None, # activation-memory budget that sets `max_rows` when it is None; None: no budget
               progress: bool = True, # show a progress bar
               device=None, # where to run; None: the model's device
