@@ -247,12 +247,19 @@ def _single_source_effects(model, lay, base: Float[Tensor, "batch pos n_forward 
         out[:, :, r] = norms[l](z[:, :, None] + delta[:, :, r]) - norms[l](z)[:, :, None]
     return out
 
-def _rows_per_pass(model, T: int, memory_gb: float | None, max_rows: int | None) -> int | None:
+def _rows_per_pass(model, T: int, memory_gb: float | None, max_rows: int | None, method: str = "EAP-IG-inputs") -> int | None:
+    """Model rows per pass: `max_rows`, or as many as `memory_gb` of activations holds (None: no cap). A gradient method keeps
+    every layer's activations, with the per-head copies, for the backward pass; exact patching's passes are plain no-grad
+    forwards, which hold about one layer's activations (the norm's three outputs, q/k/v, the attention scores and pattern,
+    the MLP's hidden units), the head's own input and two copies of the logits at a time."""
     if max_rows is not None:
         if int(max_rows) < 1: raise ValueError(f"max_rows={max_rows} must be >= 1")
         return int(max_rows)
     if memory_gb is None: return None
     c = model.cfg
+    if method == "exact":
+        per_row = 4 * T * (16 * c.d_model + 3 * c.n_heads * T + (0 if c.attn_only else 2 * c.d_mlp) + 2 * c.d_vocab)
+        return max(1, int(memory_gb * 2**30 // per_row))
     per_layer = T * (3 * c.n_heads * c.d_model * 3 + 3 * c.n_heads * T + 4 * c.n_heads * c.d_head + c.n_heads * c.d_model
                      + (0 if c.attn_only else 3 * c.d_mlp) + 8 * c.d_model)
     per_row = 4 * (c.n_layers * per_layer + 3 * T * c.d_vocab)
@@ -475,7 +482,7 @@ def attribute(model: HookedTransformer, # loaded with the edge hooks (`load_mode
     clean, corrupted, cl, kl, cm, km = _pad_pair(model, clean_tokens, corrupted_tokens, clean_lengths, corrupted_lengths, device)
     N, T = clean.shape
     if N == 0: raise ValueError("no prompts to attribute")
-    rows_cap = _rows_per_pass(model, T, memory_gb, max_rows)
+    rows_cap = _rows_per_pass(model, T, memory_gb, max_rows, method)
     bs = max(1, min(int(batch_size), rows_cap or int(batch_size)))
     scores = torch.zeros(lay.n_forward, lay.n_backward, dtype=torch.float64, device=device)
     n_batches = 0
