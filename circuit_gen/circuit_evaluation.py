@@ -20,7 +20,7 @@ from transformer_lens.utilities import get_act_name
 from .core import resolve_device
 from .circuit_graph import Graph, _attn_post_norms, _dest_hooks, _model_label, select_greedy, select_top_n
 from .edge_attribution import (_call_metric, _capture_for, _check_convention, _direct_for, _direct_heads, _flags_off,
-                                          _heads_from_inputs, _heads_through_copies, _pad_pair, _z_sources,
+                                          _head_hook, _heads_from_inputs, _heads_through_copies, _pad_pair, _z_sources,
                                           attribute_prompts, check_prompts, prompt_metric)
 
 # %% auto #0
@@ -262,7 +262,7 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         names, sizes = [h for h, _ in hooks], [k for _, k in hooks]
         state = {}
         if per_head and direct is not None:              # hook the heads' q, k, v instead of their per-head input copies
-            names = [re.sub(r"hook_([qkv])_input$", r"attn.hook_\1", h) for h in names]
+            names = [_head_hook(h) for h in names]
         def hook_for(i):
             lo, hi = sum(sizes[:i]), sum(sizes[:i + 1])
             full, mixed = (c[lo:hi].nonzero().flatten() for c in classes)

@@ -4,6 +4,7 @@
 
 # %% ../nbs/15a_edge_attribution.ipynb #a018
 from __future__ import annotations
+import re
 from contextlib import contextmanager
 from typing import Callable
 
@@ -233,6 +234,10 @@ def _direct_for(model, lay):
     "`_qkv_direct(model, lay)`, or None within `_heads_through_copies`."
     return _qkv_direct(model, lay) if _HEADS_DIRECT else None
 
+def _head_hook(name: str) -> str:
+    "The unsplit q/k/v hook (`blocks.L.attn.hook_q`) that gives heads their own inputs in place of TransformerLens' per-head copy hook (`blocks.L.hook_q_input`)."
+    return re.sub(r"hook_([qkv])_input$", r"attn.hook_\1", name)
+
 
 # %% ../nbs/15a_edge_attribution.ipynb #a021
 def _single_source_effects(model, lay, base: Float[Tensor, "batch pos n_forward d_model"],
@@ -414,46 +419,48 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
         # `hooks` context ends: per pass, that was about a quarter of the run); each applies the current pass's patch there
         patch = {}
         def dispatch(act, hook): return patch["fn"](act) if patch["at"] == hook.name else act
-        def own_input(name, per_head): return per_head and direct is not None   # a head's q/k/v from its own input, no per-head copies
-        def at(name, per_head): return get_act_name(name.rsplit("hook_", 1)[1][0], int(name.split(".")[1])) if own_input(name, per_head) else name
-        dests = _dest_hooks(lay)
-        names = sorted({at(name, per_head) for name, _, per_head in dests if name != resid_names[L] or not from_resid})
+        # (hook name, columns, per head?, the head's q/k/v from its own input, without the per-head copies?)
+        dests = [(name, cols, per_head, per_head and direct is not None) for name, cols, per_head in _dest_hooks(lay)]
+        at = {name: _head_hook(name) if own else name for name, _, _, own in dests}
+        names = sorted({at[name] for name, *_ in dests if name != resid_names[L] or not from_resid})
         with model.hooks(fwd_hooks=[(n, dispatch) for n in names]):
-            for name, cols, per_head in dests:
-                start, own = L if name == resid_names[L] else int(name.split(".")[1]), own_input(name, per_head)
+            for name, cols, per_head, own in dests:
+                start = L if name == resid_names[L] else int(name.split(".")[1])
                 # no per-head results or copies in a patched run (only an MLP destination needs TransformerLens' MLP-input copy)
                 flags = ("use_attn_result",) + (() if per_head and not own else ("use_split_qkv_input",)) + (
                     () if name.endswith("mlp_in") else ("use_hook_mlp_in",))
-                patch["at"] = at(name, per_head)
-                for slot, col in enumerate(cols):
-                    n = int(lay.prefix[col])
-                    step = min(n, EXACT_EDGES_PER_PASS) if rows_cap is None else max(1, rows_cap // b)
-                    if own:
-                        heads = torch.tensor([slot], device=clean.device)
-                        D = direct[start, patch["at"][-1]]
-                        D = _direct_heads(D, heads, D[2].shape[1])
-                    for r0 in range(0, n, step):
-                        rows = list(range(r0, min(n, r0 + step)))
-                        R = len(rows)
-                        add = delta[:, :, rows].permute(2, 0, 1, 3).reshape(R * b, T, -1)   # [R*b, pos, d_model]
-                        if own:                                 # the head's whole input: the layer's input plus the patch
-                            x = (resid[resid_names[start]].repeat(R, 1, 1) + add)[None]
-                            def patch_fn(act): return _heads_from_inputs(act, x, *D, heads=heads)
-                        else:
-                            def patch_fn(act):
-                                # TransformerLens hands each head's input and the MLP's input as fresh copies: add in place (a view: copy first)
-                                act = act if act.is_contiguous() else act.clone()
-                                if per_head: act[:, :, slot] += add
-                                else: act += add
-                                return act
-                        patch["fn"] = patch_fn
-                        mask = None if cmask is None else cmask.repeat(R, 1)
-                        with _flags_off(model, *flags):
+                patch["at"] = at[name]
+                with _flags_off(model, *flags):
+                    for slot, col in enumerate(cols):
+                        n = int(lay.prefix[col])
+                        step = min(n, EXACT_EDGES_PER_PASS) if rows_cap is None else max(1, rows_cap // b)
+                        if own:
+                            heads = torch.tensor([slot], device=clean.device)
+                            D = direct[start, at[name][-1]]
+                            D = _direct_heads(D, heads, D[2].shape[1])
+                        for r0 in range(0, n, step):
+                            rows = list(range(r0, min(n, r0 + step)))
+                            R = len(rows)
+                            add = delta[:, :, rows].permute(2, 0, 1, 3).reshape(R * b, T, -1)   # [R*b, pos, d_model]
+                            # the clean stream at the destination's layer, one copy per edge (kept where a run starts there or a head needs it)
+                            stream = resid[resid_names[start]].repeat(R, 1, 1) if from_resid or own else None
+                            if own:                             # the head's whole input: the layer's input plus the patch
+                                x = (stream + add)[None]
+                                def patch_fn(act): return _heads_from_inputs(act, x, *D, heads=heads)
+                            else:
+                                def patch_fn(act):
+                                    # TransformerLens hands each head's input and the MLP's input as fresh copies: add in place (a view: copy first)
+                                    act = act if act.is_contiguous() else act.clone()
+                                    if per_head: act[:, :, slot] += add
+                                    else: act += add
+                                    return act
+                            patch["fn"] = patch_fn
+                            mask = None if cmask is None else cmask.repeat(R, 1)
                             if not from_resid: logits = model(clean.repeat(R, 1), attention_mask=mask)
-                            elif start == L: logits = model(resid[resid_names[L]].repeat(R, 1, 1) + add, start_at_layer=L, attention_mask=mask)
-                            else: logits = model(resid[resid_names[start]].repeat(R, 1, 1), start_at_layer=start, attention_mask=mask)
-                        m = _call_metric(metric, logits, idx.repeat(R)).view(R, b)
-                        scores[rows, col] += (base[None] - m).sum(1).double().to(scores.device)
+                            elif start == L: logits = model(stream + add, start_at_layer=L, attention_mask=mask)
+                            else: logits = model(stream, start_at_layer=start, attention_mask=mask)
+                            m = _call_metric(metric, logits, idx.repeat(R)).view(R, b)
+                            scores[rows, col] += (base[None] - m).sum(1).double().to(scores.device)
 
 # %% ../nbs/15a_edge_attribution.ipynb #c0029
 def attribute(model: HookedTransformer, # loaded with the edge hooks (`load_model` switches them on)
