@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_circuit_graph.ipynb #g003
 from __future__ import annotations
-import json, math, re
+import functools, json, math, re
 from pathlib import Path
 
 import networkx as nx
@@ -77,6 +77,13 @@ class _Layout:
         self.edge_rows, self.edge_cols = f, b
         self.edge_names = [f"{fwd[i]}->{bwd[j]}" for i, j in zip(f.tolist(), b.tolist())]
 
+@functools.lru_cache(maxsize=8)
+def _layout_of(key: tuple) -> _Layout:
+    """The `_Layout` of one config (`key`: its sorted items), built once and shared by every graph of that config: read-only.
+    (Building one takes 4 ms for GPT-2 small and ~0.24 s for a 32-layer, 32-head model, whose 1.6 million edge names
+    hold ~115 MB; a faithfulness curve copies its graph a dozen times.)"""
+    return _Layout(dict(key))
+
 # %% ../nbs/15_circuit_graph.ipynb #c0008
 class Graph:
     "The MIB edge graph of a HookedTransformer: dense edge scores [n_forward, n_backward], real-edge and in-graph masks."
@@ -87,7 +94,7 @@ class Graph:
                  nodes_scores: Float[Tensor, "n_forward"] | None = None, # node scores, if the method gives them
                 ):
         self.cfg = graph_config(cfg)
-        self._layout = lay = _Layout(self.cfg)
+        self._layout = lay = _layout_of(tuple(sorted(self.cfg.items())))
         shape = (lay.n_forward, lay.n_backward)
         self.scores = torch.zeros(shape) if scores is None else scores.detach().float().cpu().clone()
         self.in_graph = torch.zeros(shape, dtype=torch.bool) if in_graph is None else in_graph.detach().bool().cpu().clone()

@@ -125,18 +125,20 @@ def _capture_sources_only(model, lay, tokens, attention_mask, logits: bool = Tru
     The buffer is laid out [n_forward, batch, pos, d_model] (returned as a [batch, pos, n_forward, d_model] view), so that
     each source's rows are one contiguous block for the edge-score contraction."""
     c = model.cfg
-    buf = torch.zeros(lay.n_forward, tokens.shape[0], tokens.shape[1], c.d_model, device=tokens.device, dtype=c.dtype)
-    acts = buf.permute(1, 2, 0, 3)
+    # every row is written by one hook below (the sources cover the forward rows), so the buffer needs no zeros
+    buf = torch.empty(lay.n_forward, tokens.shape[0], tokens.shape[1], c.d_model, device=tokens.device, dtype=c.dtype)
+    bp = tokens.shape[0] * tokens.shape[1]
     def store_hook(rows):
-        def hook(act, hook): acts[:, :, rows] = act
+        def hook(act, hook): buf[rows].copy_(act)
         return hook
-    def head_hook(W, rows):
-        def hook(z, hook): buf[rows] = torch.einsum("bphd,hdm->hbpm", z.to(W.dtype), W)
+    def head_hook(W, rows):               # the heads' outputs written straight into their rows, no temporary
+        h = rows.stop - rows.start
+        def hook(z, hook): torch.bmm(z.to(W.dtype).permute(2, 0, 1, 3).reshape(h, bp, -1), W, out=buf[rows].view(h, bp, -1))
         return hook
     fwd = [(name, store_hook(rows) if W is None else head_hook(W, rows)) for name, rows, W in _z_sources(model, lay)]
     with torch.no_grad(), _flags_off(model, "use_split_qkv_input", "use_hook_mlp_in", "use_attn_result"), model.hooks(fwd_hooks=fwd):
         out = model(tokens, attention_mask=attention_mask, stop_at_layer=None if logits else c.n_layers)
-    return acts, out if logits else None
+    return buf.permute(1, 2, 0, 3), out if logits else None
 
 def _capture_for(model, lay, tokens, attention_mask, convention: str, sources_only: bool = False, logits: bool = False):
     """`_capture_sources` with the `input` node's output of `convention`; `sources_only`: the cheaper
