@@ -27,13 +27,15 @@ fresh process per schedule (resident high-water mark minus the resident set befo
 default's over one plain forward's), at three prompt
 counts with the growth exponent of the default's CPU time, and the largest difference between the two
 schedules' faithfulness values (they must agree). The model is a random 4-layer, 8-head, d_model 128
-HookedTransformer with MLPs; circuits are the top-k% edges of random edge scores.
+HookedTransformer with MLPs; circuits are MIB's fractions of the graph EAP scores on the same prompts, pruned.
 
     OMP_NUM_THREADS=1 python bench/bench_faithfulness.py [--sizes 8,16,32] [--seq_len 16]
 
 `--research` (GPU: `--research --device cuda`): a GPT-2-small-shaped random model (12 layers, 12 heads, d_model
 768, d_vocab 50257) on 32, 64 and 128 prompts of 32 tokens. Writes bench/results/faithfulness.json
 (faithfulness_cuda.json on a GPU), which the docs page `benchmarks` renders.
+Any size given on the command line wins over the preset's (`--research --sizes 2 --seq_len 8 --out F`:
+the research shapes on a CPU, as a quick check that the GPU run's code path works).
 """
 import argparse, os, subprocess, sys, warnings
 import torch
@@ -47,6 +49,7 @@ from circuit_gen.circuit_evaluation import MIB_PERCENTAGES, evaluate_graph, fait
 from circuit_gen.edge_attribution import _flags_off
 from circuit_gen.edge_attribution import answer_logit_metric, attribute
 
+SMALL = dict(n_layers=4, n_heads=8, d_model=128, d_vocab=1000, seq_len=16, sizes="8,16,32")
 RESEARCH = dict(n_layers=12, n_heads=12, d_model=768, d_vocab=50257, seq_len=32, sizes="32,64,128")
 
 
@@ -112,15 +115,13 @@ def make(args): return bench_model(args.n_layers, args.n_heads, args.d_model, ar
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="8,16,32"); ap.add_argument("--seq_len", type=int, default=16)
-    ap.add_argument("--n_layers", type=int, default=4); ap.add_argument("--n_heads", type=int, default=8)
-    ap.add_argument("--d_model", type=int, default=128); ap.add_argument("--d_vocab", type=int, default=1000)
+    for k, v in SMALL.items(): ap.add_argument(f"--{k}", type=type(v), default=None, help=f"default {v} ({RESEARCH[k]} with --research)")
     ap.add_argument("--device", default="cpu"); ap.add_argument("--research", action="store_true")
     ap.add_argument("--repeats", type=int, default=3); ap.add_argument("--out", default=None)
     ap.add_argument("--one", nargs=2, metavar=("BATCH", "SCHEDULE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.research:
-        for k, v in RESEARCH.items(): setattr(args, k, v)
+    for k, v in (RESEARCH if args.research else SMALL).items():       # what is given on the command line wins
+        if getattr(args, k) is None: setattr(args, k, v)
     torch.manual_seed(0)
     if args.one:
         print(one_memory(make(args), int(args.one[0]), args.one[1], args.seq_len)); return
