@@ -4,6 +4,7 @@
 #   1. install the wheels into /tmp/site (that machine has PyTorch but not this project's other dependencies);
 #   2. `nbdev_test --flags cuda`: every notebook, with the cells flagged `cuda` (the benchmark scripts' quick GPU check);
 #   3. one experiment at its GPU settings: P1, grokking at p = 113 with the entropy monitor, 50,000 steps, one seed.
+# With the device tool: run(command="bash tools/gpu_check.sh", carry=[".whl"], timeout_s=600).
 # Each step has its own time limit (NBDEV_S, P1_S seconds) so that the whole fits the lease; logs and results go to
 # $OUT (the device tool's folder; ./gpu_check elsewhere). Exit status: 0 only if every step passed. FLAGS, P1_PRESET and
 # NBDEV_PATH change the test flags, the preset and the notebooks tested (a dry run on a CPU, with a Python 3.12 that
