@@ -20,7 +20,7 @@ from transformer_lens.utilities import get_act_name
 from .core import resolve_device
 from .circuit_graph import Graph, _attn_post_norms, _dest_hooks, _model_label, select_greedy, select_top_n
 from .edge_attribution import (_call_metric, _capture_for, _check_convention, _direct_for, _direct_heads, _flags_off,
-                                          _head_hook, _heads_from_inputs, _heads_through_copies, _pad_pair, _z_sources,
+                                          _head_hook, _heads_from_inputs, _heads_through_copies, _pad_pair, _unembed_once, _z_sources,
                                           attribute_prompts, check_prompts, prompt_metric)
 
 # %% auto #0
@@ -135,24 +135,25 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
     not_head = torch.ones(lay.n_forward, device=device, dtype=model.cfg.dtype)
     for rows in lay.head_rows: not_head[rows] = 0
     results = [[] for _ in uniq]
-    for i0 in tqdm(range(0, N, batch_size), desc=f"evaluate ({intervention})", disable=not progress, mininterval=5):
-        sl = slice(i0, i0 + batch_size)
-        c, cmask = clean[sl], None if cm is None else cm[sl]
-        b = c.shape[0]
-        if intervention == "patching":
-            ablated, cf_logits = _capture_for(model, lay, corrupted[sl], None if km is None else km[sl], convention, sources_only=True,
-                                              logits="counterfactual" in kinds) if set(kinds) != {"clean"} else (None, None)
-        elif intervention == "zero": ablated = torch.zeros(b, T, lay.n_forward, model.cfg.d_model, device=device, dtype=model.cfg.dtype)
-        elif intervention == "mean": ablated = means[0][None, None].expand(b, T, -1, -1)
-        elif intervention == "mean-positional": ablated = means[None, :T].expand(b, -1, -1, -1)
-        else: ablated = means[clean_cls[sl].clamp_min(0)]     # padding positions read class 0's mean
-        cut = None if node_keep is None else node_cut[sl]
-        work = {"max_rows": max_rows}              # buffers the batch's runs share: fresh memory costs a page fault per page on first use
-        for gi, (out_of_graph, kept_edges) in enumerate(weights):
-            if kinds[gi] == "clean": logits = _plain_run(model, c, cmask)
-            elif kinds[gi] == "counterfactual": logits = cf_logits
-            else: logits = _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, norms, not_head, convention, plans[gi], work, direct)
-            results[gi].append(logits if return_logits else _call_metric(metric, logits, torch.arange(N, device=device)[sl]))
+    with _unembed_once(model):                         # one transposed copy of W_U for every run (TransformerLens copies it per call)
+        for i0 in tqdm(range(0, N, batch_size), desc=f"evaluate ({intervention})", disable=not progress, mininterval=5):
+            sl = slice(i0, i0 + batch_size)
+            c, cmask = clean[sl], None if cm is None else cm[sl]
+            b = c.shape[0]
+            if intervention == "patching":
+                ablated, cf_logits = _capture_for(model, lay, corrupted[sl], None if km is None else km[sl], convention, sources_only=True,
+                                                  logits="counterfactual" in kinds) if set(kinds) != {"clean"} else (None, None)
+            elif intervention == "zero": ablated = torch.zeros(b, T, lay.n_forward, model.cfg.d_model, device=device, dtype=model.cfg.dtype)
+            elif intervention == "mean": ablated = means[0][None, None].expand(b, T, -1, -1)
+            elif intervention == "mean-positional": ablated = means[None, :T].expand(b, -1, -1, -1)
+            else: ablated = means[clean_cls[sl].clamp_min(0)]     # padding positions read class 0's mean
+            cut = None if node_keep is None else node_cut[sl]
+            work = {"max_rows": max_rows}              # buffers the batch's runs share: fresh memory costs a page fault per page on first use
+            for gi, (out_of_graph, kept_edges) in enumerate(weights):
+                if kinds[gi] == "clean": logits = _plain_run(model, c, cmask)
+                elif kinds[gi] == "counterfactual": logits = cf_logits
+                else: logits = _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, norms, not_head, convention, plans[gi], work, direct)
+                results[gi].append(logits if return_logits else _call_metric(metric, logits, torch.arange(N, device=device)[sl]))
     out = [torch.cat(results[j]) for j in which]
     return torch.stack(out) if isinstance(graph, (list, tuple)) else out[0]
 
@@ -270,7 +271,8 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
             if per_head and direct is not None:           # the weights of the heads each kind of input reaches, gathered once
                 l, letter = int(names[i].split(".")[1]), names[i][-1]
                 dh = direct[l, letter][2].shape[1]
-                D_full, D_mixed = (_direct_heads(direct[l, letter], None if len(s) == hi - lo else s, dh) for s in (full, mixed))
+                D_full, D_mixed = (_direct_heads(direct[l, letter], None if len(s) == hi - lo else s, dh, work.setdefault("heads", {}))
+                                  for s in (full, mixed))
                 full_heads, mixed_heads = (None if len(s) == hi - lo else s for s in (full, mixed))
             def hook(act, hook):
                 if per_head and direct is not None:               # each head's whole input, the layer's input included

@@ -4,7 +4,7 @@
 
 # %% ../nbs/15a_edge_attribution.ipynb #a018
 from __future__ import annotations
-import re
+import re, weakref
 from contextlib import contextmanager
 from typing import Callable
 
@@ -13,7 +13,7 @@ from jaxtyping import Float, Int
 from torch import Tensor
 from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer
-from transformer_lens.components import LayerNorm, LayerNormPre, RMSNorm, RMSNormPre, TransformerBlock
+from transformer_lens.components import LayerNorm, LayerNormPre, RMSNorm, RMSNormPre, TransformerBlock, Unembed
 from transformer_lens.utilities.architectures import POST_NORM_ARCHITECTURES
 from transformer_lens.utilities import get_act_name
 
@@ -111,6 +111,23 @@ def _flags_off(model, *flags: str):
     finally:
         for f, v in saved.items(): setattr(model.cfg, f, v)
 
+@contextmanager
+def _unembed_once(model):
+    """Within: TransformerLens' `Unembed` multiplies by one transposed copy of `W_U`, made at its first call, wherever `W_U`
+    takes no gradient. TransformerLens 3.9 makes that copy (`W_U.T.contiguous()`, to match Hugging Face's bfloat16
+    accumulation) on every call: 154 MB per forward for GPT-2, about 0.09 s on a CPU. The same product of the same copy,
+    so the same logits bit for bit; other unembeddings, and a `W_U` that takes gradients, run as they are."""
+    u = getattr(model, "unembed", None)
+    if type(u) is not Unembed or "forward" in vars(u): yield; return
+    copy = {}
+    def forward(residual):
+        if u.W_U.requires_grad and torch.is_grad_enabled(): return Unembed.forward(u, residual)
+        if "W" not in copy: copy["W"] = u.W_U.detach().T.contiguous()
+        return u.hook_out(torch.nn.functional.linear(u.hook_in(residual), copy["W"], u.b_U))
+    u.forward = forward
+    try: yield
+    finally: del u.forward
+
 def _z_sources(model, lay: _Layout, convention: str = "circuit_gen") -> list[tuple[str, object, Tensor | None]]:
     """(hook name, forward rows, the layer's `W_O` for heads, else None) for every source node. Heads are read at `hook_z`
     (their outputs are `z_h @ W_O[h]`): TransformerLens's `use_attn_result` builds them by multiplying and summing a
@@ -193,13 +210,19 @@ def _qkv_direct(model, lay) -> dict | None:
                 out[l, letter] = (Wt.contiguous(), flat.contiguous(), e, col_sums, center, eps)
     return out
 
-def _direct_heads(D, heads, dh: int):
-    "`_qkv_direct`'s weights `D` of one hook restricted to `heads` (an index tensor; None: all): for `_heads_from_inputs`."
+def _direct_heads(D, heads, dh: int, memo: dict | None = None):
+    """`_qkv_direct`'s weights `D` of one hook restricted to `heads` (an index tensor; None: all): for `_heads_from_inputs`.
+    `memo`: a dict that keeps each restriction for the next call with the same hook and heads (the copies of the weights
+    cost as much as the heads' products on a GPT-2-sized model)."""
     Wt, flat, e, col_sums, center, eps = D
     if heads is None: return D
+    key = (id(D), tuple(heads.tolist())) if memo is not None else None
+    if key in (memo or {}): return memo[key]
     rows = (heads[:, None] * dh + torch.arange(dh, device=heads.device)).flatten()
     if center: rows = torch.cat([rows, rows.new_tensor([flat.shape[0] - 1])])       # the mean row
-    return (Wt[heads], flat[rows], e[heads], None if col_sums is None else col_sums[heads], center, eps)
+    out = (Wt[heads], flat[rows], e[heads], None if col_sums is None else col_sums[heads], center, eps)
+    if memo is not None: memo[key] = out
+    return out
 
 def _heads_from_inputs(act, x, Wt, Wt_flat, e, col_sums, center, eps, heads=None):
     """`act` (`[batch, pos, heads, d_head]`, TransformerLens' q, k or v of the unsplit input) rewritten so that head h reads
@@ -232,9 +255,18 @@ def _heads_from_inputs(act, x, Wt, Wt_flat, e, col_sums, center, eps, heads=None
     act[:, :, heads] = y.permute(2, 3, 0, 1)
     return act
 
+_DIRECT_CACHE = weakref.WeakKeyDictionary()    # model -> (its weights' identity, `_qkv_direct`'s result)
+
 def _direct_for(model, lay):
-    "`_qkv_direct(model, lay)`, or None within `_heads_through_copies`."
-    return _qkv_direct(model, lay) if _HEADS_DIRECT else None
+    """`_qkv_direct(model, lay)`, or None within `_heads_through_copies`; computed once per model while its weights stay
+    the same (every parameter's storage, dtype and version counter, which in-place updates and optimizer steps bump): on a
+    GPT-2-sized model folding the weights takes about as long as one forward on a CPU."""
+    if not _HEADS_DIRECT: return None
+    key = (lay.L, lay.H, model.cfg.use_attn_in, model.cfg.positional_embedding_type,
+           tuple((p.data_ptr(), p.dtype, p._version) for p in model.parameters()))
+    hit = _DIRECT_CACHE.get(model)
+    if hit is None or hit[0] != key: _DIRECT_CACHE[model] = hit = (key, _qkv_direct(model, lay))
+    return hit[1]
 
 def _head_hook(name: str) -> str:
     "The unsplit q/k/v hook (`blocks.L.attn.hook_q`) that gives heads their own inputs in place of TransformerLens' per-head copy hook (`blocks.L.hook_q_input`)."
@@ -495,7 +527,7 @@ def attribute(model: HookedTransformer, # loaded with the edge hooks (`load_mode
     bs = max(1, min(int(batch_size), rows_cap or int(batch_size)))
     scores = torch.zeros(lay.n_forward, lay.n_backward, dtype=torch.float64, device=device)
     n_batches = 0
-    with _FrozenWeights(model):
+    with _FrozenWeights(model), _unembed_once(model):
         for i0 in tqdm(range(0, N, bs), desc=f"attribute {method}", disable=not progress, mininterval=5):
             sl = slice(i0, i0 + bs)
             idx = torch.arange(N, device=device)[sl]
