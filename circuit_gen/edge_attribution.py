@@ -212,8 +212,8 @@ def _qkv_direct(model, lay) -> dict | None:
 
 def _direct_heads(D, heads, dh: int, memo: dict | None = None):
     """`_qkv_direct`'s weights `D` of one hook restricted to `heads` (an index tensor; None: all): for `_heads_from_inputs`.
-    `memo`: a dict that keeps each restriction for the next call with the same hook and heads (the copies of the weights
-    cost as much as the heads' products on a GPT-2-sized model)."""
+    `memo`: a dict that keeps each restriction for the next call with the same hook and heads, so that the runs of a batch
+    do not copy the same weights again."""
     Wt, flat, e, col_sums, center, eps = D
     if heads is None: return D
     key = (id(D), tuple(heads.tolist())) if memo is not None else None
@@ -259,8 +259,8 @@ _DIRECT_CACHE = weakref.WeakKeyDictionary()    # model -> (its weights' identity
 
 def _direct_for(model, lay):
     """`_qkv_direct(model, lay)`, or None within `_heads_through_copies`; computed once per model while its weights stay
-    the same (every parameter's storage, dtype and version counter, which in-place updates and optimizer steps bump): on a
-    GPT-2-sized model folding the weights takes about as long as one forward on a CPU."""
+    the same (every parameter's storage, dtype and version counter, which in-place updates and optimizer steps bump): at
+    GPT-2's shape folding the weights took 0.1-0.3 s on a CPU, against 0.2 s for a forward of 16 tokens."""
     if not _HEADS_DIRECT: return None
     key = (lay.L, lay.H, model.cfg.use_attn_in, model.cfg.positional_embedding_type,
            tuple((p.data_ptr(), p.dtype, p._version) for p in model.parameters()))
