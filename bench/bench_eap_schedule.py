@@ -28,7 +28,8 @@ warnings.filterwarnings("ignore")
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import growth_exponent, measure_interleaved, peak_memory_mb, reproduce_command, write_results
 from transformer_lens import HookedTransformer, HookedTransformerConfig
-from circuit_gen.edge_attribution import _unembed_once, attribute, answer_logit_metric
+from circuit_gen.edge_attribution import attribute, answer_logit_metric
+from circuit_gen.models import unembed_once
 
 
 RESEARCH = dict(n_layers=12, n_heads=12, d_model=768, d_vocab=50257, seq_len=32, batches="32,64,128")   # GPT-2-small shaped
@@ -44,11 +45,11 @@ def bench_model(n_layers=4, n_heads=8, d_model=128, d_vocab=1000, device="cpu") 
 
 def floor_passes(model, clean, metric, steps: int):
     """m forward+backward passes of the batch, gradients w.r.t. activations only (weights frozen), with one transposed copy
-    of `W_U` (`_unembed_once`: TransformerLens copies it per call, work `attribute` does not do)."""
+    of `W_U` (`unembed_once`: TransformerLens copies it per call, work `attribute` does not do)."""
     idx = torch.arange(len(clean))
     for p in model.parameters(): p.requires_grad_(False)
     try:
-        with _unembed_once(model):
+        with unembed_once(model):
             for _ in range(steps):
                 with model.hooks(fwd_hooks=[("blocks.0.hook_resid_pre", lambda act, hook: act.detach().requires_grad_(True))]):
                     metric(model(clean), idx).sum().backward()

@@ -31,7 +31,8 @@ import torch
 from harness import growth_exponent, measure_interleaved, peak_memory_mb, reproduce_command, write_results
 from bench_eap_schedule import bench_model
 from circuit_gen.circuit_graph import Graph, _dest_hooks
-from circuit_gen.edge_attribution import EXACT_EDGES_PER_PASS, _flags_off, _unembed_once, attribute, answer_logit_metric
+from circuit_gen.edge_attribution import EXACT_EDGES_PER_PASS, _flags_off, attribute, answer_logit_metric
+from circuit_gen.models import unembed_once
 
 SMALL = dict(n_layers=2, n_heads=4, d_model=64, d_vocab=500, seq_len=8, batches="4,8,16")
 RESEARCH = dict(n_layers=12, n_heads=12, d_model=768, d_vocab=50257, seq_len=16, batches="32,64,128")
@@ -50,12 +51,12 @@ def floor_forwards(model, clean, rows_cap=None):
     """One plain no-grad forward per (edge, prompt) row from its destination's layer on (a patched run is the clean run
     before it; the logits destination: the final norm and unembedding), stacked per destination (at most `rows_cap`
     rows a pass; None: `attribute`'s default, `EXACT_EDGES_PER_PASS` edges), without TransformerLens' per-head copies and
-    results (the model as a user runs it), with one transposed copy of `W_U` for all of them (`_unembed_once`:
+    results (the model as a user runs it), with one transposed copy of `W_U` for all of them (`unembed_once`:
     TransformerLens copies it per call, work `attribute` does not do)."""
     b, g, L = len(clean), Graph.from_model(model), model.cfg.n_layers
     n_in = g.real_edge_mask.sum(0).tolist()
     names = [f"blocks.{l}.hook_resid_pre" for l in range(L)] + [f"blocks.{L - 1}.hook_resid_post"]
-    with torch.no_grad(), _flags_off(model, "use_split_qkv_input", "use_attn_result", "use_hook_mlp_in"), _unembed_once(model):   # plain forwards
+    with torch.no_grad(), _flags_off(model, "use_split_qkv_input", "use_attn_result", "use_hook_mlp_in"), unembed_once(model):   # plain forwards
         resid = model.run_with_cache(clean, names_filter=lambda n: n in names)[1]
         for name, cols, _ in _dest_hooks(g._layout):
             start = L if name == names[L] else int(name.split(".")[1])

@@ -46,7 +46,8 @@ from harness import growth_exponent, measure, measure_interleaved, peak_memory_m
 from bench_eap_schedule import bench_model   # the same random model as the EAP-IG schedule benchmark
 from circuit_gen.circuit_graph import Graph, select_top_n
 from circuit_gen.circuit_evaluation import MIB_PERCENTAGES, evaluate_graph, faithfulness_curve
-from circuit_gen.edge_attribution import _flags_off, _unembed_once
+from circuit_gen.edge_attribution import _flags_off
+from circuit_gen.models import unembed_once
 from circuit_gen.edge_attribution import answer_logit_metric, attribute
 
 SMALL = dict(n_layers=4, n_heads=8, d_model=128, d_vocab=1000, seq_len=16, sizes="8,16,32")
@@ -88,8 +89,8 @@ FLAGS_OFF = {"plain": ("use_attn_result", "use_split_qkv_input", "use_hook_mlp_i
 
 def floor(model, clean, corrupted, n_forwards, kind="plain"):
     """`n_forwards` forwards (the last on the counterfactual batch): `plain`, per-head inputs (`split`), or as loaded (`tl`);
-    one transposed copy of `W_U` for all (`_unembed_once`: TransformerLens copies it per call, which the sweep does not)."""
-    with torch.no_grad(), _flags_off(model, *FLAGS_OFF[kind]), _unembed_once(model):
+    one transposed copy of `W_U` for all (`unembed_once`: TransformerLens copies it per call, which the sweep does not)."""
+    with torch.no_grad(), _flags_off(model, *FLAGS_OFF[kind]), unembed_once(model):
         for _ in range(n_forwards - 1): model(clean)
         model(corrupted)
 

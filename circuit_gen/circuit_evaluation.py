@@ -18,9 +18,10 @@ from transformer_lens import HookedTransformer
 from transformer_lens.utilities import get_act_name
 
 from .core import resolve_device
+from .models import unembed_once
 from .circuit_graph import Graph, _attn_post_norms, _dest_hooks, _model_label, select_greedy, select_top_n
 from .edge_attribution import (_call_metric, _capture_for, _check_convention, _direct_for, _direct_heads, _flags_off,
-                                          _head_hook, _heads_from_inputs, _heads_through_copies, _pad_pair, _unembed_once, _z_sources,
+                                          _head_hook, _heads_from_inputs, _heads_through_copies, _pad_pair, _z_sources,
                                           attribute_prompts, check_prompts, prompt_metric)
 
 # %% auto #0
@@ -135,7 +136,7 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
     not_head = torch.ones(lay.n_forward, device=device, dtype=model.cfg.dtype)
     for rows in lay.head_rows: not_head[rows] = 0
     results = [[] for _ in uniq]
-    with _unembed_once(model):                         # one transposed copy of W_U for every run (TransformerLens copies it per call)
+    with unembed_once(model):                         # one transposed copy of W_U for every run (TransformerLens copies it per call)
         for i0 in tqdm(range(0, N, batch_size), desc=f"evaluate ({intervention})", disable=not progress, mininterval=5):
             sl = slice(i0, i0 + batch_size)
             c, cmask = clean[sl], None if cm is None else cm[sl]

@@ -13,11 +13,12 @@ from jaxtyping import Float, Int
 from torch import Tensor
 from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer
-from transformer_lens.components import LayerNorm, LayerNormPre, RMSNorm, RMSNormPre, TransformerBlock, Unembed
+from transformer_lens.components import LayerNorm, LayerNormPre, RMSNorm, RMSNormPre, TransformerBlock
 from transformer_lens.utilities.architectures import POST_NORM_ARCHITECTURES
 from transformer_lens.utilities import get_act_name
 
 from .core import resolve_device
+from .models import unembed_once
 from .prompt_sets import PromptSet
 from .induction import make_induction_prompts
 from .circuit_graph import (Graph, _Layout, _attn_post_norms, _capture_sources, _dest_hooks, _model_label,
@@ -110,23 +111,6 @@ def _flags_off(model, *flags: str):
     try: yield
     finally:
         for f, v in saved.items(): setattr(model.cfg, f, v)
-
-@contextmanager
-def _unembed_once(model):
-    """Within: TransformerLens' `Unembed` multiplies by one transposed copy of `W_U`, made at its first call, wherever `W_U`
-    takes no gradient. TransformerLens 3.9 makes that copy (`W_U.T.contiguous()`, to match Hugging Face's bfloat16
-    accumulation) on every call: 154 MB per forward for GPT-2, about 0.09 s on a CPU. The same product of the same copy,
-    so the same logits bit for bit; other unembeddings, and a `W_U` that takes gradients, run as they are."""
-    u = getattr(model, "unembed", None)
-    if type(u) is not Unembed or "forward" in vars(u): yield; return
-    copy = {}
-    def forward(residual):
-        if u.W_U.requires_grad and torch.is_grad_enabled(): return Unembed.forward(u, residual)
-        if "W" not in copy: copy["W"] = u.W_U.detach().T.contiguous()
-        return u.hook_out(torch.nn.functional.linear(u.hook_in(residual), copy["W"], u.b_U))
-    u.forward = forward
-    try: yield
-    finally: del u.forward
 
 def _z_sources(model, lay: _Layout, convention: str = "circuit_gen") -> list[tuple[str, object, Tensor | None]]:
     """(hook name, forward rows, the layer's `W_O` for heads, else None) for every source node. Heads are read at `hook_z`
@@ -527,7 +511,7 @@ def attribute(model: HookedTransformer, # loaded with the edge hooks (`load_mode
     bs = max(1, min(int(batch_size), rows_cap or int(batch_size)))
     scores = torch.zeros(lay.n_forward, lay.n_backward, dtype=torch.float64, device=device)
     n_batches = 0
-    with _FrozenWeights(model), _unembed_once(model):
+    with _FrozenWeights(model), unembed_once(model):
         for i0 in tqdm(range(0, N, bs), desc=f"attribute {method}", disable=not progress, mininterval=5):
             sl = slice(i0, i0 + bs)
             idx = torch.arange(N, device=device)[sl]

@@ -14,6 +14,7 @@ from torch import Tensor
 from tokenizers import Tokenizer, decoders, models as tok_models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 from transformer_lens import HookedTransformer, HookedTransformerConfig
+from transformer_lens.components import Unembed
 
 from .core import load_state, load_tensors, read_json, resolve_device, save_tensors, write_json
 from .training import TrainingLoop, latest_checkpoint
@@ -22,7 +23,7 @@ from .training import TrainingLoop, latest_checkpoint
 __all__ = ['BOS', 'TOY_WORDS', 'WEIGHTS_PACKAGE_DIR', 'MAX_SHIPPED_BYTES', 'HUB_HOST', 'build_bpe_tokenizer', 'toy_corpus',
            'weights_dir', 'toy_model_dir', 'save_model_folder', 'list_toy_models', 'ModelUnavailableError',
            'hub_reachable', 'supported_architectures', 'load_model', 'lm_loss', 'train_language_model',
-           'non_special_token_ids']
+           'non_special_token_ids', 'unembed_once']
 
 # %% ../nbs/01_models.ipynb #c0004
 # HookedTransformer's constructor warns that it is deprecated in favour of TransformerBridge;
@@ -389,3 +390,22 @@ def non_special_token_ids(model: HookedTransformer, # any HookedTransformer
     special = set(model.tokenizer.all_special_ids)
     n = min(model.cfg.d_vocab, len(model.tokenizer))  # Pythia pads d_vocab past the tokenizer with unused rows
     return torch.tensor([i for i in range(n) if i not in special])
+
+# %% ../nbs/01_models.ipynb #u1e0a002
+@contextlib.contextmanager
+def unembed_once(model: HookedTransformer, # any HookedTransformer
+                ):
+    """Within: `model`'s unembedding multiplies by one transposed copy of `W_U`, made at its first call, where TransformerLens
+    3.9 copies it on every forward (154 MB for GPT-2): the same logits bit for bit. A `W_U` that takes gradients, and other
+    unembeddings, run as they are."""
+    u = getattr(model, "unembed", None)
+    if type(u) is not Unembed or "forward" in vars(u): yield; return
+    copy = {}
+    def forward(residual):
+        if u.W_U.requires_grad and torch.is_grad_enabled(): return Unembed.forward(u, residual)
+        if "W" not in copy: copy["W"] = u.W_U.detach().T.contiguous()
+        return u.hook_out(torch.nn.functional.linear(u.hook_in(residual), copy["W"], u.b_U))
+    u.forward = forward
+    try: yield
+    finally: del u.forward
+

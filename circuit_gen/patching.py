@@ -15,6 +15,7 @@ from transformer_lens import HookedTransformer
 from transformer_lens.utilities import get_act_name
 
 from .core import resolve_device
+from .models import unembed_once
 from .residual_stream import attention_post_norm
 
 # %% auto #0
@@ -80,13 +81,14 @@ def patch_residual(model: HookedTransformer, # the model to patch
     b = torch.arange(base.shape[0], device=base.device)
     cols = list(positions.values()) if positions is not None else list(range(base.shape[1]))
     out = torch.zeros(L + 1, len(cols))
-    for i, name in enumerate(tqdm(names, desc="patch residual", leave=False)):
-        for j, p in enumerate(cols):
-            p = p.to(base.device) if isinstance(p, Tensor) else torch.full_like(b, p)
-            def hook(act, hook, p=p, name=name):
-                act[b, p] = cache[name][b, p]
-                return act
-            out[i, j] = _run_metric(model, base, metric, [(name, hook)])
+    with unembed_once(model):                    # one copy of W_U for all the runs
+        for i, name in enumerate(tqdm(names, desc="patch residual", leave=False)):
+            for j, p in enumerate(cols):
+                p = p.to(base.device) if isinstance(p, Tensor) else torch.full_like(b, p)
+                def hook(act, hook, p=p, name=name):
+                    act[b, p] = cache[name][b, p]
+                    return act
+                out[i, j] = _run_metric(model, base, metric, [(name, hook)])
     return out
 
 def patch_heads(model: HookedTransformer, # the model to patch
@@ -101,14 +103,15 @@ def patch_heads(model: HookedTransformer, # the model to patch
     if activation not in ("z", "q", "k", "v", "pattern"): raise ValueError(f"activation={activation!r}: use z, q, k, v or pattern")
     base, cache = _base_and_source(model, clean_tokens, corrupted_tokens, direction, device)
     out = torch.zeros(model.cfg.n_layers, model.cfg.n_heads)
-    for l in tqdm(range(model.cfg.n_layers), desc="patch heads", leave=False):
-        name = get_act_name(activation, l)
-        for h in range(model.cfg.n_heads):
-            def hook(act, hook, h=h, name=name):
-                if activation == "pattern": act[:, h] = cache[name][:, h]
-                else: act[:, :, h] = cache[name][:, :, h]
-                return act
-            out[l, h] = _run_metric(model, base, metric, [(name, hook)])
+    with unembed_once(model):                    # one copy of W_U for all the runs
+        for l in tqdm(range(model.cfg.n_layers), desc="patch heads", leave=False):
+            name = get_act_name(activation, l)
+            for h in range(model.cfg.n_heads):
+                def hook(act, hook, h=h, name=name):
+                    if activation == "pattern": act[:, h] = cache[name][:, h]
+                    else: act[:, :, h] = cache[name][:, :, h]
+                    return act
+                out[l, h] = _run_metric(model, base, metric, [(name, hook)])
     return out
 
 def patch_layers(model: HookedTransformer, # the model to patch
@@ -122,10 +125,11 @@ def patch_layers(model: HookedTransformer, # the model to patch
     base, cache = _base_and_source(model, clean_tokens, corrupted_tokens, direction, device)
     kinds = ["attn_out"] + ([] if model.cfg.attn_only else ["mlp_out"])
     out = {k: torch.zeros(model.cfg.n_layers) for k in kinds}
-    for k in kinds:
-        for l in range(model.cfg.n_layers):
-            name = get_act_name(k, l)
-            out[k][l] = _run_metric(model, base, metric, [(name, lambda act, hook, name=name: cache[name])])
+    with unembed_once(model):                    # one copy of W_U for all the runs
+        for k in kinds:
+            for l in range(model.cfg.n_layers):
+                name = get_act_name(k, l)
+                out[k][l] = _run_metric(model, base, metric, [(name, lambda act, hook, name=name: cache[name])])
     return out
 
 # %% ../nbs/04_patching.ipynb #c0019
@@ -220,10 +224,11 @@ def path_patch_senders(model: HookedTransformer, # a model set up as `path_patch
     "Mean metric of `path_patch` with each head as the only sender to `receivers` (NaN for heads not upstream of them)."
     for r in receivers: check_component(model, r)
     out = torch.full((model.cfg.n_layers, model.cfg.n_heads), float("nan"))
-    for l in tqdm(range(model.cfg.n_layers), desc="path patch", leave=False):
-        if not all(_reads(model, r, f"a{l}.h0") for r in receivers): continue
-        for h in range(model.cfg.n_heads):
-            out[l, h] = path_patch(model, clean_tokens, corrupted_tokens, metric, [f"a{l}.h{h}"], receivers, device).mean()
+    with unembed_once(model):                    # one copy of W_U for all the runs
+        for l in tqdm(range(model.cfg.n_layers), desc="path patch", leave=False):
+            if not all(_reads(model, r, f"a{l}.h0") for r in receivers): continue
+            for h in range(model.cfg.n_heads):
+                out[l, h] = path_patch(model, clean_tokens, corrupted_tokens, metric, [f"a{l}.h{h}"], receivers, device).mean()
     return out
 
 # %% ../nbs/04_patching.ipynb #f04e02
