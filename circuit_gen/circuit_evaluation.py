@@ -206,6 +206,8 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
     cut = None if cut is None else cut.permute(2, 0, 1)  # [n_forward, b, p]
     # the sum of delta over the rows written so far: at a destination's hook exactly its upstream rows [0, n)
     cum = work["cum"].zero_() if any(g[4] in ("all", "all-but") or bool(g[7][0].any()) for g in plan) else None
+    # a parallel block's MLP reads the layer's input, and its hook fires after the heads': their rows join the sum after it
+    later = cum is not None and model.cfg.parallel_attn_mlp
     def source_hook(rows, W_O):
         if W_O is None:
             def hook(act, hook):
@@ -216,7 +218,10 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
             def hook(act, hook):
                 z = act.permute(2, 0, 1, 3).reshape(h, b * p, -1)
                 torch.baddbmm(abl[rows].reshape(h, b * p, d), z, W_O, alpha=-1, out=delta[rows].view(h, b * p, d))
-                if cum is not None: cum.add_(flat[rows].sum(0))
+                if cum is not None and not later: cum.add_(flat[rows].sum(0))
+        return hook
+    def add_to_sum(rows):
+        def hook(act, hook): cum.add_(flat[rows].sum(0))
         return hook
     def mm(wt, rows_flat): return torch.mm(wt, rows_flat).view(-1, b, p, d)
     def planned(n, how, rows, wt_rows, k, state, base):
@@ -259,6 +264,8 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
             update = update + norms[l](z + change(r, cols)) - norms[l](z)
         return update if base is None else update.add_(base.view(b, p, d))
     resid = {}                                           # each layer's input, for the heads' own inputs
+    fast = cut is None and norms is None                  # q/k/v inputs without node cuts or post-attention norms
+    swaps, calls, normed, inner = {}, {}, {}, {}          # the norm swap (below): its letters, its calls so far, its output
     def dest_hooks(hooks, cols, per_head, n, how, rows, wt, classes):
         "One hook per destination hook, each adding its own columns' update (q, k, v: heads)."
         names, sizes = [h for h, _ in hooks], [k for _, k in hooks]
@@ -271,15 +278,26 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
             wt_mixed = None if wt is None or not len(mixed) else wt[lo:hi][mixed]
             if per_head and direct is not None:           # the weights of the heads each kind of input reaches, gathered once
                 l, letter = int(names[i].split(".")[1]), names[i][-1]
+                # most heads read every source ablated: the layer's norm hands that input to TransformerLens' own projection
+                # for this letter (the norm swap), and the heads reading their clean input are the ones recomputed
+                clean_cols = ((classes[0][lo:hi] | classes[1][lo:hi]) == 0).nonzero().flatten()
+                swap = fast and len(full) > len(clean_cols) and hasattr(model.blocks[l].ln1, "hook_normalized")
+                if swap: swaps.setdefault(l, set()).add("qkv".index(letter))
+                shared = clean_cols if swap else full        # the heads given one input, shared
                 dh = direct[l, letter][2].shape[1]
-                D_full, D_mixed = (_direct_heads(direct[l, letter], None if len(s) == hi - lo else s, dh, work.setdefault("heads", {}))
-                                  for s in (full, mixed))
-                full_heads, mixed_heads = (None if len(s) == hi - lo else s for s in (full, mixed))
+                D_shared, D_mixed = (_direct_heads(direct[l, letter], None if len(s) == hi - lo else s, dh, work.setdefault("heads", {}))
+                                    for s in (shared, mixed))
+                shared_heads, mixed_heads = (None if len(s) == hi - lo else s for s in (shared, mixed))
             def hook(act, hook):
                 if per_head and direct is not None:               # each head's whole input, the layer's input included
                     base = resid[l].reshape(-1)
-                    if cut is None and norms is None:             # heads reading every source ablated share one input
-                        if len(full): act = _heads_from_inputs(act, (cum + base).view(1, b, p, d).expand(len(full), -1, -1, -1), *D_full, heads=full_heads)
+                    if fast:                                      # heads reading every source ablated share one input
+                        if swap and calls.get(l) != 3:
+                            raise RuntimeError(f"layer {l}'s norm ran {calls.get(l)} times before its attention, not once per q, k and v: "
+                                               "this TransformerLens block differs from the one evaluate_graph knows; evaluate "
+                                               "within edge_attribution._heads_through_copies()")
+                        if len(shared): act = _heads_from_inputs(act, (base if swap else cum + base).view(1, b, p, d).expand(len(shared), -1, -1, -1),
+                                                                 *D_shared, heads=shared_heads)
                         if len(mixed): act = _heads_from_inputs(act, planned(n, how, rows, wt_mixed, len(mixed), state, base), *D_mixed, heads=mixed_heads)
                         return act
                     x = hook_update(n, cols, how, rows, wt, lo, hi, state, base)
@@ -292,14 +310,33 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
             return hook
         return [(name, hook_for(i)) for i, name in enumerate(names)]
     fwd = [(n, source_hook(r, W)) for n, r, W in _z_sources(model, lay, convention)]
+    if later: fwd += [(get_act_name("resid_post", l), add_to_sum(slice(r[0], r[-1] + 1))) for l, r in enumerate(lay.head_rows)]   # before the logits' hook
     for group in plan: fwd += dest_hooks(*group)
     flags = ("use_attn_result",)                         # heads' outputs from hook_z
     if direct is not None:
         flags += ("use_split_qkv_input",)
         def stash(l):
-            def hook(act, hook): resid[l] = act
+            def hook(act, hook):
+                resid[l], calls[l] = act, 0
+                normed.pop(l, None)
             return hook
         fwd += [(get_act_name("resid_pre", l), stash(l)) for l in range(lay.L)]
+        def norm_swap(l):
+            """The pre-attention norm's output (before its weight and bias) for the letters in `swaps[l]`: that of the layer's
+            input plus every upstream delta, the input of the heads that read every source ablated; TransformerLens runs the
+            norm once per q, k and v, in that order, and its own projection then computes those heads."""
+            ln = model.blocks[l].ln1
+            def hook(act, hook):
+                if l in inner: inner[l] = act; return act  # the norm of the swapped input, run below
+                k = calls[l]; calls[l] = k + 1
+                if k not in swaps[l]: return act
+                if l not in normed:
+                    inner[l] = None
+                    try: ln(resid[l] + cum.view(b, p, d))
+                    finally: normed[l] = inner.pop(l)
+                return normed[l]
+            return hook
+        fwd += [(f"blocks.{l}.ln1.hook_normalized", norm_swap(l)) for l in swaps]
     with torch.no_grad(), _flags_off(model, *flags), model.hooks(fwd_hooks=fwd):
         return model(c, attention_mask=cmask)
 
