@@ -4,6 +4,7 @@
 
 # %% ../nbs/07a_laplace_entropy.ipynb #le002
 from __future__ import annotations
+import contextlib
 import math
 from typing import Callable, Sequence
 
@@ -79,17 +80,30 @@ class FullLaplaceEntropy(EntropyEstimator):
 
 # %% ../nbs/07a_laplace_entropy.ipynb #c0018
 def _kfac_layers(model):
-    "(param name, input-capture fn, output-capture fn) for each Kronecker-factorable weight."
+    """(kind, param name, what) for each Kronecker-factorable weight: an `nn.Linear` module, or for a HookedTransformer
+    (`kind` 'tl') where the weight's input and output are read, each a hook name or `("in" | "out", module)` (the module's
+    input or output); None for the output: the model's. A weight's input is what it multiplies: the MLP's input after
+    its norm (which has no hook; in a parallel block the norm of the layer's input), the unembedding's `hook_in`."""
     layers = []
     for mn, mod in model.named_modules():
         if isinstance(mod, torch.nn.Linear): layers.append(("linear", mn, mod))
     if hasattr(model, "cfg") and hasattr(model, "blocks"):
         for l, blk in enumerate(model.blocks):
             if hasattr(blk, "mlp") and hasattr(blk.mlp, "W_in"):
-                layers.append(("tl", f"blocks.{l}.mlp.W_in", (get_act_name("resid_mid", l), get_act_name("pre", l))))
-                layers.append(("tl", f"blocks.{l}.mlp.W_out", (get_act_name("post", l), get_act_name("mlp_out", l))))
-        layers.append(("tl", "unembed.W_U", (get_act_name("resid_post", model.cfg.n_layers - 1), None)))
+                gated = hasattr(blk.mlp, "W_gate")                   # W_in's product is hook_pre_linear, W_gate's hook_pre
+                layers.append(("tl", f"blocks.{l}.mlp.W_in", (("in", blk.mlp), f"blocks.{l}.mlp.hook_pre_linear" if gated else get_act_name("pre", l))))
+                if gated: layers.append(("tl", f"blocks.{l}.mlp.W_gate", (("in", blk.mlp), get_act_name("pre", l))))
+                layers.append(("tl", f"blocks.{l}.mlp.W_out", (get_act_name("post", l), ("out", blk.mlp))))   # before any norm after the MLP
+        layers.append(("tl", "unembed.W_U", ("unembed.hook_in", None)))
     return layers
+
+def _module_hook(where: str, module, cap):
+    "A torch hook handing `module`'s input (`where='in'`) or output ('out') to `cap(x, None)`; it changes nothing."
+    if where == "in":
+        def pre(mod, args): cap(args[0], None)
+        return module.register_forward_pre_hook(pre)
+    def post(mod, args, out): cap(out, None)
+    return module.register_forward_hook(post)
 
 class KFACLaplaceEntropy(EntropyEstimator):
     "Entropy of a Kronecker-factored Laplace posterior over linear-layer weights."
@@ -129,16 +143,14 @@ class KFACLaplaceEntropy(EntropyEstimator):
                     hin, hout = what
                     def cap_in(x, hook, name=name): store_in[name] = x.detach(); return x
                     def cap_out(x, hook, name=name): x.retain_grad(); store_out[name] = x; return x
-                    handles.append(("tl", hin, cap_in)); 
-                    if hout: handles.append(("tl", hout, cap_out))
+                    for spec, cap in ((hin, cap_in), (hout, cap_out)):
+                        if spec is not None: handles.append(("tl", spec, cap) if isinstance(spec, str) else _module_hook(*spec, cap))
             tl_hooks = [(h[1], h[2]) for h in handles if isinstance(h, tuple)]
-            for h in tl_hooks: model.add_hook(*h)
             try:
-                out = output_fn(model, b)
+                with (model.hooks(fwd_hooks=tl_hooks) if tl_hooks else contextlib.nullcontext()): out = output_fn(model, b)
             finally:
                 for h in handles:
                     if not isinstance(h, tuple): h.remove()
-                if tl_hooks: model.reset_hooks()
             for kind, name, what in layers:
                 if kind == "tl" and what[1] is None: out.retain_grad(); store_out[name] = out
             flat_out = out.reshape(-1, out.shape[-1])
