@@ -19,14 +19,15 @@ from transformer_lens.utilities import get_act_name
 
 from .core import resolve_device
 from .models import unembed_once
-from .circuit_graph import Graph, _attn_post_norms, _dest_hooks, _model_label, select_greedy, select_top_n
+from .circuit_graph import (Graph, _attn_post_norms, _dest_hooks, _model_label, check_model_hooks, select_greedy,
+                                      select_top_n)
 from .edge_attribution import (_call_metric, _capture_for, _check_convention, _direct_for, _direct_heads, _flags_off,
                                           _head_hook, _heads_from_inputs, _heads_through_copies, _pad_pair, _z_sources,
-                                          attribute_prompts, check_prompts, prompt_metric)
+                                          answer_logit_metric, attribute, attribute_prompts, check_prompts, prompt_metric)
 
 # %% auto #0
-__all__ = ['MIB_PERCENTAGES', 'INTERVENTIONS', 'evaluate_graph', 'area_under_curve', 'faithfulness_curve', 'circuit_scores',
-           'check_eap_vs_exact']
+__all__ = ['MIB_PERCENTAGES', 'INTERVENTIONS', 'evaluate_graph', 'naive_ablated_logits', 'check_edge_semantics',
+           'area_under_curve', 'faithfulness_curve', 'circuit_scores', 'check_eap_vs_exact']
 
 # %% ../nbs/15b_circuit_evaluation.ipynb #e034
 MIB_PERCENTAGES = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
@@ -353,6 +354,102 @@ def ablated_logits(self: Graph, model: HookedTransformer, # the model the graph 
     return evaluate_graph(model, self, prompt_set.clean_tokens, getattr(prompt_set, "corrupted_tokens", None), None,
                           getattr(prompt_set, "clean_lengths", None), getattr(prompt_set, "corrupted_lengths", None),
                           intervention=intervention, return_logits=True, device=device, **kwargs)
+
+# %% ../nbs/15b_circuit_evaluation.ipynb #d9f3b7e5
+def naive_ablated_logits(model: HookedTransformer, # loaded with the edge hooks (`models.load_model` does this)
+                         graph: Graph, # its `in_graph` edges are kept
+                         clean: Int[Tensor, "batch pos"], # prompts the model runs on
+                         ablated_of: Callable, # `ablated_of(source name)` -> that source's ablated output, `[batch, pos, d_model]`
+                         node_keep: Bool[Tensor, "batch pos n_forward"] | None = None, # False: the node's in-graph edges are ablated there too
+                        ) -> Float[Tensor, "batch pos d_vocab"]:
+    """MIB's edge semantics written plainly, for checking `evaluate_graph`: TransformerLens' per-head inputs and outputs,
+    one hook per node recording its output in this run, one per destination adding `ablated - current` of each source
+    whose edge into it is ablated. Slow (Python per destination): for small models and checks."""
+    check_model_hooks(model)
+    L, H, norms = model.cfg.n_layers, model.cfg.n_heads, _attn_post_norms(model)
+    srcs = {}
+    for s in graph.forward_names:
+        if s == "input": srcs[s] = (get_act_name("resid_pre", 0), None)
+        elif s[0] == "a": srcs[s] = (get_act_name("result", int(s[1:].split(".")[0])), int(s.split(".h")[1]))
+        else: srcs[s] = (get_act_name("mlp_out", int(s[1:])), None)
+    cur, out_of = {}, (~graph.in_graph) & graph.real_edge_mask
+    def record(act, hook):
+        for s, (n, h) in srcs.items():
+            if n == hook.name: cur[s] = act if h is None else act[:, :, h]
+    hooks = [(n, record) for n in sorted({n for n, _ in srcs.values()})]
+    hooks += [(get_act_name("attn_out", l), lambda act, hook, l=l: cur.__setitem__(f"attn_out{l}", act)) for l in range(L)]
+    def change(dest):
+        col = graph.backward_names.index(dest)
+        def cut(s):   # 1 where the edge from s is ablated (everywhere, or where node_keep cuts s), None where it is not
+            f = graph.forward_names.index(s)
+            if out_of[f, col]: return 1.0
+            if node_keep is None or not graph.real_edge_mask[f, col] or node_keep[:, :, f].all(): return None
+            return (~node_keep[:, :, f, None]).to(model.cfg.dtype)
+        w = {s: cut(s) for s in srcs}
+        terms = [w[s] * (ablated_of(s) - cur[s]) for s in srcs if w[s] is not None and not (norms and s[0] == "a")]
+        for l in range(L) if norms else ():   # Gemma-2: the attention output this destination sees, less the stream's
+            hs = [f"a{l}.h{h}" for h in range(H)]
+            if hs[0] in cur and any(w[s] is not None for s in hs):
+                z = sum(cur[s] if w[s] is None else cur[s] + w[s] * (ablated_of(s) - cur[s]) for s in hs)
+                terms.append(norms[l](z + model.blocks[l].attn.b_O) - cur[f"attn_out{l}"])
+        return sum(terms) if terms else 0
+    def heads(letter, l):
+        return lambda act, hook: act + torch.stack([torch.as_tensor(change(f"a{l}.h{h}<{letter}>")).expand_as(act[:, :, h])
+                                                     for h in range(H)], 2)
+    for l in range(L):
+        hooks += [(get_act_name(f"{letter}_input", l), heads(letter, l)) for letter in "qkv"]
+        if not model.cfg.attn_only: hooks.append((get_act_name("mlp_in", l), lambda act, hook, l=l: act + change(f"m{l}")))
+    hooks.append((get_act_name("resid_post", L - 1), lambda act, hook: act + change("logits")))
+    with torch.no_grad(): return model.run_with_hooks(clean, fwd_hooks=hooks)
+
+def check_edge_semantics(model: HookedTransformer, # a small model, loaded with the edge hooks (the naive engine is slow)
+                         densities: Sequence[float] = (0.02, 0.2, 0.5, 0.8, 0.98), # shares of edges in the random circuits
+                         n_exact: int = 10, # random edges whose exact-patching score is checked
+                         rtol: float = 1e-5, # largest difference allowed, relative to max(1, the largest logit or |metric|)
+                         seed: int = 0, # generator seed: prompts, circuits, cuts, edges
+                        ) -> dict: # `evaluate_vs_naive`, `exact_vs_naive` (relative differences), `circuits`
+    """Assert that `evaluate_graph` gives the logits of `naive_ablated_logits` on random (unpruned) circuits under every
+    intervention and with nodes cut at random prompts and positions, and that exact patching's score of random edges is the
+    clean metric less the naive run's with that edge alone patched."""
+    dev, V, gen = model.cfg.device, min(model.cfg.d_vocab, 200), torch.Generator().manual_seed(seed)
+    clean, corrupted = (torch.randint(1, V, (3, 6), generator=gen).to(dev) for _ in range(2))
+    kc = model.run_with_cache(corrupted)[1]
+    def patched(s):
+        if s == "input": return kc[get_act_name("resid_pre", 0)]
+        l = int(s[1:].split(".")[0])
+        return kc[get_act_name("mlp_out", l)] if s[0] == "m" else kc[get_act_name("result", l)][:, :, int(s.split(".h")[1])]
+    ablations = {"patching": patched, "mean": lambda s: patched(s).mean((0, 1), keepdim=True).expand(3, 6, -1),
+                 "mean-positional": lambda s: patched(s).mean(0, keepdim=True).expand(3, -1, -1),
+                 "zero": lambda s: torch.zeros_like(patched(s))}
+    worst, n, g = 0.0, 0, Graph.from_model(model)
+    def compare(how, node_keep=None):
+        nonlocal worst, n
+        ours = evaluate_graph(model, g, clean, corrupted, None, return_logits=True, intervention=how, node_keep=node_keep)
+        ref = naive_ablated_logits(model, g, clean, ablations[how], node_keep=node_keep)
+        d = (ours - ref).abs().max().item() / max(1.0, ref.abs().max().item())
+        assert d <= rtol, (f"{_model_label(model)}: evaluate_graph and the naive engine differ by {d:.3g} (relative, > {rtol}) "
+                           f"under {how} on a circuit of {int(g.in_graph.sum())} of {g.n_edges} edges"
+                           + (" with nodes cut" if node_keep is not None else ""))
+        worst, n = max(worst, d), n + 1
+    for density in densities:
+        g.in_graph = (torch.rand(g.in_graph.shape, generator=gen) < density) & g.real_edge_mask
+        for how in (ablations if density == densities[len(densities) // 2] else ("patching", "mean")): compare(how)
+    keep = (torch.rand(3, 6, g.n_forward, generator=gen) < 0.8).to(dev)
+    g.in_graph = (torch.rand(g.in_graph.shape, generator=gen) < 0.5) & g.real_edge_mask
+    for how in ("patching", "mean"): compare(how, keep)
+    metric = answer_logit_metric(torch.randint(1, V, (3, 2), generator=gen).to(dev), torch.full((3,), 5, device=dev))
+    idx = torch.arange(3, device=dev)
+    scores = attribute(model, clean, corrupted, metric, method="exact", progress=False).scores.flatten()
+    with torch.no_grad(): clean_metric = metric(model(clean), idx)
+    real, exact_worst = g.real_edge_mask.flatten().nonzero().flatten(), 0.0
+    for e in real[torch.randperm(len(real), generator=gen)[:n_exact]].tolist():
+        one_out = Graph.from_model(model); one_out.in_graph = one_out.real_edge_mask.clone(); one_out.in_graph.view(-1)[e] = False
+        want = (clean_metric - metric(naive_ablated_logits(model, one_out, clean, patched), idx)).mean().item()
+        d = abs(scores[e].item() - want) / max(1.0, clean_metric.abs().max().item())
+        assert d <= rtol, (f"{_model_label(model)}: exact patching scores edge {one_out.edge_names[e]} {scores[e].item():.6g}, "
+                           f"the naive engine {want:.6g}")
+        exact_worst = max(exact_worst, d)
+    return {"evaluate_vs_naive": worst, "exact_vs_naive": exact_worst, "circuits": n}
 
 # %% ../nbs/15b_circuit_evaluation.ipynb #c0049
 def area_under_curve(percentages: Sequence[float], # x values in percent of edges (any order)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/15a_edge_attribution.ipynb #a018
 from __future__ import annotations
-import re, weakref
+import contextlib, copy, io, re, weakref
 from contextlib import contextmanager
 from typing import Callable
 
@@ -26,7 +26,7 @@ from .circuit_graph import (Graph, _Layout, _attn_post_norms, _capture_sources, 
 
 # %% auto #0
 __all__ = ['METHODS', 'CONVENTIONS', 'EXACT_EDGES_PER_PASS', 'answer_logit_metric', 'prompt_metric', 'attribute',
-           'attribute_prompts', 'check_prompts', 'check_ig_completeness']
+           'attribute_prompts', 'check_eap_derivative', 'check_prompts', 'check_ig_completeness']
 
 # %% ../nbs/15a_edge_attribution.ipynb #a020
 METHODS = ("EAP", "EAP-IG-inputs", "EAP-IG-activations", "clean-corrupted", "exact")
@@ -539,6 +539,58 @@ def attribute_prompts(model: HookedTransformer, # loaded with the edge hooks
     return attribute(model, prompt_set.clean_tokens, prompt_set.corrupted_tokens, metric or prompt_metric(prompt_set),
                      getattr(prompt_set, "clean_lengths", None), getattr(prompt_set, "corrupted_lengths", None),
                      method=method, **kwargs)
+
+# %% ../nbs/15a_edge_attribution.ipynb #f3a9d5e2
+def check_eap_derivative(model: HookedTransformer, # loaded with the edge hooks (`models.load_model` does this)
+                         n_edges: int = 12, # random real edges checked
+                         step: float = 1e-5, # central-difference step (on a float64 copy of the model)
+                         rtol: float = 1e-4, # largest error allowed, relative to max(1e-3, |derivative|)
+                         seed: int = 2, # generator seed: prompts, answers and edges
+                        ) -> dict: # `max_rel_error`, `largest_derivative`, `n_edges`
+    """Assert that EAP's score of `n_edges` random edges is minus the derivative of the metric (a logit difference on random
+    prompts) when the edge's destination input moves along what its source alone adds to the stream from the clean to the
+    corrupted run: one hook at the destination, a central difference on a float64 copy of `model`."""
+    check_model_hooks(model)
+    m = model
+    if model.cfg.dtype != torch.float64:
+        with contextlib.redirect_stdout(io.StringIO()): m = copy.deepcopy(model).to(torch.float64)   # TransformerLens prints the change
+    dev, V, gen = m.cfg.device, min(m.cfg.d_vocab, 200), torch.Generator().manual_seed(seed)
+    clean, corrupted = (torch.randint(1, V, (3, 6), generator=gen).to(dev) for _ in range(2))
+    metric = answer_logit_metric(torch.randint(1, V, (3, 2), generator=gen).to(dev), torch.full((3,), 5, device=dev))
+    eap = attribute(m, clean, corrupted, metric, method="EAP", progress=False)
+    cc, kc = (m.run_with_cache(t)[1] for t in (clean, corrupted))
+    def effect(s):   # what source s alone adds to the stream when its output moves from clean to corrupted
+        if s == "input": return kc["blocks.0.hook_resid_pre"] - cc["blocks.0.hook_resid_pre"]
+        l = int(s[1:].split(".")[0])
+        if s[0] == "m": return kc[get_act_name("mlp_out", l)] - cc[get_act_name("mlp_out", l)]
+        h, name = int(s.split(".h")[1]), get_act_name("result", l)
+        d = kc[name][:, :, h] - cc[name][:, :, h]
+        norm = _attn_post_norms(m)
+        if norm is None: return d
+        z = cc[name].sum(2) + m.blocks[l].attn.b_O
+        return norm[l](z + d) - norm[l](z)
+    def moved(dest, v):   # (hook name, hook) adding v to the destination's input
+        if dest == "logits": return get_act_name("resid_post", m.cfg.n_layers - 1), lambda act, hook: act + v
+        if dest[0] == "m": return get_act_name("mlp_in", int(dest[1:])), lambda act, hook: act + v
+        l, h, letter = int(dest[1:].split(".")[0]), int(dest.split(".h")[1].split("<")[0]), dest[-2]
+        def add(act, hook):
+            act = act.clone(); act[:, :, h] += v
+            return act
+        return get_act_name(f"{letter}_input", l), add
+    real = eap.real_edge_mask.nonzero().tolist()
+    worst, largest, idx = 0.0, 0.0, torch.arange(3, device=dev)
+    for i in torch.randperm(len(real), generator=gen)[:n_edges].tolist():
+        f, b = real[i]
+        v = effect(eap.forward_names[f])
+        with torch.no_grad():
+            ends = [metric(m.run_with_hooks(clean, fwd_hooks=[moved(eap.backward_names[b], a * v)]), idx).mean().item() for a in (step, -step)]
+        derivative = (ends[0] - ends[1]) / (2 * step)
+        err = abs(eap.scores[f, b].item() + derivative) / max(1e-3, abs(derivative))
+        assert err <= rtol, (f"{_model_label(model)}: EAP scores {eap.forward_names[f]}->{eap.backward_names[b]} "
+                             f"{eap.scores[f, b].item():.6g}, minus the metric's derivative along it is {-derivative:.6g} "
+                             f"(relative error {err:.3g} > {rtol})")
+        worst, largest = max(worst, err), max(largest, abs(derivative))
+    return {"max_rel_error": worst, "largest_derivative": largest, "n_edges": min(n_edges, len(real))}
 
 # %% ../nbs/15a_edge_attribution.ipynb #a025
 def check_prompts(model: HookedTransformer, # any model; its own predictions become the answers

@@ -14,8 +14,8 @@ from .patching import check_path_patching
 from .circuit_scoring import check_circuit_scorer
 from .attribution_graph import check_attribution_graph
 from .circuit_graph import check_circuit_files
-from .edge_attribution import check_ig_completeness
-from .circuit_evaluation import check_eap_vs_exact
+from .edge_attribution import check_eap_derivative, check_ig_completeness
+from .circuit_evaluation import check_eap_vs_exact, check_edge_semantics
 from .head_scores import check_head_scores
 
 # %% auto #0
@@ -34,6 +34,8 @@ CAPABILITIES: list[Capability] = [
     Capability("load", check_family_loading, needs_model=False),
     Capability("path patching", check_path_patching),
     Capability("IG completeness", check_ig_completeness),
+    Capability("EAP derivative", check_eap_derivative),
+    Capability("edge semantics", check_edge_semantics),
     Capability("EAP-IG vs exact", check_eap_vs_exact),
     Capability("MIB circuit files", check_circuit_files),
     Capability("head scores", check_head_scores),
