@@ -4,7 +4,7 @@
 
 # %% ../nbs/19a_family_matrix.ipynb #c0002
 from __future__ import annotations
-import json, re, traceback
+import json, re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence

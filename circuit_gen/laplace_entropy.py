@@ -128,7 +128,6 @@ class KFACLaplaceEntropy(EntropyEstimator):
             if kind == "linear": return what.in_features + (what.bias is not None), what.out_features
             return tuple(named[name].shape)
         check_memory(sum(8 * (i * i + o * o) for i, o in (dims(*l) for l in layers)), "the KFAC factors", max_bytes)
-        acts, grads = {}, {}
         A = {}
         G = {}; N = 0
         for b in batches:
