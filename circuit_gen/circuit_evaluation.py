@@ -137,6 +137,7 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
     not_head = torch.ones(lay.n_forward, device=device, dtype=model.cfg.dtype)
     for rows in lay.head_rows: not_head[rows] = 0
     results = [[] for _ in uniq]
+    heads = {}                                        # `_direct_heads`' weight slices, kept for every batch of the call
     with unembed_once(model):                         # one transposed copy of W_U for every run (TransformerLens copies it per call)
         for i0 in tqdm(range(0, N, batch_size), desc=f"evaluate ({intervention})", disable=not progress, mininterval=5):
             sl = slice(i0, i0 + batch_size)
@@ -150,7 +151,7 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
             elif intervention == "mean-positional": ablated = means[None, :T].expand(b, -1, -1, -1)
             else: ablated = means[clean_cls[sl].clamp_min(0)]     # padding positions read class 0's mean
             cut = None if node_keep is None else node_cut[sl]
-            work = {"max_rows": max_rows}              # buffers the batch's runs share: fresh memory costs a page fault per page on first use
+            work = {"max_rows": max_rows, "heads": heads}   # buffers the batch's runs share: fresh memory costs a page fault per page on first use
             for gi, (out_of_graph, kept_edges) in enumerate(weights):
                 if kinds[gi] == "clean": logits = _plain_run(model, c, cmask)
                 elif kinds[gi] == "counterfactual": logits = cf_logits
