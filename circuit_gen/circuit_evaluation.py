@@ -357,6 +357,12 @@ def ablated_logits(self: Graph, model: HookedTransformer, # the model the graph 
                           intervention=intervention, return_logits=True, device=device, **kwargs)
 
 # %% ../nbs/15b_circuit_evaluation.ipynb #d9f3b7e5
+def _node_hook(node: str) -> tuple[str, int | None]:
+    "The hook where source node `node` writes, and its head index."
+    if node == "input": return get_act_name("resid_pre", 0), None
+    l, h = re.match(r"[am](\d+)(?:\.h(\d+))?$", node).groups()
+    return (get_act_name("result", int(l)), int(h)) if node[0] == "a" else (get_act_name("mlp_out", int(l)), None)
+
 def naive_ablated_logits(model: HookedTransformer, # loaded with the edge hooks (`models.load_model` does this)
                          graph: Graph, # its `in_graph` edges are kept
                          clean: Int[Tensor, "batch pos"], # prompts the model runs on
@@ -368,11 +374,7 @@ def naive_ablated_logits(model: HookedTransformer, # loaded with the edge hooks 
     whose edge into it is ablated. Slow (Python per destination): for small models and checks."""
     check_model_hooks(model)
     L, H, norms = model.cfg.n_layers, model.cfg.n_heads, _attn_post_norms(model)
-    srcs = {}
-    for s in graph.forward_names:
-        if s == "input": srcs[s] = (get_act_name("resid_pre", 0), None)
-        elif s[0] == "a": srcs[s] = (get_act_name("result", int(s[1:].split(".")[0])), int(s.split(".h")[1]))
-        else: srcs[s] = (get_act_name("mlp_out", int(s[1:])), None)
+    srcs = {s: _node_hook(s) for s in graph.forward_names}
     cur, out_of = {}, (~graph.in_graph) & graph.real_edge_mask
     def record(act, hook):
         for s, (n, h) in srcs.items():
@@ -416,9 +418,8 @@ def check_edge_semantics(model: HookedTransformer, # a small model, loaded with 
     clean, corrupted = (torch.randint(1, V, (3, 6), generator=gen).to(dev) for _ in range(2))
     kc = model.run_with_cache(corrupted)[1]
     def patched(s):
-        if s == "input": return kc[get_act_name("resid_pre", 0)]
-        l = int(s[1:].split(".")[0])
-        return kc[get_act_name("mlp_out", l)] if s[0] == "m" else kc[get_act_name("result", l)][:, :, int(s.split(".h")[1])]
+        name, head = _node_hook(s)
+        return kc[name] if head is None else kc[name][:, :, head]
     ablations = {"patching": patched, "mean": lambda s: patched(s).mean((0, 1), keepdim=True).expand(3, 6, -1),
                  "mean-positional": lambda s: patched(s).mean(0, keepdim=True).expand(3, -1, -1),
                  "zero": lambda s: torch.zeros_like(patched(s))}
@@ -536,12 +537,6 @@ def circuit_scores(model: HookedTransformer, # the model `graph` was found on
     return {"CPR": signed["area"], "CMD": absolute["area_abs_gap"], "signed": signed, "absolute": absolute}
 
 # %% ../nbs/15b_circuit_evaluation.ipynb #e039
-def _node_hook(node: str) -> tuple[str, int | None]:
-    "The hook where source node `node` writes, and its head index."
-    if node == "input": return get_act_name("resid_pre", 0), None
-    l, h = re.match(r"[am](\d+)(?:\.h(\d+))?$", node).groups()
-    return (get_act_name("result", int(l)), int(h)) if node[0] == "a" else (get_act_name("mlp_out", int(l)), None)
-
 def check_eap_vs_exact(model: HookedTransformer, # a small model (exact patching runs once per edge)
                        n_prompts: int = 16, # induction prompts from `check_prompts`
                        ig_steps: int = 20, # EAP-IG integration steps
