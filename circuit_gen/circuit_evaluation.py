@@ -5,7 +5,8 @@
 # %% ../nbs/15b_circuit_evaluation.ipynb #e032
 from __future__ import annotations
 import re
-from typing import Callable, Sequence
+from functools import partial
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -132,31 +133,42 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
              "hooked" for g, (w, _) in zip(uniq, weights)]
     norms = _attn_post_norms(model)
     plans = [_edge_plan(lay, w) if k == "hooked" else None for (w, _), k in zip(weights, kinds)]
+    # under patching the counterfactual heads are kept as `z` (one d_model-wide row per layer, not one per head), and each run
+    # keeps `ablated - current` only of the rows its destinations gather; node cuts and post-attention norms need every row
+    compact = intervention == "patching" and node_keep is None and norms is None and not getattr(model.cfg, "load_in_4bit", False)
+    if compact: plans = [None if pl is None else _stored_rows(pl, lay.n_forward) for pl in plans]
     direct = _direct_for(model, lay)
-    max_rows = max([len(g[5]) for pl in plans if pl for g in pl if g[5] is not None], default=0)   # the largest gather, sized once
+    max_rows = max([len(g[5]) for pl in plans if pl for g in (pl[1] if compact else pl) if isinstance(g[5], Tensor)], default=0)   # the largest gather, sized once
+    max_store = max([lay.n_forward if not compact or pl[0] is None else len(pl[0]) for pl in plans if pl], default=0)   # the largest delta store
     not_head = torch.ones(lay.n_forward, device=device, dtype=model.cfg.dtype)
     for rows in lay.head_rows: not_head[rows] = 0
     results = [[] for _ in uniq]
-    heads = {}                                        # `_direct_heads`' weight slices, kept for every batch of the call
+    # `_direct_heads`' weight slices, kept for every batch of the call, up to as many bytes as the folded weights themselves
+    heads = {"budget": sum(D[1].nbytes for D in direct.values()) if direct else 0}
     with unembed_once(model):                         # one transposed copy of W_U for every run (TransformerLens copies it per call)
         for i0 in tqdm(range(0, N, batch_size), desc=f"evaluate ({intervention})", disable=not progress, mininterval=5):
             sl = slice(i0, i0 + batch_size)
             c, cmask = clean[sl], None if cm is None else cm[sl]
-            b = c.shape[0]
+            b, cf_logits = c.shape[0], None
             if intervention == "patching":
-                ablated, cf_logits = _capture_for(model, lay, corrupted[sl], None if km is None else km[sl], convention, sources_only=True,
-                                                  logits="counterfactual" in kinds) if set(kinds) != {"clean"} else (None, None)
+                capture = _capture_z if compact else partial(_capture_for, sources_only=True)
+                ablated, cf_logits = capture(model, lay, corrupted[sl], None if km is None else km[sl], convention,
+                                             logits="counterfactual" in kinds) if set(kinds) != {"clean"} else (None, None)
             elif intervention == "zero": ablated = torch.zeros(b, T, lay.n_forward, model.cfg.d_model, device=device, dtype=model.cfg.dtype)
             elif intervention == "mean": ablated = means[0][None, None].expand(b, T, -1, -1)
             elif intervention == "mean-positional": ablated = means[None, :T].expand(b, -1, -1, -1)
             else: ablated = means[clean_cls[sl].clamp_min(0)]     # padding positions read class 0's mean
             cut = None if node_keep is None else node_cut[sl]
-            work = {"max_rows": max_rows, "heads": heads}   # buffers the batch's runs share: fresh memory costs a page fault per page on first use
+            work = {"max_rows": max_rows, "heads": heads, "max_store": max_store}   # buffers the batch's runs share: fresh memory costs a page fault per page on first use
+            # each run's logits become its result at once (the metric's values unless return_logits), so no two are alive
+            value = lambda logits: logits if return_logits else _call_metric(metric, logits, torch.arange(N, device=device)[sl])
+            cf_value = None if cf_logits is None else value(cf_logits)
+            del cf_logits
             for gi, (out_of_graph, kept_edges) in enumerate(weights):
-                if kinds[gi] == "clean": logits = _plain_run(model, c, cmask)
-                elif kinds[gi] == "counterfactual": logits = cf_logits
-                else: logits = _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, norms, not_head, convention, plans[gi], work, direct)
-                results[gi].append(logits if return_logits else _call_metric(metric, logits, torch.arange(N, device=device)[sl]))
+                if kinds[gi] == "clean": results[gi].append(value(_plain_run(model, c, cmask)))
+                elif kinds[gi] == "counterfactual": results[gi].append(cf_value)
+                else: results[gi].append(value(_run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, norms, not_head,
+                                                            convention, plans[gi], work, direct)))
     out = [torch.cat(results[j]) for j in which]
     return torch.stack(out) if isinstance(graph, (list, tuple)) else out[0]
 
@@ -192,25 +204,115 @@ def _edge_plan(lay, out_of_graph) -> list[tuple]:
         plan.append((hooks, cols, per_head, n, how, rows, wt, (full, w.any(0) & ~full)))
     return plan
 
+def _stored_rows(plan, n_forward: int) -> tuple:
+    """The forward rows whose `ablated - current` a run must keep (those some destination gathers, and all rows before one
+    that takes a dense product: they stay the first rows of the store), or None for every row, and the plan with its gathered
+    rows renumbered into that store."""
+    rows = [g[5] if g[5] is not None else torch.arange(g[3], device=g[6].device) for g in plan if g[4] in ("only", "all-but", "dense")]
+    if not rows: return torch.zeros(0, dtype=torch.long), plan
+    keep = torch.unique(torch.cat(rows))
+    if len(keep) == n_forward: return None, plan
+    slot = torch.full((n_forward,), -1, dtype=torch.long, device=keep.device)
+    slot[keep] = torch.arange(len(keep), device=keep.device)
+    out = []
+    for g in plan:
+        if g[4] in ("only", "all-but"):
+            # the group's rows renumbered; where they are most of the stored rows before the group, a product with all of
+            # those (zero weights for the others) costs about the same and needs no gathered copy: `range(m)` says so
+            r, m = slot[g[5]], int((keep < g[3]).sum())
+            if m <= 1.5 * len(r):
+                wt = g[6].new_zeros(g[6].shape[0], m)
+                wt[:, r] = g[6]
+                g = g[:5] + (range(m), wt) + g[7:]
+            else: g = g[:5] + (r,) + g[6:]
+        out.append(g)
+    return keep, out
+
+class _Counterfactual(NamedTuple):
+    "A counterfactual run's source outputs, compact: the heads' `z` per layer (`[L, batch * pos, heads * d_head]`), the other sources' outputs (`[n_other, batch, pos, d_model]`), and each forward row's index among the others (-1: a head)."
+    z: Tensor
+    other: Tensor
+    other_of: list
+
+def _capture_z(model, lay, tokens, attention_mask, convention: str, logits: bool = False):
+    """The source outputs of a forward of `tokens` as a `_Counterfactual` (a head's output is `z_h @ W_O[h]`: its `z` is
+    d_head wide, so one layer's heads take one d_model-wide row, not one each), and the logits if `logits` (else None)."""
+    c, (b, p) = model.cfg, tokens.shape
+    srcs = _z_sources(model, lay, convention)
+    others = [rows for _, rows, W in srcs if W is None]
+    other_of = [-1] * lay.n_forward
+    for i, r in enumerate(others): other_of[r] = i
+    z = torch.empty(c.n_layers, b * p, c.n_heads * c.d_head, device=tokens.device, dtype=c.dtype)
+    other = torch.empty(len(others), b, p, c.d_model, device=tokens.device, dtype=c.dtype)
+    def store(i):
+        def hook(act, hook): other[i].copy_(act)
+        return hook
+    def store_z(l):
+        def hook(act, hook): z[l].view(b, p, -1).copy_(act.reshape(b, p, -1))
+        return hook
+    fwd = [(name, store_z(int(name.split(".")[1])) if W is not None else store(other_of[rows])) for name, rows, W in srcs]
+    with torch.no_grad(), _flags_off(model, "use_split_qkv_input", "use_hook_mlp_in", "use_attn_result"), model.hooks(fwd_hooks=fwd):
+        out = model(tokens, attention_mask=attention_mask, stop_at_layer=None if logits else c.n_layers)
+    return _Counterfactual(z, other, other_of), out if logits else None
+
 def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, norms, not_head, convention, plan, work=None, direct=None):
     """One hooked forward of the clean batch `c`: each destination reads `ablated - current` of its ablated edges on top (`work`: buffers
-    reused across calls on one batch; `direct`: `_qkv_direct`, heads' q/k/v from their own inputs without TransformerLens' per-head copies)."""
-    abl = ablated.permute(2, 0, 1, 3)                    # node-major: each source's rows are one contiguous block
-    F, b, p, d = abl.shape
+    reused across calls on one batch; `direct`: `_qkv_direct`, heads' q/k/v from their own inputs without TransformerLens' per-head copies).
+    `ablated`: `[batch, pos, n_forward, d_model]`, or a `_Counterfactual` with `plan` from `_stored_rows` (without node cuts or
+    post-attention norms), where `delta` keeps only the stored rows."""
+    compact = isinstance(ablated, _Counterfactual)
+    if compact:
+        keep, plan = plan
+        (b, p, d), F = ablated.other.shape[1:], lay.n_forward
+        abl, n_store, new = None, F if keep is None else len(keep), ablated.other.new_empty
+        slot = list(range(F)) if keep is None else [-1] * F          # each forward row's row in `delta` (-1: not kept)
+        for i, r in enumerate([] if keep is None else keep.tolist()): slot[r] = i
+    else:
+        abl = ablated.permute(2, 0, 1, 3)                # node-major: each source's rows are one contiguous block
+        F, b, p, d = abl.shape
+        n_store, new = F, abl.new_empty
     work = {} if work is None else work
-    if "delta" not in work:
-        work.update(delta=abl.new_empty(F, b, p, d), upd=abl.new_empty(max(k for g in plan for _, k in g[0]), b * p * d),
-                    cum=abl.new_empty(b * p * d), rows=abl.new_empty(work.get("max_rows", 0), b * p * d))
-    n_rows = max([len(g[5]) for g in plan if g[5] is not None], default=0)
-    if work["rows"].shape[0] < n_rows: work["rows"] = abl.new_empty(n_rows, b * p * d)   # the largest gather of this circuit
+    if "upd" not in work:
+        work.update(upd=new(max(k for g in plan for _, k in g[0]), b * p * d), cum=new(b * p * d), rows=new(work.get("max_rows", 0), b * p * d))
+    if work.get("delta") is None or work["delta"].shape[0] < n_store: work["delta"] = new(max(n_store, work.get("max_store", 0)), b, p, d)
+    n_rows = max([len(g[5]) for g in plan if isinstance(g[5], Tensor)], default=0)
+    if work["rows"].shape[0] < n_rows: work["rows"] = new(n_rows, b * p * d)   # the largest gather of this circuit
     delta = work["delta"]                                 # ablated - current, written as each source runs
-    flat = delta.view(F, b * p * d)                      # so every destination's sum is one 2-D matrix product
+    flat = delta.view(-1, b * p * d)                     # so every destination's sum is one 2-D matrix product
     cut = None if cut is None else cut.permute(2, 0, 1)  # [n_forward, b, p]
     # the sum of delta over the rows written so far: at a destination's hook exactly its upstream rows [0, n)
     cum = work["cum"].zero_() if any(g[4] in ("all", "all-but") or bool(g[7][0].any()) for g in plan) else None
     # a parallel block's MLP reads the layer's input, and its hook fires after the heads': their rows join the sum after it
     later = cum is not None and model.cfg.parallel_attn_mlp
-    def source_hook(rows, W_O):
+    pending = {}                                         # (parallel blocks) each layer's heads' delta sum until the block's output
+    def compact_hook(name, rows, W_O):
+        "`source_hook` from a `_Counterfactual`: delta of the kept rows, the sum of all"
+        if W_O is None:
+            s, a = slot[rows], ablated.other[ablated.other_of[rows]]
+            def hook(act, hook):
+                if s >= 0:
+                    torch.sub(a, act, out=delta[s])
+                    if cum is not None: cum.add_(flat[s])
+                elif cum is not None: cum.add_(a.view(-1)).sub_(act.reshape(-1))
+            return hook
+        h, l, dh = rows.stop - rows.start, int(name.split(".")[1]), W_O.shape[1]
+        kept = [i for i in range(h) if slot[rows.start + i] >= 0]
+        s = torch.tensor([slot[rows.start + i] for i in kept], device=W_O.device)
+        kept_t, W_flat = torch.tensor(kept, device=W_O.device), W_O.reshape(h * dh, d)
+        def hook(z, hook):
+            dz = ablated.z[l] - z.reshape(b * p, h * dh)      # [batch * pos, heads * d_head]
+            if len(kept) == h:                                # every head's delta: the sum is theirs
+                torch.bmm(dz.view(b * p, h, dh).transpose(0, 1), W_O, out=delta[s[0]:s[0] + h].view(h, b * p, d))
+                total = flat[s[0]:s[0] + h].sum(0) if cum is not None else None
+            else:
+                if kept: delta.index_copy_(0, s, torch.bmm(dz.view(b * p, h, dh)[:, kept_t].transpose(0, 1), W_O[kept_t]).view(-1, b, p, d))
+                total = torch.mm(dz, W_flat).view(-1) if cum is not None else None
+            if total is not None:
+                if later: pending[l] = total
+                else: cum.add_(total)
+        return hook
+    def source_hook(name, rows, W_O):
+        if compact: return compact_hook(name, rows, W_O)
         if W_O is None:
             def hook(act, hook):
                 torch.sub(abl[rows], act, out=delta[rows])
@@ -223,7 +325,7 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
                 if cum is not None and not later: cum.add_(flat[rows].sum(0))
         return hook
     def add_to_sum(rows):
-        def hook(act, hook): cum.add_(flat[rows].sum(0))
+        def hook(act, hook): cum.add_(pending.pop(int(hook.name.split(".")[1])) if compact else flat[rows].sum(0))
         return hook
     def mm(wt, rows_flat): return torch.mm(wt, rows_flat).view(-1, b, p, d)
     def planned(n, how, rows, wt_rows, k, state, base):
@@ -232,8 +334,12 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         gathered once per run, into its `state`, when first needed (no source writes between a layer's q, k and v)."""
         if how == "none": return None
         if how == "all": return (cum if base is None else cum + base).view(1, b, p, d).expand(k, -1, -1, -1)
-        out, src = work["upd"][:k], flat[:n] if how == "dense" else work["rows"][:len(rows)]
-        if how != "dense" and not state: state["gathered"] = torch.index_select(flat, 0, rows, out=src)
+        out = work["upd"][:k]
+        if how == "dense": src = flat[:n]
+        elif isinstance(rows, range): src = flat[:len(rows)]      # the first stored rows, with zero weights for those not the group's
+        else:
+            src = work["rows"][:len(rows)]
+            if not state: state["gathered"] = torch.index_select(flat, 0, rows, out=src)
         if how == "all-but": torch.addmm(cum if base is None else cum + base, wt_rows, src, alpha=-1, out=out)
         elif base is None: torch.mm(wt_rows, src, out=out)
         else: torch.addmm(base, wt_rows, src, out=out)
@@ -287,8 +393,8 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
                 if swap: swaps.setdefault(l, set()).add("qkv".index(letter))
                 shared = clean_cols if swap else full        # the heads given one input, shared
                 dh = direct[l, letter][2].shape[1]
-                D_shared, D_mixed = (_direct_heads(direct[l, letter], None if len(s) == hi - lo else s, dh, work.setdefault("heads", {}))
-                                    for s in (shared, mixed))
+                D_shared, D_mixed = (_direct_heads(direct[l, letter], None if len(s) == hi - lo else s, dh, work.setdefault("heads", {}), single)
+                                    for s, single in ((shared, True), (mixed, False)))
                 shared_heads, mixed_heads = (None if len(s) == hi - lo else s for s in (shared, mixed))
             def hook(act, hook):
                 if per_head and direct is not None:               # each head's whole input, the layer's input included
@@ -311,7 +417,7 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
                 return act.add_(x) if per_head and act.is_contiguous() else act + x
             return hook
         return [(name, hook_for(i)) for i, name in enumerate(names)]
-    fwd = [(n, source_hook(r, W)) for n, r, W in _z_sources(model, lay, convention)]
+    fwd = [(n, source_hook(n, r, W)) for n, r, W in _z_sources(model, lay, convention)]
     if later: fwd += [(get_act_name("resid_post", l), add_to_sum(slice(r[0], r[-1] + 1))) for l, r in enumerate(lay.head_rows)]   # before the logits' hook
     for group in plan: fwd += dest_hooks(*group)
     flags = ("use_attn_result",)                         # heads' outputs from hook_z

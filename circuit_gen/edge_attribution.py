@@ -165,8 +165,8 @@ def _heads_through_copies():
 def _qkv_direct(model, lay) -> dict | None:
     """How to give each head its own q/k/v input without TransformerLens' per-head copies (`use_split_qkv_input`):
     per (layer, 'q'|'k'|'v'), the pre-norm's weight folded into the projection and transposed (`W'[h]^T = (diag(w) W[h])^T`,
-    `[heads, d_head, d_model]`, and as one `[heads * d_head, d_model]` matrix), for a centring norm with a last row
-    `1/d_model` that gives each input's mean in the same product; `W'`'s column sums (the mean's share); the constant
+    as one `[heads * d_head, d_model]` matrix, for a centring norm with a last row `1/d_model` that gives the input's mean
+    in the same product, and per head, `[heads, d_head, d_model]`, a view of the same memory); `W'`'s column sums (the mean's share); the constant
     `b @ W[h] + b_Q[h]`; whether the norm centres and its eps (None: no norm). None where the attention input is not a
     TransformerLens pre-norm (LN, LNPre, RMS, RMSPre or none) in float32/64: there TransformerLens' per-head path runs."""
     c = model.cfg
@@ -187,25 +187,28 @@ def _qkv_direct(model, lay) -> dict | None:
                 e = bias if b is None else bias + torch.einsum("d,hde->he", b, W)
                 center, (h, d, dh) = isinstance(ln, (LayerNorm, LayerNormPre)), W.shape
                 col_sums = Wp.sum(1) if center else None
-                Wt = Wp.transpose(1, 2)                                    # [heads, d_head, d_model]
-                if center: Wt = torch.cat([Wt, Wt.new_full((h, 1, d), 1 / d)], 1)
                 flat = Wp.permute(0, 2, 1).reshape(h * dh, d)
-                if center: flat = torch.cat([flat, flat.new_full((1, d), 1 / d)])
-                out[l, letter] = (Wt.contiguous(), flat.contiguous(), e, col_sums, center, eps)
+                flat = (torch.cat([flat, flat.new_full((1, d), 1 / d)]) if center else flat).contiguous()
+                out[l, letter] = (flat[:h * dh].view(h, dh, d), flat, e, col_sums, center, eps)
     return out
 
-def _direct_heads(D, heads, dh: int, memo: dict | None = None):
+def _direct_heads(D, heads, dh: int, memo: dict | None = None, single: bool | None = None):
     """`_qkv_direct`'s weights `D` of one hook restricted to `heads` (an index tensor; None: all): for `_heads_from_inputs`.
-    `memo`: a dict that keeps each restriction for the next call with the same hook and heads, so that the runs of a batch
-    do not copy the same weights again."""
+    `single`: True where every head will read one input (only the flat matrix is copied), False where each reads its own
+    (only the per-head one), None: both. `memo`: a dict that keeps each restriction for the next call with the same hook and
+    heads, so that the runs of a batch do not copy the same weights again, up to `memo['budget']` bytes (no key: no limit)."""
     Wt, flat, e, col_sums, center, eps = D
     if heads is None: return D
-    key = (id(D), tuple(heads.tolist())) if memo is not None else None
+    key = (id(D), tuple(heads.tolist()), single) if memo is not None else None
     if key in (memo or {}): return memo[key]
     rows = (heads[:, None] * dh + torch.arange(dh, device=heads.device)).flatten()
     if center: rows = torch.cat([rows, rows.new_tensor([flat.shape[0] - 1])])       # the mean row
-    out = (Wt[heads], flat[rows], e[heads], None if col_sums is None else col_sums[heads], center, eps)
-    if memo is not None: memo[key] = out
+    out = (None if single else Wt[heads], None if single is False else flat[rows], e[heads],
+           None if col_sums is None else col_sums[heads], center, eps)
+    if memo is not None:
+        size = sum(t.nbytes for t in out[:2] if t is not None)
+        if memo.get("used", 0) + size <= memo.get("budget", float("inf")):
+            memo[key], memo["used"] = out, memo.get("used", 0) + size
     return out
 
 def _heads_from_inputs(act, x, Wt, Wt_flat, e, col_sums, center, eps, heads=None):
@@ -216,7 +219,7 @@ def _heads_from_inputs(act, x, Wt, Wt_flat, e, col_sums, center, eps, heads=None
     mean a column of the same product, the variance `E[x^2] - mean^2` (centred first where that loses precision): two
     passes over `x` where TransformerLens' per-head copies and norm take about ten."""
     b, p, h, dh = act.shape
-    single = x.stride(0) == 0                                # one input for every head: one product for all of them
+    single = (x.stride(0) == 0 or x.shape[0] == 1) and Wt_flat is not None    # one input for every head: one product for all
     h = h if heads is None else len(heads)
     x = x[0].reshape(1, b * p, -1) if single else x.reshape(h, b * p, -1)
     d = x.shape[-1]
@@ -224,14 +227,14 @@ def _heads_from_inputs(act, x, Wt, Wt_flat, e, col_sums, center, eps, heads=None
     prod = lambda W: torch.matmul(W, x[0].t())[None] if single else torch.bmm(W, x.transpose(1, 2))
     y = prod(Wt_flat if single else Wt)
     if eps is not None: var = torch.linalg.vector_norm(x, dim=-1).square_().div_(d)[:, None]       # E[x^2], [., 1, batch * pos]
-    if center:
-        mean, y = y[:, -1:], y[:, :-1]
+    if center:       # the mean: the flat matrix's last row, or (heads with their own inputs) one pass over each input
+        mean, y = (y[:, -1:], y[:, :-1]) if single else (x.mean(-1)[:, None], y)
         sq = var.clone()
         var.sub_(mean.square())
         if bool((var < 1e-3 * sq).any()):                    # a nearly constant input: centre it first
             x = x - x.mean(-1, keepdim=True)
             var = torch.linalg.vector_norm(x, dim=-1).square_().div_(d)[:, None]
-            y = prod(Wt_flat[:-1] if single else Wt[:, :-1])
+            y = prod(Wt_flat[:-1] if single else Wt)
         else: y = torch.addcmul(y, mean, col_sums.reshape(1, -1, 1) if single else col_sums[:, :, None], value=-1)   # (x - mean) W'
     if eps is not None: y.mul_(var.add_(eps).rsqrt_())
     y = y.add_(e.reshape(1, -1, 1) if single else e[:, :, None]).view(h, dh, b, p)
@@ -255,7 +258,6 @@ def _direct_for(model, lay):
 def _head_hook(name: str) -> str:
     "The unsplit q/k/v hook (`blocks.L.attn.hook_q`) that gives heads their own inputs in place of TransformerLens' per-head copy hook (`blocks.L.hook_q_input`)."
     return re.sub(r"hook_([qkv])_input$", r"attn.hook_\1", name)
-
 
 # %% ../nbs/15a_edge_attribution.ipynb #a021
 def _single_source_effects(model, lay, base: Float[Tensor, "batch pos n_forward d_model"],
