@@ -4,7 +4,6 @@
 
 # %% ../nbs/15b_circuit_evaluation.ipynb #e032
 from __future__ import annotations
-import re
 from functools import partial
 from typing import Callable, NamedTuple, Sequence
 
@@ -20,8 +19,8 @@ from transformer_lens.utilities import get_act_name
 
 from .core import resolve_device
 from .models import unembed_once
-from .circuit_graph import (Graph, _attn_post_norms, _dest_hooks, _model_label, check_model_hooks, select_greedy,
-                                      select_top_n)
+from .circuit_graph import (Graph, _attn_post_norms, _dest_hooks, _model_label, _node_hook, check_model_hooks,
+                                      select_greedy, select_top_n)
 from .edge_attribution import (_call_metric, _capture_for, _check_convention, _direct_for, _direct_heads, _flags_off,
                                           _head_hook, _heads_from_inputs, _heads_through_copies, _pad_pair, _z_sources,
                                           answer_logit_metric, attribute, attribute_prompts, check_prompts, prompt_metric)
@@ -463,12 +462,6 @@ def ablated_logits(self: Graph, model: HookedTransformer, # the model the graph 
                           intervention=intervention, return_logits=True, device=device, **kwargs)
 
 # %% ../nbs/15b_circuit_evaluation.ipynb #d9f3b7e5
-def _node_hook(node: str) -> tuple[str, int | None]:
-    "The hook where source node `node` writes, and its head index."
-    if node == "input": return get_act_name("resid_pre", 0), None
-    l, h = re.match(r"[am](\d+)(?:\.h(\d+))?$", node).groups()
-    return (get_act_name("result", int(l)), int(h)) if node[0] == "a" else (get_act_name("mlp_out", int(l)), None)
-
 def naive_ablated_logits(model: HookedTransformer, # loaded with the edge hooks (`models.load_model` does this)
                          graph: Graph, # its `in_graph` edges are kept
                          clean: Int[Tensor, "batch pos"], # prompts the model runs on

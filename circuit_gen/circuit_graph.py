@@ -312,6 +312,12 @@ def _source_hooks(lay: _Layout) -> list[tuple[str, object]]:
         if lay.has_mlp: out.append((get_act_name("mlp_out", l), lay.mlp_row[l]))
     return out
 
+def _node_hook(node: str) -> tuple[str, int | None]:
+    "The hook where source node `node` writes, and its head index."
+    if node == "input": return get_act_name("resid_pre", 0), None
+    l, h = re.match(r"[am](\d+)(?:\.h(\d+))?$", node).groups()
+    return (get_act_name("result", int(l)), int(h)) if node[0] == "a" else (get_act_name("mlp_out", int(l)), None)
+
 def _dest_hooks(lay: _Layout) -> list[tuple[str, list[int], bool]]:
     "(hook name, backward columns, per-head?) for every destination hook."
     out = []

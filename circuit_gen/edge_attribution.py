@@ -22,7 +22,7 @@ from .models import unembed_once
 from .prompt_sets import PromptSet
 from .induction import make_induction_prompts
 from .circuit_graph import (Graph, _Layout, _attn_post_norms, _capture_sources, _dest_hooks, _model_label,
-                                       _source_hooks, check_model_hooks)
+                                       _node_hook, _source_hooks, check_model_hooks)
 
 # %% auto #0
 __all__ = ['METHODS', 'CONVENTIONS', 'EXACT_EDGES_PER_PASS', 'answer_logit_metric', 'prompt_metric', 'attribute',
@@ -562,13 +562,11 @@ def check_eap_derivative(model: HookedTransformer, # loaded with the edge hooks 
     eap = attribute(m, clean, corrupted, metric, method="EAP", progress=False)
     cc, kc = (m.run_with_cache(t)[1] for t in (clean, corrupted))
     def effect(s):   # what source s alone adds to the stream when its output moves from clean to corrupted
-        if s == "input": return kc["blocks.0.hook_resid_pre"] - cc["blocks.0.hook_resid_pre"]
-        l = int(s[1:].split(".")[0])
-        if s[0] == "m": return kc[get_act_name("mlp_out", l)] - cc[get_act_name("mlp_out", l)]
-        h, name = int(s.split(".h")[1]), get_act_name("result", l)
-        d = kc[name][:, :, h] - cc[name][:, :, h]
-        norm = _attn_post_norms(m)
+        name, h = _node_hook(s)
+        if h is None: return kc[name] - cc[name]
+        d, norm = kc[name][:, :, h] - cc[name][:, :, h], _attn_post_norms(m)
         if norm is None: return d
+        l = int(name.split(".")[1])
         z = cc[name].sum(2) + m.blocks[l].attn.b_O
         return norm[l](z + d) - norm[l](z)
     def moved(dest, v):   # (hook name, hook) adding v to the destination's input
