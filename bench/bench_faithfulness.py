@@ -23,8 +23,8 @@ Two schedules compute the same curve:
 
 Both run with `bench/harness.py`'s rules (the default and the floors interleaved, median of 5 rounds after a warm-up;
 the per-circuit schedule median of 3; process CPU and wall), peak memory in a
-fresh process per schedule (resident high-water mark minus the resident set before the call; `memory_ratio` is the
-default's over one plain forward's), at three prompt
+fresh process per schedule (resident high-water mark minus the resident set before the call, median of 3 processes;
+`memory_ratio` is the default's over one plain forward's), at three prompt
 counts with the growth exponent of the default's CPU time, and the largest difference between the two
 schedules' faithfulness values (they must agree). The model is a random 4-layer, 8-head, d_model 128
 HookedTransformer with MLPs; circuits are MIB's fractions of the graph EAP scores on the same prompts, pruned.
@@ -104,12 +104,14 @@ def one_memory(model, b, schedule, seq_len) -> float:
 
 
 def memory(args, b, schedule) -> float:
-    "Peak MB of one call: in a fresh process on a CPU (the allocator keeps freed pages), in-process on a GPU."
+    """Peak MB of one call: on a CPU the median of `args.repeats` fresh processes (the allocator keeps freed pages, and one
+    forward's small peak moved between 1.6 and 4.6 MB from process to process), in-process on a GPU."""
     if args.device.startswith("cuda"): return one_memory(make(args), b, schedule, args.seq_len)
     shape = [f"--{k}={getattr(args, k)}" for k in ("seq_len", "n_layers", "n_heads", "d_model", "d_vocab", "device")]
-    out = subprocess.run([sys.executable, __file__, "--one", str(b), schedule, *shape], capture_output=True, text=True,
-                         check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    return float(out.stdout.strip().splitlines()[-1])
+    runs = [float(subprocess.run([sys.executable, __file__, "--one", str(b), schedule, *shape], capture_output=True, text=True,
+                                 check=True, env={**os.environ, "OMP_NUM_THREADS": "1"}).stdout.strip().splitlines()[-1])
+            for _ in range(args.repeats)]
+    return sorted(runs)[len(runs) // 2]
 
 
 def make(args): return bench_model(args.n_layers, args.n_heads, args.d_model, args.d_vocab, args.device)

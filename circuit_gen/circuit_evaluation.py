@@ -142,8 +142,8 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
     not_head = torch.ones(lay.n_forward, device=device, dtype=model.cfg.dtype)
     for rows in lay.head_rows: not_head[rows] = 0
     results = [[] for _ in uniq]
-    # `_direct_heads`' weight slices, kept for every batch of the call, up to as many bytes as the folded weights themselves
-    heads = {"budget": sum(D[1].nbytes for D in direct.values()) if direct else 0}
+    # `_direct_heads`' weight slices, kept for the next batch of the call (none with one batch), up to as many bytes as the folded weights
+    heads = {"budget": sum(D[1].nbytes for D in direct.values()) if direct and N > batch_size else 0}
     with unembed_once(model):                         # one transposed copy of W_U for every run (TransformerLens copies it per call)
         for i0 in tqdm(range(0, N, batch_size), desc=f"evaluate ({intervention})", disable=not progress, mininterval=5):
             sl = slice(i0, i0 + batch_size)
@@ -228,14 +228,16 @@ def _stored_rows(plan, n_forward: int) -> tuple:
     return keep, out
 
 class _Counterfactual(NamedTuple):
-    "A counterfactual run's source outputs, compact: the heads' `z` per layer (`[L, batch * pos, heads * d_head]`), the other sources' outputs (`[n_other, batch, pos, d_model]`), and each forward row's index among the others (-1: a head)."
+    "A counterfactual run's source outputs, compact: the heads' `z` per layer (`[L, batch * pos, heads * d_head]`), the other sources' outputs (`[n_other, batch, pos, d_model]`), each forward row's index among the others (-1: a head), and each layer's attention output (`[L, batch, pos, d_model]`)."
     z: Tensor
     other: Tensor
     other_of: list
+    attn_out: Tensor
 
 def _capture_z(model, lay, tokens, attention_mask, convention: str, logits: bool = False):
     """The source outputs of a forward of `tokens` as a `_Counterfactual` (a head's output is `z_h @ W_O[h]`: its `z` is
-    d_head wide, so one layer's heads take one d_model-wide row, not one each), and the logits if `logits` (else None)."""
+    d_head wide, so one layer's heads take one d_model-wide row, not one each; their sum, the attention's output, one
+    more), and the logits if `logits` (else None)."""
     c, (b, p) = model.cfg, tokens.shape
     srcs = _z_sources(model, lay, convention)
     others = [rows for _, rows, W in srcs if W is None]
@@ -243,16 +245,18 @@ def _capture_z(model, lay, tokens, attention_mask, convention: str, logits: bool
     for i, r in enumerate(others): other_of[r] = i
     z = torch.empty(c.n_layers, b * p, c.n_heads * c.d_head, device=tokens.device, dtype=c.dtype)
     other = torch.empty(len(others), b, p, c.d_model, device=tokens.device, dtype=c.dtype)
-    def store(i):
-        def hook(act, hook): other[i].copy_(act)
+    attn_out = torch.empty(c.n_layers, b, p, c.d_model, device=tokens.device, dtype=c.dtype)
+    def store(i, buf=other):
+        def hook(act, hook): buf[i].copy_(act)
         return hook
     def store_z(l):
         def hook(act, hook): z[l].view(b, p, -1).copy_(act.reshape(b, p, -1))
         return hook
     fwd = [(name, store_z(int(name.split(".")[1])) if W is not None else store(other_of[rows])) for name, rows, W in srcs]
+    fwd += [(get_act_name("attn_out", l), store(l, attn_out)) for l in range(c.n_layers)]
     with torch.no_grad(), _flags_off(model, "use_split_qkv_input", "use_hook_mlp_in", "use_attn_result"), model.hooks(fwd_hooks=fwd):
         out = model(tokens, attention_mask=attention_mask, stop_at_layer=None if logits else c.n_layers)
-    return _Counterfactual(z, other, other_of), out if logits else None
+    return _Counterfactual(z, other, other_of, attn_out), out if logits else None
 
 def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, norms, not_head, convention, plan, work=None, direct=None):
     """One hooked forward of the clean batch `c`: each destination reads `ablated - current` of its ablated edges on top (`work`: buffers
@@ -294,21 +298,22 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
                     if cum is not None: cum.add_(flat[s])
                 elif cum is not None: cum.add_(a.view(-1)).sub_(act.reshape(-1))
             return hook
+        # a layer's heads: the deltas of the kept heads, `(z_ablated - z) W_O[h]`; their sum over all heads joins the running
+        # sum at the attention's output (`attn_out_ablated - attn_out`, no product), in `heads_sum`
         h, l, dh = rows.stop - rows.start, int(name.split(".")[1]), W_O.shape[1]
         kept = [i for i in range(h) if slot[rows.start + i] >= 0]
-        s = torch.tensor([slot[rows.start + i] for i in kept], device=W_O.device)
-        kept_t, W_flat = torch.tensor(kept, device=W_O.device), W_O.reshape(h * dh, d)
+        if not kept: return None
+        s0, k = slot[rows.start + kept[0]], len(kept)          # kept rows are stored in order: the layer's are consecutive
+        kept_t, W_kept = torch.tensor(kept, device=W_O.device), W_O[kept] if k < h else W_O
         def hook(z, hook):
-            dz = ablated.z[l] - z.reshape(b * p, h * dh)      # [batch * pos, heads * d_head]
-            if len(kept) == h:                                # every head's delta: the sum is theirs
-                torch.bmm(dz.view(b * p, h, dh).transpose(0, 1), W_O, out=delta[s[0]:s[0] + h].view(h, b * p, d))
-                total = flat[s[0]:s[0] + h].sum(0) if cum is not None else None
-            else:
-                if kept: delta.index_copy_(0, s, torch.bmm(dz.view(b * p, h, dh)[:, kept_t].transpose(0, 1), W_O[kept_t]).view(-1, b, p, d))
-                total = torch.mm(dz, W_flat).view(-1) if cum is not None else None
-            if total is not None:
-                if later: pending[l] = total
-                else: cum.add_(total)
+            dz = (ablated.z[l] - z.reshape(b * p, h * dh)).view(b * p, h, dh)
+            torch.bmm((dz if k == h else dz[:, kept_t]).transpose(0, 1), W_kept, out=delta[s0:s0 + k].view(k, b * p, d))
+        return hook
+    def heads_sum(l):
+        def hook(act, hook):
+            total = (ablated.attn_out[l] - act).view(-1)
+            if later: pending[l] = total
+            else: cum.add_(total)
         return hook
     def source_hook(name, rows, W_O):
         if compact: return compact_hook(name, rows, W_O)
@@ -416,7 +421,8 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
                 return act.add_(x) if per_head and act.is_contiguous() else act + x
             return hook
         return [(name, hook_for(i)) for i, name in enumerate(names)]
-    fwd = [(n, source_hook(n, r, W)) for n, r, W in _z_sources(model, lay, convention)]
+    fwd = [(n, hk) for n, r, W in _z_sources(model, lay, convention) if (hk := source_hook(n, r, W)) is not None]
+    if compact and cum is not None: fwd += [(get_act_name("attn_out", l), heads_sum(l)) for l in range(lay.L)]
     if later: fwd += [(get_act_name("resid_post", l), add_to_sum(slice(r[0], r[-1] + 1))) for l, r in enumerate(lay.head_rows)]   # before the logits' hook
     for group in plan: fwd += dest_hooks(*group)
     flags = ("use_attn_result",)                         # heads' outputs from hook_z
