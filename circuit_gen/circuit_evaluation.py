@@ -292,6 +292,7 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         "`source_hook` from a `_Counterfactual`: delta of the kept rows, the sum of all"
         if W_O is None:
             s, a = slot[rows], ablated.other[ablated.other_of[rows]]
+            if s < 0 and cum is None: return None                # nothing reads this source's delta
             def hook(act, hook):
                 if s >= 0:
                     torch.sub(a, act, out=delta[s])
@@ -304,7 +305,7 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         kept = [i for i in range(h) if slot[rows.start + i] >= 0]
         if not kept: return None
         s0, k = slot[rows.start + kept[0]], len(kept)          # kept rows are stored in order: the layer's are consecutive
-        kept_t, W_kept = torch.tensor(kept, device=W_O.device), W_O[kept] if k < h else W_O
+        kept_t, W_kept = (torch.tensor(kept, device=W_O.device), W_O[kept]) if k < h else (None, W_O)
         def hook(z, hook):
             dz = (ablated.z[l] - z.reshape(b * p, h * dh)).view(b * p, h, dh)
             torch.bmm((dz if k == h else dz[:, kept_t]).transpose(0, 1), W_kept, out=delta[s0:s0 + k].view(k, b * p, d))
@@ -648,7 +649,7 @@ def check_eap_vs_exact(model: HookedTransformer, # a small model (exact patching
                        top_k: int = 20, # strongest exact-patching edges the ranks are compared on
                        min_rho: float = 0.8, # smallest Spearman rho accepted
                        atol: float = 1e-4, # largest accepted |cut all of a node's edges - patch the node| (and, relative to the largest logit, |own q/k/v inputs - per-head copies|)
-                      ) -> dict: # `rho`, `top_k`, `ig_steps`, `cut_node_vs_patch_node`, `heads_direct_vs_copies`, `exact_direct_vs_copies`
+                      ) -> dict: # `rho`, `top_k`, `ig_steps`, `cut_node_vs_patch_node`, `heads_direct_vs_copies`, `heads_mixed`, `exact_direct_vs_copies`
     """Assert that EAP-IG ranks the strongest edges like exact edge patching, that cutting a node's edges is patching the node,
     and that `evaluate_graph`'s and exact patching's per-head q/k/v inputs (from each head's norm statistics) give what TransformerLens'
     per-head copies give."""
@@ -679,9 +680,17 @@ def check_eap_vs_exact(model: HookedTransformer, # a small model (exact patching
         gap = max(gap, (evaluate_graph(model, cut, clean, corrupted, metric) - patched).abs().max().item())
     assert gap <= atol, (f"{_model_label(model)}: cutting every edge out of a node differs from patching the node's output "
                          f"by {gap:.3g} (> {atol}): the graph has edges the model does not have, or lacks some")
-    # each head's own input: our statistics path against TransformerLens' per-head copies, on EAP-IG's circuits of half and
-    # of a tenth of the edges (in the sparse one most heads read one fully ablated input)
-    circuits = [select_top_n(ig, max(1, ig.n_edges // k)) for k in (2, 10)]
+    # each head's own input: our statistics path against TransformerLens' per-head copies, on the circuits of EAP-IG's half
+    # and tenth strongest edges by |score| and of a random half, unpruned (pruned, a random model's circuit can shrink to an
+    # edge or none, and then every head reads one input and the path is not exercised: Llama-3's did); heads with a mix of
+    # kept and ablated inputs are counted, and there must be some (a one-layer model's heads read the embedding alone)
+    circuits = [select_top_n(ig, max(1, ig.n_edges // k), absolute=True, prune=False) for k in (2, 10)] + [full.copy()]
+    lay = ig._layout
+    circuits[-1].in_graph = lay.real & (torch.rand(lay.real.shape, generator=torch.Generator().manual_seed(0)) < 0.5)
+    qkv = [col for cols in lay.qkv_cols for letter in "qkv" for col in cols[letter]]
+    mixed = sum(int(((c.in_graph[:, col] & lay.real[:, col]).sum() % lay.real[:, col].sum() != 0)) for c in circuits for col in qkv)
+    assert mixed > 0 or lay.L == 1, (f"{_model_label(model)}: no head's q/k/v input mixes kept and ablated edges in the circuits "
+                                     "compared, so the comparison of the per-head input paths would compare nothing")
     ours = evaluate_graph(model, circuits, clean, corrupted, None, return_logits=True)
     with _heads_through_copies(): copies = evaluate_graph(model, circuits, clean, corrupted, None, return_logits=True)
     heads = (ours - copies).abs().max().item() / max(1.0, copies.abs().max().item())
@@ -692,5 +701,5 @@ def check_eap_vs_exact(model: HookedTransformer, # a small model (exact patching
     assert ex <= atol, (f"{_model_label(model)}: exact patching with heads' q/k/v from their own inputs differs from TransformerLens' "
                         f"per-head copies by {ex:.3g} of the largest score (> {atol})")
     return {"rho": rho, "top_k": len(top), "ig_steps": ig_steps, "cut_node_vs_patch_node": gap, "heads_direct_vs_copies": heads,
-            "exact_direct_vs_copies": ex}
+            "heads_mixed": mixed, "exact_direct_vs_copies": ex}
 
