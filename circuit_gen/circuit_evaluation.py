@@ -136,6 +136,8 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
     # keeps `ablated - current` only of the rows its destinations gather; node cuts and post-attention norms need every row
     compact = intervention == "patching" and node_keep is None and norms is None and not getattr(model.cfg, "load_in_4bit", False)
     if compact: plans = [None if pl is None else _stored_rows(pl, lay.n_forward) for pl in plans]
+    plans = [None if pl is None else (pl[0], _plan_on(pl[1], device, model.cfg.dtype)) if compact else _plan_on(pl, device, model.cfg.dtype)
+             for pl in plans]
     direct = _direct_for(model, lay)
     max_rows = max([len(g[5]) for pl in plans if pl for g in (pl[1] if compact else pl) if isinstance(g[5], Tensor)], default=0)   # the largest gather, sized once
     max_store = max([lay.n_forward if not compact or pl[0] is None else len(pl[0]) for pl in plans if pl], default=0)   # the largest delta store
@@ -176,43 +178,55 @@ def _plain_run(model, tokens, attention_mask):
     with torch.no_grad(), _flags_off(model, "use_attn_result", "use_split_qkv_input", "use_hook_mlp_in"):
         return model(tokens, attention_mask=attention_mask)
 
-def _dest_groups(lay) -> list[tuple[list[tuple[str, int]], list[int], bool]]:
-    "Destination hooks grouped as they fire together: the q, k and v inputs of a layer (one group), each MLP input, the logits; ((hook name, its column count), ...), all columns, per head?"
-    groups = {}
-    for name, cols, per_head in _dest_hooks(lay):
-        key = name.rsplit(".hook_", 1)[0] if per_head else name
-        hooks, all_cols, _ = groups.setdefault(key, ([], [], per_head))
-        hooks.append((name, len(cols))); all_cols.extend(cols)
-    return list(groups.values())
+def _dest_groups(lay) -> list[tuple[list[tuple[str, int]], list[int], bool, int]]:
+    """Destination hooks grouped as they fire together: the q, k and v inputs of a layer (one group), each MLP input, the logits;
+    ((hook name, its column count), ...), all columns, per head?, the forward rows that reach them (`[0, n)`). Kept on `lay`."""
+    if "_groups" not in vars(lay):
+        groups = {}
+        for name, cols, per_head in _dest_hooks(lay):
+            key = name.rsplit(".hook_", 1)[0] if per_head else name
+            hooks, all_cols, _ = groups.setdefault(key, ([], [], per_head))
+            hooks.append((name, len(cols))); all_cols.extend(cols)
+        prefix = lay.prefix.tolist()
+        lay._groups = [(hooks, cols, per_head, prefix[cols[0]]) for hooks, cols, per_head in groups.values()]
+    return lay._groups
 
 def _edge_plan(lay, out_of_graph) -> list[tuple]:
     """Per destination group, how to sum its ablated edges (rows `< n` reach it): `none`, `all` rows, the `only` rows with an
     ablated edge, every row `all-but` the rows with a kept edge, or a `dense` product, the cheapest; and which of its columns
-    have every upstream edge ablated, and which some but not all."""
+    have every upstream edge ablated, and which some but not all. Index work, done on the host in numpy (as torch operations
+    its dozen small steps per group cost more than they compute): rows, weights and columns are numpy arrays until
+    `_plan_on` moves rows and weights to the model's device."""
+    A = out_of_graph.detach().cpu().numpy() > 0.5                     # True: the edge is ablated
     plan = []
-    for hooks, cols, per_head in _dest_groups(lay):
-        n = int(lay.prefix[cols[0]])
-        w = out_of_graph[:n, cols]                                   # every row < n is a real edge into these columns
-        ablated, kept = w.any(1).nonzero().flatten(), (w < 1).any(1).nonzero().flatten()
+    for hooks, cols, per_head, n in _dest_groups(lay):
+        w = A[:n, cols]                                              # every row < n is a real edge into these columns
+        ablated, kept = np.flatnonzero(w.any(1)), np.flatnonzero(~w.all(1))
         if not len(ablated): how, rows, wt = "none", None, None
         elif not len(kept): how, rows, wt = "all", None, None
-        elif len(kept) < len(ablated): how, rows, wt = "all-but", kept, (1 - w[kept]).t().contiguous()
-        elif len(ablated) > 0.8 * n: how, rows, wt = "dense", None, w.t().contiguous()   # a gather would cost more than the zeros
-        else: how, rows, wt = "only", ablated, w[ablated].t().contiguous()
+        elif len(kept) < len(ablated): how, rows, wt = "all-but", kept, ~w[kept].T
+        elif len(ablated) > 0.8 * n: how, rows, wt = "dense", None, w.T   # a gather would cost more than the zeros
+        else: how, rows, wt = "only", ablated, w[ablated].T
         full = w.all(0)                                              # columns that read every upstream source ablated
         plan.append((hooks, cols, per_head, n, how, rows, wt, (full, w.any(0) & ~full)))
     return plan
 
+def _plan_on(plan, device, dtype) -> list[tuple]:
+    "`_edge_plan`'s (or `_stored_rows`') gathered rows (a `range` stays one) and edge weights as tensors on `device`, the weights in `dtype`."
+    on = lambda a, **kw: torch.from_numpy(np.ascontiguousarray(a, dtype=np.int64 if not kw else np.float32)).to(device=device, **kw)
+    return [g[:5] + (g[5] if g[5] is None or isinstance(g[5], range) else on(g[5]), None if g[6] is None else on(g[6], dtype=dtype)) + g[7:]
+            for g in plan]
+
 def _stored_rows(plan, n_forward: int) -> tuple:
     """The forward rows whose `ablated - current` a run must keep (those some destination gathers, and all rows before one
     that takes a dense product: they stay the first rows of the store), or None for every row, and the plan with its gathered
-    rows renumbered into that store."""
-    rows = [g[5] if g[5] is not None else torch.arange(g[3], device=g[6].device) for g in plan if g[4] in ("only", "all-but", "dense")]
-    if not rows: return torch.zeros(0, dtype=torch.long), plan
-    keep = torch.unique(torch.cat(rows))
+    rows renumbered into that store (numpy, as `_edge_plan` gives it)."""
+    rows = [g[5] if g[5] is not None else np.arange(g[3]) for g in plan if g[4] in ("only", "all-but", "dense")]
+    if not rows: return np.zeros(0, dtype=np.int64), plan
+    keep = np.unique(np.concatenate(rows))
     if len(keep) == n_forward: return None, plan
-    slot = torch.full((n_forward,), -1, dtype=torch.long, device=keep.device)
-    slot[keep] = torch.arange(len(keep), device=keep.device)
+    slot = np.full(n_forward, -1)
+    slot[keep] = np.arange(len(keep))
     out = []
     for g in plan:
         if g[4] in ("only", "all-but"):
@@ -220,7 +234,7 @@ def _stored_rows(plan, n_forward: int) -> tuple:
             # those (zero weights for the others) costs about the same and needs no gathered copy: `range(m)` says so
             r, m = slot[g[5]], int((keep < g[3]).sum())
             if m <= 1.5 * len(r):
-                wt = g[6].new_zeros(g[6].shape[0], m)
+                wt = np.zeros((g[6].shape[0], m), dtype=g[6].dtype)
                 wt[:, r] = g[6]
                 g = g[:5] + (range(m), wt) + g[7:]
             else: g = g[:5] + (r,) + g[6:]
@@ -387,20 +401,20 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
             names = [_head_hook(h) for h in names]
         def hook_for(i):
             lo, hi = sum(sizes[:i]), sum(sizes[:i + 1])
-            full, mixed = (c[lo:hi].nonzero().flatten() for c in classes)
-            wt_mixed = None if wt is None or not len(mixed) else wt[lo:hi][mixed]
+            full, mixed = (np.flatnonzero(c[lo:hi]) for c in classes)
+            wt_mixed = None if wt is None or not len(mixed) else wt[lo:hi][torch.from_numpy(mixed).to(wt.device)]
             if per_head and direct is not None:           # the weights of the heads each kind of input reaches, gathered once
                 l, letter = int(names[i].split(".")[1]), names[i][-1]
                 # most heads read every source ablated: the layer's norm hands that input to TransformerLens' own projection
                 # for this letter (the norm swap), and the heads reading their clean input are the ones recomputed
-                clean_cols = ((classes[0][lo:hi] | classes[1][lo:hi]) == 0).nonzero().flatten()
+                clean_cols = np.flatnonzero(~(classes[0][lo:hi] | classes[1][lo:hi]))
                 swap = fast and len(full) > len(clean_cols) and hasattr(model.blocks[l].ln1, "hook_normalized")
                 if swap: swaps.setdefault(l, set()).add("qkv".index(letter))
                 shared = clean_cols if swap else full        # the heads given one input, shared
                 dh = direct[l, letter][2].shape[1]
                 D_shared, D_mixed = (_direct_heads(direct[l, letter], None if len(s) == hi - lo else s, dh, work.setdefault("heads", {}), single)
                                     for s, single in ((shared, True), (mixed, False)))
-                shared_heads, mixed_heads = (None if len(s) == hi - lo else s for s in (shared, mixed))
+                shared_heads, mixed_heads = (None if len(s) == hi - lo else torch.from_numpy(s).to(c.device) for s in (shared, mixed))
             def hook(act, hook):
                 if per_head and direct is not None:               # each head's whole input, the layer's input included
                     base = resid[l].reshape(-1)

@@ -8,6 +8,7 @@ import contextlib, copy, io, re, weakref
 from contextlib import contextmanager
 from typing import Callable
 
+import numpy as np
 import torch
 from jaxtyping import Float, Int
 from torch import Tensor
@@ -193,16 +194,18 @@ def _qkv_direct(model, lay) -> dict | None:
     return out
 
 def _direct_heads(D, heads, dh: int, memo: dict | None = None, single: bool | None = None):
-    """`_qkv_direct`'s weights `D` of one hook restricted to `heads` (an index tensor; None: all): for `_heads_from_inputs`.
+    """`_qkv_direct`'s weights `D` of one hook restricted to `heads` (indices: a tensor, numpy array or list; None: all): for `_heads_from_inputs`.
     `single`: True where every head will read one input (only the flat matrix is copied), False where each reads its own
     (only the per-head one), None: both. `memo`: a dict that keeps each restriction for the next call with the same hook and
     heads, so that the runs of a batch do not copy the same weights again, up to `memo['budget']` bytes (no key: no limit)."""
     Wt, flat, e, col_sums, center, eps = D
     if heads is None: return D
-    key = (id(D), tuple(heads.tolist()), single) if memo is not None else None
+    heads = np.asarray(heads.tolist() if isinstance(heads, Tensor) else heads, dtype=np.int64)   # index work on the host
+    key = (id(D), heads.tobytes(), single) if memo is not None else None
     if key in (memo or {}): return memo[key]
-    rows = (heads[:, None] * dh + torch.arange(dh, device=heads.device)).flatten()
-    if center: rows = torch.cat([rows, rows.new_tensor([flat.shape[0] - 1])])       # the mean row
+    rows = (heads[:, None] * dh + np.arange(dh)).ravel()
+    if center: rows = np.append(rows, flat.shape[0] - 1)                              # the mean row
+    heads, rows = (torch.from_numpy(a).to(e.device) for a in (heads, rows))
     out = (None if single else Wt[heads], None if single is False else flat[rows], e[heads],
            None if col_sums is None else col_sums[heads], center, eps)
     if memo is not None:
