@@ -106,7 +106,8 @@ def write_results(area: str, title: str, command: str, rows: list[dict], summary
     docs page `benchmarks` renders. `rows`: one dict per measured case, the same keys in each (the table's columns, in
     order); `summary`: the headline figures, e.g. `{"ratio_to_fastest_peer": 2.9, "ratio_to_floor": 1.2,
     "max_abs_diff": 1e-6}` (speed ratios > 1 mean circuit_gen is faster; floor ratios are ours / floor, 1 is the floor);
-    `command`: the exact command that reproduces the file."""
+    `command`: the exact command that reproduces the file. With `path` the file's own name is its area (less `_cuda`):
+    a run at other sizes (`--out bench/results/faithfulness_gpt2_shape_cpu.json`) is its own entry on the page."""
     import json
     from pathlib import Path
     if not rows: raise ValueError(f"write_results({area!r}): no rows; measure something first")
@@ -116,6 +117,7 @@ def write_results(area: str, title: str, command: str, rows: list[dict], summary
     gpu = torch.cuda.is_available()
     path = Path(path) if path else Path(__file__).resolve().parent / "results" / f"{area}{'_cuda' if gpu else ''}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.stem not in (area, area + "_cuda"): area = path.stem.removesuffix("_cuda")
     doc = {"area": area, "title": title, "command": command, "machine": machine(), "summary": summary,
            "columns": keys, "rows": rows, "notes": notes}
     path.write_text(json.dumps(doc, indent=1, default=float) + "\n")
