@@ -213,9 +213,9 @@ def _edge_plan(lay, out_of_graph) -> list[tuple]:
 
 def _plan_on(plan, device, dtype) -> list[tuple]:
     "`_edge_plan`'s (or `_stored_rows`') gathered rows (a `range` stays one) and edge weights as tensors on `device`, the weights in `dtype`."
-    on = lambda a, **kw: torch.from_numpy(np.ascontiguousarray(a, dtype=np.int64 if not kw else np.float32)).to(device=device, **kw)
-    return [g[:5] + (g[5] if g[5] is None or isinstance(g[5], range) else on(g[5]), None if g[6] is None else on(g[6], dtype=dtype)) + g[7:]
-            for g in plan]
+    rows = lambda a: a if a is None or isinstance(a, range) else torch.from_numpy(np.ascontiguousarray(a, dtype=np.int64)).to(device)
+    weights = lambda a: None if a is None else torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).to(device=device, dtype=dtype)
+    return [g[:5] + (rows(g[5]), weights(g[6])) + g[7:] for g in plan]
 
 def _stored_rows(plan, n_forward: int) -> tuple:
     """The forward rows whose `ablated - current` a run must keep (those some destination gathers, and all rows before one
@@ -402,7 +402,8 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         def hook_for(i):
             lo, hi = sum(sizes[:i]), sum(sizes[:i + 1])
             full, mixed = (np.flatnonzero(c[lo:hi]) for c in classes)
-            wt_mixed = None if wt is None or not len(mixed) else wt[lo:hi][torch.from_numpy(mixed).to(wt.device)]
+            mixed_t = torch.from_numpy(mixed).to(c.device) if len(mixed) else None   # for the mixed heads' weights and their q/k/v
+            wt_mixed = None if wt is None or not len(mixed) else wt[lo:hi][mixed_t]
             if per_head and direct is not None:           # the weights of the heads each kind of input reaches, gathered once
                 l, letter = int(names[i].split(".")[1]), names[i][-1]
                 # most heads read every source ablated: the layer's norm hands that input to TransformerLens' own projection
@@ -414,7 +415,8 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
                 dh = direct[l, letter][2].shape[1]
                 D_shared, D_mixed = (_direct_heads(direct[l, letter], None if len(s) == hi - lo else s, dh, work.setdefault("heads", {}), single)
                                     for s, single in ((shared, True), (mixed, False)))
-                shared_heads, mixed_heads = (None if len(s) == hi - lo else torch.from_numpy(s).to(c.device) for s in (shared, mixed))
+                shared_heads = None if len(shared) == hi - lo else torch.from_numpy(shared).to(c.device)
+                mixed_heads = None if len(mixed) == hi - lo else mixed_t
             def hook(act, hook):
                 if per_head and direct is not None:               # each head's whole input, the layer's input included
                     base = resid[l].reshape(-1)
@@ -702,7 +704,8 @@ def check_eap_vs_exact(model: HookedTransformer, # a small model (exact patching
     lay = ig._layout
     circuits[-1].in_graph = lay.real & (torch.rand(lay.real.shape, generator=torch.Generator().manual_seed(0)) < 0.5)
     qkv = [col for cols in lay.qkv_cols for letter in "qkv" for col in cols[letter]]
-    mixed = sum(int(((c.in_graph[:, col] & lay.real[:, col]).sum() % lay.real[:, col].sum() != 0)) for c in circuits for col in qkv)
+    kept = torch.stack([(c.in_graph & lay.real)[:, qkv].sum(0) for c in circuits])     # kept edges into each q/k/v input
+    mixed = int(((kept > 0) & (kept < lay.real[:, qkv].sum(0))).sum())
     assert mixed > 0 or lay.L == 1, (f"{_model_label(model)}: no head's q/k/v input mixes kept and ablated edges in the circuits "
                                      "compared, so the comparison of the per-head input paths would compare nothing")
     ours = evaluate_graph(model, circuits, clean, corrupted, None, return_logits=True)
