@@ -1,15 +1,18 @@
 """Benchmark (not a test): the pass schedule of exact edge patching (`attribute(method="exact")`), against its floor.
 
-Exact patching runs one patched forward per edge; the edges into one destination can be stacked along the batch
-(`max_rows` rows per pass; None, the default: `EXACT_EDGES_PER_PASS` = 8 of a destination's edges at once). This script times each
+Exact patching runs one patched forward per edge; edges are stacked along the batch (`max_rows` rows per pass; None, the
+default: `EXACT_EDGES_PER_PASS` = 8 edges at once; since 2026-12-04 the destinations that start at one layer share passes,
+before, every pass held one destination's edges only). This script times each
 schedule with the floor in interleaved rounds (bench/harness.py: median of 5 after a warm-up, process CPU and wall) on a random 2-layer, 4-head, d_model 64
 model (8 positions) at three batch sizes, checks every schedule gives the same scores (max |difference|), and measures
 peak memory in a fresh process per schedule (on a GPU: CUDA's peak, in-process) against one plain forward pass of
-the batch. The floor is the forwards patching cannot avoid: one no-grad forward of every (edge, prompt) row from its
+the batch. The floor is the forwards patching cannot avoid, as plain forwards (`floor_forwards`): the clean run with its
+metric, the corrupted run (the patch values; since 2026-12-04, with the metric of every patched run: before, the
+floor left out both, which any exact patching does), and one no-grad forward of every (edge, prompt) row from its
 destination's layer on (the run before that layer is the clean run; until 2026-12-03 the floor ran whole forwards,
-as `attribute` did), plain forwards without TransformerLens' per-head copies and results (since 2026-12-03; before, the
-model as loaded for edge work), stacked per destination as the default schedule stacks them; the growth exponent is
-the log-log slope of CPU time over the batch sizes.
+as `attribute` did), without TransformerLens' per-head copies and results (since 2026-12-03; before, the model as
+loaded for edge work), stacked in the passes the default schedule makes; the growth exponent is the log-log slope of
+CPU time over the batch sizes.
 
     OMP_NUM_THREADS=1 python bench/bench_exact_schedule.py [--batches 4,8,16]
 
@@ -20,9 +23,10 @@ about 17 PFLOP per call at 128 prompts, so it runs for about an hour on an H200 
 bench/results/exact_schedule.json (exact_schedule_cuda.json on a GPU; `--out` elsewhere) for the docs page
 `benchmarks`.
 
-The default (8 edges per pass) was, of the schedules measured, within 2x the memory and as fast as any other such schedule
-(within the noise) on this small model and on a 4-layer, 8-head, d_model 256 one (`--n_layers 4 --n_heads 8 --d_model 256
---batches 8`), where 16 edges per pass took 1.9-2.2x the memory; `max_rows` / `memory_gb` trade time for memory.
+The default (8 edges per pass) is, of the schedules measured, the only one within 2x the memory of a forward at every
+size, on this small model and on a 4-layer, 8-head, d_model 256 one (`--n_layers 4 --n_heads 8 --d_model 256 --batches 8`):
+16 edges per pass ran at 0.91-0.99x the floor at 1.6-2.9x the memory (2026-12-04); `max_rows` / `memory_gb` trade time
+for memory.
 """
 import argparse, json, os, subprocess, sys, warnings
 warnings.filterwarnings("ignore")
@@ -30,8 +34,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch
 from harness import growth_exponent, measure_interleaved, peak_memory_mb, reproduce_command, write_results
 from bench_eap_schedule import bench_model
-from circuit_gen.circuit_graph import Graph, _dest_hooks
-from circuit_gen.edge_attribution import EXACT_EDGES_PER_PASS, _flags_off, attribute, answer_logit_metric
+from circuit_gen.circuit_graph import Graph
+from circuit_gen.edge_attribution import EXACT_EDGES_PER_PASS, _exact_passes, _flags_off, attribute, answer_logit_metric
 from circuit_gen.models import unembed_once
 
 SMALL = dict(n_layers=2, n_heads=4, d_model=64, d_vocab=500, seq_len=8, batches="4,8,16")
@@ -47,23 +51,26 @@ def setup(a, b):
     return m, c, k, answer_logit_metric(ans, torch.full((b,), a.seq_len - 1, device=a.device))
 
 
-def floor_forwards(model, clean, rows_cap=None):
-    """One plain no-grad forward per (edge, prompt) row from its destination's layer on (a patched run is the clean run
-    before it; the logits destination: the final norm and unembedding), stacked per destination (at most `rows_cap`
-    rows a pass; None: `attribute`'s default, `EXACT_EDGES_PER_PASS` edges), without TransformerLens' per-head copies and
-    results (the model as a user runs it), with one transposed copy of `W_U` for all of them (`unembed_once`:
-    TransformerLens copies it per call, work `attribute` does not do)."""
+def floor_forwards(model, clean, corrupted, metric, rows_cap=None):
+    """The forwards exact patching cannot avoid, as plain no-grad forwards: the clean run (its residual stream at every
+    layer, its logits and metric), the corrupted run up to the unembedding (the sources' patch values), and one forward per
+    (edge, prompt) row from its destination's layer on (a patched run is the clean run before it; the logits destination:
+    the final norm and unembedding) with the metric of its logits, stacked in the passes `attribute` makes
+    (`_exact_passes`: at most `rows_cap` rows a pass; None: `attribute`'s default, `EXACT_EDGES_PER_PASS` edges, the
+    destinations that start at one layer packed together); without TransformerLens' per-head copies and results (the model
+    as a user runs it), with one transposed copy of `W_U` for all of them (`unembed_once`: TransformerLens copies it per
+    call, work `attribute` does not do)."""
     b, g, L = len(clean), Graph.from_model(model), model.cfg.n_layers
-    n_in = g.real_edge_mask.sum(0).tolist()
     names = [f"blocks.{l}.hook_resid_pre" for l in range(L)] + [f"blocks.{L - 1}.hook_resid_post"]
+    step = EXACT_EDGES_PER_PASS if rows_cap is None else max(1, rows_cap // b)
+    idx = torch.arange(b, device=clean.device)
     with torch.no_grad(), _flags_off(model, "use_split_qkv_input", "use_attn_result", "use_hook_mlp_in"), unembed_once(model):   # plain forwards
-        resid = model.run_with_cache(clean, names_filter=lambda n: n in names)[1]
-        for name, cols, _ in _dest_hooks(g._layout):
-            start = L if name == names[L] else int(name.split(".")[1])
-            for col in cols:
-                n = int(n_in[col])
-                step = min(n, EXACT_EDGES_PER_PASS) if rows_cap is None else max(1, rows_cap // b)
-                for r0 in range(0, n, step): model(resid[names[start]].repeat(min(step, n - r0), 1, 1), start_at_layer=start)
+        logits, resid = model.run_with_cache(clean, names_filter=lambda n: n in names)
+        metric(logits, idx)
+        model(corrupted, stop_at_layer=L)
+        for start, segs in _exact_passes(g._layout, step):
+            R = sum(r1 - r0 for *_, r0, r1 in segs)
+            metric(model(resid[names[start]].repeat(R, 1, 1), start_at_layer=start), idx.repeat(R))
 
 
 def one(a, b, mr):
@@ -106,7 +113,7 @@ def main():
         runs = {mr: (lambda kw={} if mr == "none" else {"max_rows": int(mr)}:
                      attribute(m, c, k, met, method="exact", batch_size=b, progress=False, **kw)) for mr in schedules}
         # the floor and every schedule in interleaved rounds, so that a changing machine speed moves them alike
-        times = measure_interleaved({"floor": lambda: floor_forwards(m, c), **runs}, a.repeats if a.research else max(a.repeats, 5))
+        times = measure_interleaved({"floor": lambda: floor_forwards(m, c, k, met), **runs}, a.repeats if a.research else max(a.repeats, 5))
         floor = times["floor"]
         fl = memory(a, b, "floor")
         ref = None

@@ -18,7 +18,7 @@ from transformer_lens import HookedTransformer
 from transformer_lens.utilities import get_act_name
 
 from .core import resolve_device
-from .models import unembed_once
+from .models import hooks_at, unembed_once
 from .circuit_graph import (Graph, _attn_post_norms, _dest_hooks, _model_label, _node_hook, check_model_hooks,
                                       select_greedy, select_top_n)
 from .edge_attribution import (_call_metric, _capture_for, _check_convention, _direct_for, _direct_heads, _flags_off,
@@ -268,7 +268,7 @@ def _capture_z(model, lay, tokens, attention_mask, convention: str, logits: bool
         return hook
     fwd = [(name, store_z(int(name.split(".")[1])) if W is not None else store(other_of[rows])) for name, rows, W in srcs]
     fwd += [(get_act_name("attn_out", l), store(l, attn_out)) for l in range(c.n_layers)]
-    with torch.no_grad(), _flags_off(model, "use_split_qkv_input", "use_hook_mlp_in", "use_attn_result"), model.hooks(fwd_hooks=fwd):
+    with torch.no_grad(), _flags_off(model, "use_split_qkv_input", "use_hook_mlp_in", "use_attn_result"), hooks_at(model, fwd):
         out = model(tokens, attention_mask=attention_mask, stop_at_layer=None if logits else c.n_layers)
     return _Counterfactual(z, other, other_of, attn_out), out if logits else None
 
@@ -467,7 +467,7 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
                 return normed[l]
             return hook
         fwd += [(f"blocks.{l}.ln1.hook_normalized", norm_swap(l)) for l in swaps]
-    with torch.no_grad(), _flags_off(model, *flags), model.hooks(fwd_hooks=fwd):
+    with torch.no_grad(), _flags_off(model, *flags), hooks_at(model, fwd):
         return model(c, attention_mask=cmask)
 
 @patch

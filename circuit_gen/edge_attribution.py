@@ -19,7 +19,7 @@ from transformer_lens.utilities.architectures import POST_NORM_ARCHITECTURES
 from transformer_lens.utilities import get_act_name
 
 from .core import resolve_device
-from .models import unembed_once
+from .models import hooks_at, unembed_once
 from .prompt_sets import PromptSet
 from .induction import make_induction_prompts
 from .circuit_graph import (Graph, _Layout, _attn_post_norms, _capture_sources, _dest_hooks, _model_label,
@@ -60,11 +60,15 @@ def _pad_pair(model, clean, corrupted, clean_lengths, corrupted_lengths, device)
     km = (ar[None] < kl[:, None]).long() if padded else None
     return pad(clean), pad(corrupted), cl, kl, cm, km
 
-def _call_metric(metric, logits, idx) -> Tensor:
+def _call_metric(metric, logits, idx, finite: bool = True) -> Tensor:
+    "`metric(logits, idx)`, its shape checked (and unless `finite` is False, its values: the caller checks them with `_check_finite`)."
     out = metric(logits, idx)
     if not isinstance(out, Tensor) or out.shape != (len(idx),):
         raise ValueError(f"metric returned {tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__}, expected a tensor of "
                          f"shape ({len(idx)},): one value per prompt (metric(logits, idx) -> Float[Tensor, 'batch'])")
+    return _check_finite(out) if finite else out
+
+def _check_finite(out: Tensor) -> Tensor:
     if not torch.isfinite(out).all(): raise ValueError(f"metric returned non-finite values: {out[~torch.isfinite(out)][:4].tolist()}")
     return out
 
@@ -138,7 +142,7 @@ def _capture_sources_only(model, lay, tokens, attention_mask, logits: bool = Tru
         def hook(z, hook): torch.bmm(z.to(W.dtype).permute(2, 0, 1, 3).reshape(h, bp, -1), W, out=buf[rows].view(h, bp, -1))
         return hook
     fwd = [(name, store_hook(rows) if W is None else head_hook(W, rows)) for name, rows, W in _z_sources(model, lay)]
-    with torch.no_grad(), _flags_off(model, "use_split_qkv_input", "use_hook_mlp_in", "use_attn_result"), model.hooks(fwd_hooks=fwd):
+    with torch.no_grad(), _flags_off(model, "use_split_qkv_input", "use_hook_mlp_in", "use_attn_result"), hooks_at(model, fwd):
         out = model(tokens, attention_mask=attention_mask, stop_at_layer=None if logits else c.n_layers)
     return buf.permute(1, 2, 0, 3), out if logits else None
 
@@ -203,13 +207,20 @@ def _direct_heads(D, heads, dh: int, memo: dict | None = None, single: bool | No
     heads = np.asarray(heads.tolist() if isinstance(heads, Tensor) else heads, dtype=np.int64)   # index work on the host
     key = (id(D), heads.tobytes(), single) if memo is not None else None
     if key in (memo or {}): return memo[key]
-    rows = (heads[:, None] * dh + np.arange(dh)).ravel()
-    if center: rows = np.append(rows, flat.shape[0] - 1)                              # the mean row
-    heads, rows = (torch.from_numpy(a).to(e.device) for a in (heads, rows))
-    out = (None if single else Wt[heads], None if single is False else flat[rows], e[heads],
-           None if col_sums is None else col_sums[heads], center, eps)
+    if len(heads) and (np.diff(heads) == 1).all():    # a run of heads (exact patching: one head): views, no index copies
+        h0, h1 = int(heads[0]), int(heads[-1]) + 1
+        flat_h = None if single is False else flat[h0 * dh:h1 * dh] if not center else torch.cat([flat[h0 * dh:h1 * dh], flat[-1:]])
+        out = (None if single else Wt[h0:h1], flat_h, e[h0:h1], None if col_sums is None else col_sums[h0:h1], center, eps)
+        copied = [flat_h] if center and flat_h is not None else []                   # (the rest are views)
+    else:
+        rows = (heads[:, None] * dh + np.arange(dh)).ravel()
+        if center: rows = np.append(rows, flat.shape[0] - 1)                          # the mean row
+        heads, rows = (torch.from_numpy(a).to(e.device) for a in (heads, rows))
+        out = (None if single else Wt[heads], None if single is False else flat[rows], e[heads],
+               None if col_sums is None else col_sums[heads], center, eps)
+        copied = [t for t in out[:2] if t is not None]
     if memo is not None:
-        size = sum(t.nbytes for t in out[:2] if t is not None)
+        size = sum(t.nbytes for t in copied)
         if memo.get("used", 0) + size <= memo.get("budget", float("inf")):
             memo[key], memo["used"] = out, memo.get("used", 0) + size
     return out
@@ -217,13 +228,21 @@ def _direct_heads(D, heads, dh: int, memo: dict | None = None, single: bool | No
 def _heads_from_inputs(act, x, Wt, Wt_flat, e, col_sums, center, eps, heads=None):
     """`act` (`[batch, pos, heads, d_head]`, TransformerLens' q, k or v of the unsplit input) rewritten so that head h reads
     `x[h]` (`[heads, batch, pos, d_model]`, or one input expanded over heads), with `_qkv_direct`'s weights; `heads`: only
-    these heads, `x` holding their inputs (or one input for all of them), the weights restricted to them by `_direct_heads`,
+    these heads (indices, or a slice), `x` holding their inputs (or one input for all of them), the weights restricted to them by `_direct_heads`,
     the rest of `act` untouched. The norm per head comes from its statistics: its weight folded into the projection, its
     mean a column of the same product, the variance `E[x^2] - mean^2` (centred first where that loses precision): two
     passes over `x` where TransformerLens' per-head copies and norm take about ten."""
     b, p, h, dh = act.shape
+    h = h if heads is None else heads.stop - heads.start if isinstance(heads, slice) else len(heads)
+    y = _head_outputs(x, b, p, h, Wt, Wt_flat, e, col_sums, center, eps)
+    if heads is None: return act.copy_(y.permute(2, 3, 0, 1))
+    act[:, :, heads] = y.permute(2, 3, 0, 1)
+    return act
+
+def _head_outputs(x, b, p, h, Wt, Wt_flat, e, col_sums, center, eps) -> Float[Tensor, "heads d_head batch pos"]:
+    "`_heads_from_inputs`' arithmetic: the `h` heads' q, k or v of their inputs `x` (`[h or 1, b, p, d_model]`), head-major."
+    dh = e.shape[-1]
     single = (x.stride(0) == 0 or x.shape[0] == 1) and Wt_flat is not None    # one input for every head: one product for all
-    h = h if heads is None else len(heads)
     x = x[0].reshape(1, b * p, -1) if single else x.reshape(h, b * p, -1)
     d = x.shape[-1]
     # transposed products, `[., d_head, batch * pos]`: a long inner dimension runs ~1.4x faster than d_head + 1 columns
@@ -240,10 +259,7 @@ def _heads_from_inputs(act, x, Wt, Wt_flat, e, col_sums, center, eps, heads=None
             y = prod(Wt_flat[:-1] if single else Wt)
         else: y = torch.addcmul(y, mean, col_sums.reshape(1, -1, 1) if single else col_sums[:, :, None], value=-1)   # (x - mean) W'
     if eps is not None: y.mul_(var.add_(eps).rsqrt_())
-    y = y.add_(e.reshape(1, -1, 1) if single else e[:, :, None]).view(h, dh, b, p)
-    if heads is None: return act.copy_(y.permute(2, 3, 0, 1))
-    act[:, :, heads] = y.permute(2, 3, 0, 1)
-    return act
+    return y.add_(e.reshape(1, -1, 1) if single else e[:, :, None]).view(h, dh, b, p)
 
 _DIRECT_CACHE = weakref.WeakKeyDictionary()    # model -> (its weights' identity, `_qkv_direct`'s result)
 
@@ -383,7 +399,7 @@ def _attribute_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, me
     if record_clean: fwd += [(name, record_hook(rows)) for name, rows in src[1:]]
     if method == "EAP-IG-activations": fwd += [(name, interp_hook(k, rows)) for k, (name, rows) in enumerate(src) if k > 0]
     fwd += [(name, grad_hook(k, cols, per_head)) for k, (name, cols, per_head) in enumerate(dests)]
-    with model.hooks(fwd_hooks=fwd):
+    with hooks_at(model, fwd):
         for j0 in range(0, len(jobs), jobs_per_pass):
             chunk = jobs[j0:j0 + jobs_per_pass]
             J = len(chunk)
@@ -417,7 +433,24 @@ def _attribute_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, me
         part = (diff[r0:r1] @ G.view(lay.n_backward, -1).T).double()
         scores[r0:r1] += torch.where(real[r0:r1], part, 0.0) / per_group[grp]
 
-EXACT_EDGES_PER_PASS = 8    # exact patching's default: at most this many of a destination's edges per pass (x the batch's prompts)
+EXACT_EDGES_PER_PASS = 8    # exact patching's default: at most this many edges per pass (x the batch's prompts)
+
+def _exact_passes(lay: _Layout, step: int) -> list[tuple[int, list[tuple[str, int, int, int, int]]]]:
+    """Exact patching's passes, each at most `step` edges: (the layer it starts at, its segments: destination hook, the
+    destination's slot there (its head), its column, its first and last source row). A destination's edges come in runs of
+    consecutive source rows, and a pass is filled with the next destinations that start at the same layer (one pass per
+    destination made, at every layer-0 head, a pass for one edge, the embedding's)."""
+    passes, cur, used, cur_start = [], [], 0, None
+    for name, cols, _ in _dest_hooks(lay):
+        start = lay.L if name == get_act_name("resid_post", lay.L - 1) else int(name.split(".")[1])
+        for slot, col in enumerate(cols):
+            n, r0 = int(lay.prefix[col]), 0
+            while r0 < n:
+                if cur and (start != cur_start or used == step): passes, cur, used = passes + [(cur_start, cur)], [], 0
+                cur_start, r1 = start, min(n, r0 + step - used)
+                cur.append((name, slot, col, r0, r1))
+                used, r0 = used + r1 - r0, r1
+    return passes + [(cur_start, cur)] if cur else passes
 
 def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_cap, scores):
     """Add this batch's summed exact edge-patching effects (metric(clean) - metric(edge patched)) into `scores`. A patched run
@@ -433,57 +466,79 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
     def keep(act, hook): resid[hook.name] = act
     with torch.no_grad():
         # the sources' outputs from the cheaper sources-only forwards; the clean one also keeps each layer's residual stream
-        with model.hooks(fwd_hooks=[(n, keep) for n in resid_names] if from_resid or direct is not None else []):
+        with hooks_at(model, [(n, keep) for n in resid_names] if from_resid or direct is not None else []):
             clean_acts, clean_logits = _capture_for(model, lay, clean, cmask, "circuit_gen", sources_only=True, logits=True)
         corr_acts, _ = _capture_for(model, lay, corrupted, kmask, "circuit_gen", sources_only=True)
         delta = _single_source_effects(model, lay, clean_acts, corr_acts - clean_acts)
         base = _call_metric(metric, clean_logits, idx)
         # one hook per destination hook point, installed once for all passes (TransformerLens resets every hook point when a
-        # `hooks` context ends: per pass, that was about a quarter of the run); each applies the current pass's patch there
+        # `hooks` context ends: per pass, that was about a quarter of the run); each applies the current pass's patches there
         patch = {}
-        def dispatch(act, hook): return patch["fn"](act) if patch["at"] == hook.name else act
-        # (hook name, columns, per head?, the head's q/k/v from its own input, without the per-head copies?)
-        dests = [(name, cols, per_head, per_head and direct is not None) for name, cols, per_head in _dest_hooks(lay)]
-        at = {name: _head_hook(name) if own else name for name, _, _, own in dests}
-        names = sorted({at[name] for name, *_ in dests if name != resid_names[L] or not from_resid})
-        with model.hooks(fwd_hooks=[(n, dispatch) for n in names]):
-            for name, cols, per_head, own in dests:
-                start = L if name == resid_names[L] else int(name.split(".")[1])
+        def dispatch(act, hook):
+            todo = patch["at"].get(hook.name)
+            if todo is None: return act
+            # TransformerLens hands each head's input and the MLP's input as fresh copies: add in place (a view: copy first)
+            if any(D is None for *_, D in todo): act = act if act.is_contiguous() else act.clone()
+            for rs, slot, D in todo:            # rows of the pass, the head (None: the whole input), the head's own weights
+                if D is None:
+                    if slot is None: act[rs] += patch["add"][rs]
+                    else: act[rs, :, slot] += patch["add"][rs]
+                elif isinstance(slot, int): _heads_from_inputs(act[rs], patch["x"][None, rs], *D, heads=slice(slot, slot + 1))
+                else:    # several heads, each on its own rows (`slot`: each row's head): every head of every row in one product
+                    x, r = patch["x"][rs], torch.arange(len(slot), device=act.device)
+                    y = _head_outputs(x[None], x.shape[0], x.shape[1], act.shape[2], *D)    # [heads, d_head, rows, pos]
+                    act[rs][r, :, slot] = y.permute(2, 3, 0, 1)[r, :, slot]
+            return act
+        # per destination hook: per head?, the head's q/k/v from its own input without the per-head copies?, where it patches
+        kind = {name: (per_head, per_head and direct is not None) for name, _, per_head in _dest_hooks(lay)}
+        at = {name: _head_hook(name) if own else name for name, (_, own) in kind.items()}
+        names = sorted({at[name] for name in kind if name != resid_names[L] or not from_resid})
+        # each pass's metric values, [edges x prompts], scored together after the passes: one check and one sum for all of them
+        values, at_rows, at_cols, idx_of, memo = [], [], [], {}, {}     # memo: a head's weights, a head per row, per batch
+        step = EXACT_EDGES_PER_PASS if rows_cap is None else max(1, rows_cap // b)
+        with hooks_at(model, [(n, dispatch) for n in names]):
+            for start, segs in _exact_passes(lay, step):
+                R = sum(r1 - r0 for *_, r0, r1 in segs)
+                # the sources' effects, one row of prompts per (destination, edge): [R*b, pos, d_model]
+                add = torch.cat([delta[:, :, r0:r1].permute(2, 0, 1, 3) for *_, r0, r1 in segs]).view(R * b, T, -1)
+                own_any = any(kind[name][1] for name, *_ in segs)
+                # the clean stream at the pass's layer, one copy per edge (kept where a run starts there or a head needs it)
+                stream = resid[resid_names[start]].repeat(R, 1, 1) if from_resid or own_any else None
+                patch.update(add=add, x=stream + add if own_any else None, at={})   # x: a head's whole input, the layer's input plus the patch
+                o, groups = 0, {}        # per hook, its heads' segments: [first row, [(head, rows)]] (a hook's segments are consecutive)
+                for name, slot, col, r0, r1 in segs:
+                    per_head, own = kind[name]
+                    n = (r1 - r0) * b
+                    if own: groups.setdefault(name, [o, []])[1].append((slot, n))
+                    else: patch["at"].setdefault(at[name], []).append((slice(o, o + n), slot if per_head else None, None))
+                    o += n
+                    at_rows.extend(range(r0, r1)); at_cols.extend([col] * (r1 - r0))
+                for name, (o0, heads) in groups.items():
+                    D = direct[start, at[name][-1]]
+                    if len(heads) == 1:          # one head: its own weights (a view), one product
+                        if (name, heads[0][0]) not in memo: memo[name, heads[0][0]] = _direct_heads(D, [heads[0][0]], D[2].shape[1], single=True)
+                        entry = (slice(o0, o0 + heads[0][1]), heads[0][0], memo[name, heads[0][0]])
+                    else:                        # several: all heads of the rows in one product (a few small products each cost more here)
+                        if (key := tuple(heads)) not in memo:
+                            memo[key] = torch.tensor(np.repeat([h for h, _ in heads], [n for _, n in heads]), device=clean.device)
+                        entry = (slice(o0, o0 + len(memo[key])), memo[key], D)
+                    patch["at"].setdefault(at[name], []).append(entry)
                 # no per-head results or copies in a patched run (only an MLP destination needs TransformerLens' MLP-input copy)
-                flags = ("use_attn_result",) + (() if per_head and not own else ("use_split_qkv_input",)) + (
-                    () if name.endswith("mlp_in") else ("use_hook_mlp_in",))
-                patch["at"] = at[name]
+                kinds = [kind[name] for name, *_ in segs]
+                flags = ("use_attn_result",) + (() if any(ph and not own for ph, own in kinds) else ("use_split_qkv_input",)) + (
+                    () if any(name.endswith("mlp_in") for name, *_ in segs) else ("use_hook_mlp_in",))
+                mask = None if cmask is None else cmask.repeat(R, 1)
                 with _flags_off(model, *flags):
-                    for slot, col in enumerate(cols):
-                        n = int(lay.prefix[col])
-                        step = min(n, EXACT_EDGES_PER_PASS) if rows_cap is None else max(1, rows_cap // b)
-                        if own:
-                            heads = torch.tensor([slot], device=clean.device)
-                            D = direct[start, at[name][-1]]
-                            D = _direct_heads(D, heads, D[2].shape[1])
-                        for r0 in range(0, n, step):
-                            rows = list(range(r0, min(n, r0 + step)))
-                            R = len(rows)
-                            add = delta[:, :, rows].permute(2, 0, 1, 3).reshape(R * b, T, -1)   # [R*b, pos, d_model]
-                            # the clean stream at the destination's layer, one copy per edge (kept where a run starts there or a head needs it)
-                            stream = resid[resid_names[start]].repeat(R, 1, 1) if from_resid or own else None
-                            if own:                             # the head's whole input: the layer's input plus the patch
-                                x = (stream + add)[None]
-                                def patch_fn(act): return _heads_from_inputs(act, x, *D, heads=heads)
-                            else:
-                                def patch_fn(act):
-                                    # TransformerLens hands each head's input and the MLP's input as fresh copies: add in place (a view: copy first)
-                                    act = act if act.is_contiguous() else act.clone()
-                                    if per_head: act[:, :, slot] += add
-                                    else: act += add
-                                    return act
-                            patch["fn"] = patch_fn
-                            mask = None if cmask is None else cmask.repeat(R, 1)
-                            if not from_resid: logits = model(clean.repeat(R, 1), attention_mask=mask)
-                            elif start == L: logits = model(stream + add, start_at_layer=L, attention_mask=mask)
-                            else: logits = model(stream, start_at_layer=start, attention_mask=mask)
-                            m = _call_metric(metric, logits, idx.repeat(R)).view(R, b)
-                            scores[rows, col] += (base[None] - m).sum(1).double().to(scores.device)
+                    if not from_resid: logits = model(clean.repeat(R, 1), attention_mask=mask)
+                    elif start == L: logits = model(stream + add, start_at_layer=L, attention_mask=mask)
+                    else: logits = model(stream, start_at_layer=start, attention_mask=mask)
+                if R not in idx_of: idx_of[R] = idx.repeat(R)
+                patch.update(add=None, x=None)
+                v = _call_metric(metric, logits, idx_of[R], finite=False)
+                values.append((v if v._base is None else v.clone()).view(R, b))   # (a view would keep the pass's logits)
+        if values:
+            effect = (base[None] - _check_finite(torch.cat(values))).sum(1).double().to(scores.device)
+            scores.index_put_((torch.tensor(at_rows, device=scores.device), torch.tensor(at_cols, device=scores.device)), effect, accumulate=True)
 
 # %% ../nbs/15a_edge_attribution.ipynb #c0029
 def attribute(model: HookedTransformer, # loaded with the edge hooks (`load_model` switches them on)

@@ -23,7 +23,7 @@ from .training import TrainingLoop, latest_checkpoint
 __all__ = ['BOS', 'TOY_WORDS', 'WEIGHTS_PACKAGE_DIR', 'MAX_SHIPPED_BYTES', 'HUB_HOST', 'build_bpe_tokenizer', 'toy_corpus',
            'weights_dir', 'toy_model_dir', 'save_model_folder', 'list_toy_models', 'ModelUnavailableError',
            'hub_reachable', 'supported_architectures', 'load_model', 'lm_loss', 'train_language_model',
-           'non_special_token_ids', 'unembed_once']
+           'non_special_token_ids', 'unembed_once', 'hooks_at']
 
 # %% ../nbs/01_models.ipynb #c0004
 # HookedTransformer's constructor warns that it is deprecated in favour of TransformerBridge;
@@ -409,3 +409,21 @@ def unembed_once(model: HookedTransformer, # any HookedTransformer
     try: yield
     finally: del u.forward
 
+
+# %% ../nbs/01_models.ipynb #hk0at002
+@contextlib.contextmanager
+def hooks_at(model: HookedTransformer, # any HookedTransformer (a `HookedRootModule`)
+             fwd_hooks: list[tuple[str, Callable]], # (hook point name, hook function), as `model.hooks` takes them; names only
+            ):
+    """`model.hooks(fwd_hooks=...)`, undone at those hook points only: the hooks this context added go, every other hook
+    (permanent ones, an enclosing context's) stays, also when the body raises."""
+    if any(not isinstance(n, str) for n, _ in fwd_hooks):
+        raise TypeError("hooks_at takes hook point names; for a name filter (a callable) use model.hooks")
+    unknown = sorted({n for n, _ in fwd_hooks} - set(model.hook_dict))
+    if unknown: raise ValueError(f"hooks_at: {getattr(getattr(model, 'cfg', None), 'model_name', type(model).__name__)} has no hook point {unknown[0]!r}"
+                                 f"{f' (and {len(unknown) - 1} more)' if len(unknown) > 1 else ''}: see model.hook_dict")
+    with model.hooks(fwd_hooks=fwd_hooks, reset_hooks_end=False):
+        level = model.context_level
+        try: yield model
+        finally:
+            for n in {n for n, _ in fwd_hooks}: model.mod_dict[n].remove_hooks("fwd", level=level)
