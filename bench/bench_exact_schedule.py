@@ -138,8 +138,9 @@ def main():
     n_edges = Graph.from_model(m).n_edges
     notes = (f"Random model ({a.n_layers} layers, {a.n_heads} heads, d_model {a.d_model}, d_vocab {a.d_vocab}, {n_edges} "
              f"edges), {a.seq_len} positions; batch = prompts per call; {torch.get_num_threads()} thread(s), device "
-             f"{a.device}. Floor: one plain no-grad forward per (edge, prompt) row from its destination's layer on, stacked per "
-             f"destination as the default stacks them ({EXACT_EDGES_PER_PASS} edges a pass). Summary ratios at the largest batch, default "
+             f"{a.device}. Floor: the clean run and the corrupted run, and one plain no-grad forward per (edge, prompt) row from its "
+             f"destination's layer on, each with its metric, stacked in the default's passes ({EXACT_EDGES_PER_PASS} edges a pass, the "
+             f"destinations that start at one layer sharing passes). Summary ratios at the largest batch, default "
              f"schedule, from {key.replace('_s', ' time')}; mem_ratio: peak memory / one plain forward of the batch. "
              "max_abs_diff: the largest edge-score difference between schedules. No peer: exact patching is the "
              "reference the gradient methods are checked against.")

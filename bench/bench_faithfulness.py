@@ -3,8 +3,8 @@
 A faithfulness curve (MIB's ten edge fractions, plus the empty circuit and the full model) needs at least one
 forward pass of the clean batch per distinct circuit and, under `patching`, one run of the counterfactual batch whose
 activations every ablated edge reads. The 100% circuit is the full model and the empty circuit under patching is the
-counterfactual run, so the distinct runs are `n_circuits + 1` forwards (11): the floor, timed here on the same batch
-in three forms:
+counterfactual run, so the distinct runs are `n_circuits + 1` forwards (11), each with its metric (since 2026-12-04; before, the floor left
+out the metric, which every run of the sweep computes): the floor, timed here on the same batch in three forms:
 
 - `floor`: the model's plain forward (no per-head copies, no per-head output expansion), the least any run costs:
   the strict floor;
@@ -87,12 +87,15 @@ def shared(model, graph, clean, corrupted, metric, b):
 FLAGS_OFF = {"plain": ("use_attn_result", "use_split_qkv_input", "use_hook_mlp_in"), "split": ("use_attn_result",), "tl": ()}
 
 
-def floor(model, clean, corrupted, n_forwards, kind="plain"):
-    """`n_forwards` forwards (the last on the counterfactual batch): `plain`, per-head inputs (`split`), or as loaded (`tl`);
-    one transposed copy of `W_U` for all (`unembed_once`: TransformerLens copies it per call, which the sweep does not)."""
+def floor(model, clean, corrupted, n_forwards, kind="plain", metric=None):
+    """`n_forwards` forwards (the last on the counterfactual batch), each with its `metric` (None: none): `plain`, per-head
+    inputs (`split`), or as loaded (`tl`); one transposed copy of `W_U` for all (`unembed_once`: TransformerLens copies it
+    per call, which the sweep does not)."""
+    idx = torch.arange(len(clean), device=clean.device)
     with torch.no_grad(), _flags_off(model, *FLAGS_OFF[kind]), unembed_once(model):
-        for _ in range(n_forwards - 1): model(clean)
-        model(corrupted)
+        for tokens in [clean] * (n_forwards - 1) + [corrupted]:
+            logits = model(tokens)
+            if metric is not None: metric(logits, idx)
 
 
 def one_memory(model, b, schedule, seq_len) -> float:
@@ -134,8 +137,8 @@ def main():
     for b in [int(s) for s in args.sizes.split(",")]:
         clean, corrupted, metric, graph = inputs(model, b, args.seq_len)
         n, edges = distinct_runs(graph)
-        t = measure_interleaved({"floor": lambda: floor(model, clean, corrupted, n), "split": lambda: floor(model, clean, corrupted, n, "split"),
-                                 "tl": lambda: floor(model, clean, corrupted, n, "tl"), "shared": lambda: shared(model, graph, clean, corrupted, metric, b)},
+        t = measure_interleaved({"floor": lambda: floor(model, clean, corrupted, n, metric=metric), "split": lambda: floor(model, clean, corrupted, n, "split", metric),
+                                 "tl": lambda: floor(model, clean, corrupted, n, "tl", metric), "shared": lambda: shared(model, graph, clean, corrupted, metric, b)},
                                 max(args.repeats, 5))
         t_floor, t_floor_split, t_floor_tl, t_new = t["floor"], t["split"], t["tl"], t["shared"]
         t_old = measure(lambda: per_circuit(model, graph, clean, corrupted, metric, b), args.repeats)
@@ -162,7 +165,7 @@ def main():
     cmd = reproduce_command("bench/bench_faithfulness.py")
     write_results("faithfulness", "Faithfulness sweep (MIB's 10 fractions + empty + full): schedule vs its floor", cmd.strip(), rows, summary,
                   notes=f"floor: floor_forwards plain forwards, one per distinct run (each distinct circuit of MIB's {len(MIB_PERCENTAGES)} "
-                        f"fractions, the 100% one the full model; the counterfactual run, which is also the empty circuit); floor_split: the same with each head's q/k/v input "
+                        f"fractions, the 100% one the full model; the counterfactual run, which is also the empty circuit), each with its metric; floor_split: the same with each head's q/k/v input "
                         f"through TransformerLens' per-head copies; floor_tl: also with its per-head output expansion; memory_ratio: "
                         f"shared's peak over one plain forward's; "
                         f"model {args.n_layers}L x {args.n_heads}H, d_model {args.d_model}, {args.seq_len} tokens, patching", path=args.out)

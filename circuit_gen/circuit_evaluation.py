@@ -22,8 +22,8 @@ from .models import hooks_at, unembed_once
 from .circuit_graph import (Graph, _attn_post_norms, _dest_hooks, _model_label, _node_hook, check_model_hooks,
                                       select_greedy, select_top_n)
 from .edge_attribution import (_call_metric, _capture_for, _check_convention, _direct_for, _direct_heads, _flags_off,
-                                          _head_hook, _heads_from_inputs, _heads_through_copies, _pad_pair, _z_sources,
-                                          answer_logit_metric, attribute, attribute_prompts, check_prompts, prompt_metric)
+                                          _head_hook, _heads_from_inputs, _heads_through_copies, _pad_pair, _recording_forward,
+                                          _z_sources, answer_logit_metric, attribute, attribute_prompts, check_prompts, prompt_metric)
 
 # %% auto #0
 __all__ = ['MIB_PERCENTAGES', 'INTERVENTIONS', 'evaluate_graph', 'naive_ablated_logits', 'check_edge_semantics',
@@ -268,9 +268,7 @@ def _capture_z(model, lay, tokens, attention_mask, convention: str, logits: bool
         return hook
     fwd = [(name, store_z(int(name.split(".")[1])) if W is not None else store(other_of[rows])) for name, rows, W in srcs]
     fwd += [(get_act_name("attn_out", l), store(l, attn_out)) for l in range(c.n_layers)]
-    with torch.no_grad(), _flags_off(model, "use_split_qkv_input", "use_hook_mlp_in", "use_attn_result"), hooks_at(model, fwd):
-        out = model(tokens, attention_mask=attention_mask, stop_at_layer=None if logits else c.n_layers)
-    return _Counterfactual(z, other, other_of, attn_out), out if logits else None
+    return _Counterfactual(z, other, other_of, attn_out), _recording_forward(model, tokens, attention_mask, fwd, logits)
 
 def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, norms, not_head, convention, plan, work=None, direct=None):
     """One hooked forward of the clean batch `c`: each destination reads `ablated - current` of its ablated edges on top (`work`: buffers

@@ -142,9 +142,14 @@ def _capture_sources_only(model, lay, tokens, attention_mask, logits: bool = Tru
         def hook(z, hook): torch.bmm(z.to(W.dtype).permute(2, 0, 1, 3).reshape(h, bp, -1), W, out=buf[rows].view(h, bp, -1))
         return hook
     fwd = [(name, store_hook(rows) if W is None else head_hook(W, rows)) for name, rows, W in _z_sources(model, lay)]
+    return buf.permute(1, 2, 0, 3), _recording_forward(model, tokens, attention_mask, fwd, logits)
+
+def _recording_forward(model, tokens, attention_mask, fwd: list, logits: bool) -> Tensor | None:
+    """A no-grad forward of `tokens` with the recording hooks `fwd`, without per-head input copies, per-head results or the
+    MLP-input copy; the logits if `logits`, else None (it stops before the unembedding)."""
     with torch.no_grad(), _flags_off(model, "use_split_qkv_input", "use_hook_mlp_in", "use_attn_result"), hooks_at(model, fwd):
-        out = model(tokens, attention_mask=attention_mask, stop_at_layer=None if logits else c.n_layers)
-    return buf.permute(1, 2, 0, 3), out if logits else None
+        out = model(tokens, attention_mask=attention_mask, stop_at_layer=None if logits else model.cfg.n_layers)
+    return out if logits else None
 
 def _capture_for(model, lay, tokens, attention_mask, convention: str, sources_only: bool = False, logits: bool = False):
     """`_capture_sources` with the `input` node's output of `convention`; `sources_only`: the cheaper
