@@ -499,7 +499,7 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
         at = {name: _head_hook(name) if own else name for name, (_, own) in kind.items()}
         names = sorted({at[name] for name in kind if name != resid_names[L] or not from_resid})
         # each pass's metric values, [edges x prompts], scored together after the passes: one check and one sum for all of them
-        values, at_rows, at_cols, idx_of, memo = [], [], [], {}, {}     # memo: a head's weights, a head per row, per batch
+        values, at_rows, at_cols, idx_of, memo = [], [], [], {}, {}     # memo: each row's head, per set of segments
         step = EXACT_EDGES_PER_PASS if rows_cap is None else max(1, rows_cap // b)
         with hooks_at(model, [(n, dispatch) for n in names]):
             for start, segs in _exact_passes(lay, step):
@@ -520,9 +520,8 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
                     at_rows.extend(range(r0, r1)); at_cols.extend([col] * (r1 - r0))
                 for name, (o0, heads) in groups.items():
                     D = direct[start, at[name][-1]]
-                    if len(heads) == 1:          # one head: its own weights (a view), one product
-                        if (name, heads[0][0]) not in memo: memo[name, heads[0][0]] = _direct_heads(D, [heads[0][0]], D[2].shape[1], single=True)
-                        entry = (slice(o0, o0 + heads[0][1]), heads[0][0], memo[name, heads[0][0]])
+                    if len(heads) == 1:          # one head: views of its weights (its mean from its input: no copy of its rows), one product
+                        entry = (slice(o0, o0 + heads[0][1]), heads[0][0], _direct_heads(D, [heads[0][0]], D[2].shape[1], single=False))
                     else:                        # several: all heads of the rows in one product (a few small products each cost more here)
                         if (key := tuple(heads)) not in memo:
                             memo[key] = torch.tensor(np.repeat([h for h, _ in heads], [n for _, n in heads]), device=clean.device)
