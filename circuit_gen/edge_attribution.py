@@ -239,14 +239,14 @@ def _heads_from_inputs(act, x, Wt, Wt_flat, e, col_sums, center, eps, heads=None
     passes over `x` where TransformerLens' per-head copies and norm take about ten."""
     b, p, h, dh = act.shape
     h = h if heads is None else heads.stop - heads.start if isinstance(heads, slice) else len(heads)
-    y = _head_outputs(x, b, p, h, Wt, Wt_flat, e, col_sums, center, eps)
+    y = _head_outputs(x, h, Wt, Wt_flat, e, col_sums, center, eps)
     if heads is None: return act.copy_(y.permute(2, 3, 0, 1))
     act[:, :, heads] = y.permute(2, 3, 0, 1)
     return act
 
-def _head_outputs(x, b, p, h, Wt, Wt_flat, e, col_sums, center, eps) -> Float[Tensor, "heads d_head batch pos"]:
-    "`_heads_from_inputs`' arithmetic: the `h` heads' q, k or v of their inputs `x` (`[h or 1, b, p, d_model]`), head-major."
-    dh = e.shape[-1]
+def _head_outputs(x, h, Wt, Wt_flat, e, col_sums, center, eps) -> Float[Tensor, "heads d_head batch pos"]:
+    "`_heads_from_inputs`' arithmetic: the `h` heads' q, k or v of their inputs `x` (`[h or 1, batch, pos, d_model]`), head-major."
+    b, p, dh = x.shape[1], x.shape[2], e.shape[-1]
     single = (x.stride(0) == 0 or x.shape[0] == 1) and Wt_flat is not None    # one input for every head: one product for all
     x = x[0].reshape(1, b * p, -1) if single else x.reshape(h, b * p, -1)
     d = x.shape[-1]
@@ -489,9 +489,9 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
                     if slot is None: act[rs] += patch["add"][rs]
                     else: act[rs, :, slot] += patch["add"][rs]
                 elif isinstance(slot, int): _heads_from_inputs(act[rs], patch["x"][None, rs], *D, heads=slice(slot, slot + 1))
-                else:    # several heads, each on its own rows (`slot`: each row's head): every head of every row in one product
-                    x, r = patch["x"][rs], torch.arange(len(slot), device=act.device)
-                    y = _head_outputs(x[None], x.shape[0], x.shape[1], act.shape[2], *D)    # [heads, d_head, rows, pos]
+                else:    # several heads, each on its own rows (`slot`: the rows' index and each row's head): every head of every row in one product
+                    r, slot = slot                                                  # the rows' index, each row's head
+                    y = _head_outputs(patch["x"][None, rs], act.shape[2], *D)      # [heads, d_head, rows, pos]
                     act[rs][r, :, slot] = y.permute(2, 3, 0, 1)[r, :, slot]
             return act
         # per destination hook: per head?, the head's q/k/v from its own input without the per-head copies?, where it patches
@@ -499,14 +499,15 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
         at = {name: _head_hook(name) if own else name for name, (_, own) in kind.items()}
         names = sorted({at[name] for name in kind if name != resid_names[L] or not from_resid})
         # each pass's metric values, [edges x prompts], scored together after the passes: one check and one sum for all of them
-        values, at_rows, at_cols, idx_of, memo = [], [], [], {}, {}     # memo: each row's head, per set of segments
+        values, at_rows, at_cols, idx_of, memo = [], [], [], {}, {}     # memo: the rows' index and each row's head, per set of segments
         step = EXACT_EDGES_PER_PASS if rows_cap is None else max(1, rows_cap // b)
         with hooks_at(model, [(n, dispatch) for n in names]):
             for start, segs in _exact_passes(lay, step):
                 R = sum(r1 - r0 for *_, r0, r1 in segs)
                 # the sources' effects, one row of prompts per (destination, edge): [R*b, pos, d_model]
                 add = torch.cat([delta[:, :, r0:r1].permute(2, 0, 1, 3) for *_, r0, r1 in segs]).view(R * b, T, -1)
-                own_any = any(kind[name][1] for name, *_ in segs)
+                kinds = [kind[name] for name, *_ in segs]
+                own_any = any(own for _, own in kinds)
                 # the clean stream at the pass's layer, one copy per edge (kept where a run starts there or a head needs it)
                 stream = resid[resid_names[start]].repeat(R, 1, 1) if from_resid or own_any else None
                 patch.update(add=add, x=stream + add if own_any else None, at={})   # x: a head's whole input, the layer's input plus the patch
@@ -524,11 +525,11 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
                         entry = (slice(o0, o0 + heads[0][1]), heads[0][0], _direct_heads(D, [heads[0][0]], D[2].shape[1], single=False))
                     else:                        # several: all heads of the rows in one product (a few small products each cost more here)
                         if (key := tuple(heads)) not in memo:
-                            memo[key] = torch.tensor(np.repeat([h for h, _ in heads], [n for _, n in heads]), device=clean.device)
-                        entry = (slice(o0, o0 + len(memo[key])), memo[key], D)
+                            rows_head = torch.tensor(np.repeat([h for h, _ in heads], [n for _, n in heads]), device=clean.device)
+                            memo[key] = (torch.arange(len(rows_head), device=clean.device), rows_head)
+                        entry = (slice(o0, o0 + len(memo[key][1])), memo[key], D)
                     patch["at"].setdefault(at[name], []).append(entry)
                 # no per-head results or copies in a patched run (only an MLP destination needs TransformerLens' MLP-input copy)
-                kinds = [kind[name] for name, *_ in segs]
                 flags = ("use_attn_result",) + (() if any(ph and not own for ph, own in kinds) else ("use_split_qkv_input",)) + (
                     () if any(name.endswith("mlp_in") for name, *_ in segs) else ("use_hook_mlp_in",))
                 mask = None if cmask is None else cmask.repeat(R, 1)
