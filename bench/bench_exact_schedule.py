@@ -16,6 +16,12 @@ CPU time over the batch sizes.
 
     OMP_NUM_THREADS=1 python bench/bench_exact_schedule.py [--batches 4,8,16]
 
+The peer (since 2026-12-04): the EAP-IG reference's exact patching (hannamw/EAP-IG, `attribute(..., "exact")`, the
+method MIB's exact scores come from) on the same model and prompts, in its own environment (made as
+`bench/peer_eap_reference.py` says; `--ref-python`, default /tmp/eapref/bin/python; left out where missing, and at
+`--research` sizes, where it would run one counterfactual and one hooked forward per edge, 65k forwards a batch): its
+time and peak memory as one more row, and its largest score difference from circuit_gen's in its convention.
+
 `--research` (for a GPU: `--research --device cuda`) uses a GPT-2-small-shaped random model (12 layers, 12 heads,
 d_model 768, d_vocab 50257, n_ctx 64, 32,491 edges) on 32, 64 and 128 prompts of 16 tokens, only the default schedule
 (8 edges per pass: 1,024 rows at 128 prompts; all of a destination's sources at once would need ~60 GB of logits):
@@ -28,7 +34,8 @@ size, on this small model and on a 4-layer, 8-head, d_model 256 one (`--n_layers
 16 edges per pass ran at 0.91-0.99x the floor at 1.6-2.9x the memory (2026-12-04); `max_rows` / `memory_gb` trade time
 for memory.
 """
-import argparse, json, os, subprocess, sys, warnings
+import argparse, json, os, subprocess, sys, tempfile, warnings
+from pathlib import Path
 warnings.filterwarnings("ignore")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch
@@ -43,12 +50,12 @@ RESEARCH = dict(n_layers=12, n_heads=12, d_model=768, d_vocab=50257, seq_len=16,
 
 
 def setup(a, b):
-    "The model, clean and corrupted prompts and the metric for batch size `b`, the same for the same arguments."
+    "The model, clean and corrupted prompts, the metric and its answers for batch size `b`, the same for the same arguments."
     m = bench_model(n_layers=a.n_layers, n_heads=a.n_heads, d_model=a.d_model, d_vocab=a.d_vocab, device=a.device)
     g = torch.Generator().manual_seed(0)
     c, k = (torch.randint(0, a.d_vocab, (b, a.seq_len), generator=g).to(a.device) for _ in range(2))
     ans = torch.randint(0, a.d_vocab, (b, 2), generator=g).to(a.device)
-    return m, c, k, answer_logit_metric(ans, torch.full((b,), a.seq_len - 1, device=a.device))
+    return m, c, k, answer_logit_metric(ans, torch.full((b,), a.seq_len - 1, device=a.device)), ans
 
 
 def floor_forwards(model, clean, corrupted, metric, rows_cap=None):
@@ -75,7 +82,7 @@ def floor_forwards(model, clean, corrupted, metric, rows_cap=None):
 
 def one(a, b, mr):
     "Peak MB of one call: 'floor' (one plain forward of the batch), 'none' (the default) or `max_rows`."
-    m, c, k, met = setup(a, b)
+    m, c, k, met, _ = setup(a, b)
     if mr == "floor":
         with torch.no_grad(): return peak_memory_mb(lambda: m(c))
     kw = {} if mr == "none" else {"max_rows": int(mr)}
@@ -91,6 +98,29 @@ def memory(a, b, mr) -> float:
     return float(out.stdout.split()[-1])
 
 
+REFERENCE = "EAP-IG reference (hannamw/EAP-IG 795f560)"
+
+
+def reference(a, model, clean, corrupted, answers, metric, b) -> dict | None:
+    """The EAP-IG reference's own exact patching (`bench/peer_exact.py`, run with `a.ref_python`) on the same model and
+    prompts: its time, peak memory and the largest difference of its scores from circuit_gen's with
+    `convention="reference"`; None where its python is missing."""
+    if not a.peers or not Path(a.ref_python).exists():
+        print(f"{REFERENCE}: left out ({a.ref_python} not found)" if a.peers else f"{REFERENCE}: not asked for"); return None
+    import peer_eap_reference as exchange
+    work = Path(tempfile.mkdtemp(prefix="exact_peer_"))
+    exchange.save_inputs(work, model, clean.cpu(), corrupted.cpu(), answers.cpu())
+    exchange.reference_source(None, a.eap_git, work/"src")
+    (work/"params.json").write_text(json.dumps({"batch": b, "repeats": a.repeats}))
+    subprocess.run([a.ref_python, str(Path(__file__).parent/"peer_exact.py"), "--work", str(work)], check=True,
+                   env={**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"})
+    r = json.loads((work/"reference.json").read_text())
+    ours = attribute(model, clean, corrupted, metric, method="exact", batch_size=b, convention="reference", progress=False).scores
+    r["max_abs_diff"] = float((ours.cpu() - torch.tensor(r.pop("scores"))).abs().max())
+    print(REFERENCE, {k: f"{v:.3g}" for k, v in r.items() if isinstance(v, float)}, flush=True)
+    return r
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for k, v in SMALL.items(): ap.add_argument(f"--{k}", type=type(v), default=None, help=f"default {v}")
@@ -98,6 +128,9 @@ def main():
     ap.add_argument("--device", default="", help="cpu, cuda, ...; default: circuit_gen's default device")
     ap.add_argument("--repeats", type=int, default=3); ap.add_argument("--out", default=None, help="results JSON path")
     ap.add_argument("--one", nargs=2, metavar=("BATCH", "MAX_ROWS"), help="internal: print one peak-memory figure")
+    ap.add_argument("--peers", default="reference", help="'reference': also the EAP-IG reference's exact patching, where installed ('' for none)")
+    ap.add_argument("--ref-python", default="/tmp/eapref/bin/python", help="python of the EAP-IG reference's environment")
+    ap.add_argument("--eap-git", default="/work/.mirror/hannamw+EAP-IG/repo", help="a bare git clone of hannamw/EAP-IG")
     a = ap.parse_args()
     for k, v in (RESEARCH if a.research else SMALL).items():
         if getattr(a, k) is None: setattr(a, k, v)
@@ -108,7 +141,7 @@ def main():
     key = "wall_s" if torch.device(a.device).type == "cuda" else "cpu_s"   # a GPU's work is not this process's CPU time
     rows = []
     for b in [int(x) for x in a.batches.split(",")]:
-        m, c, k, met = setup(a, b)
+        m, c, k, met, ans = setup(a, b)
         schedules = ["none"] if a.research else ["none", str(64 * b), str(16 * b), str(4 * b), str(b)]
         runs = {mr: (lambda kw={} if mr == "none" else {"max_rows": int(mr)}:
                      attribute(m, c, k, met, method="exact", batch_size=b, progress=False, **kw)) for mr in schedules}
@@ -128,11 +161,19 @@ def main():
                          "ratio_to_floor": t[key] / floor[key], "peak_mb": mem, "floor_fwd_mb": fl,
                          "mem_ratio": mem / max(fl, 1e-9), "max_score_difference": d})
             print(json.dumps(rows[-1]), flush=True)
+        r = None if a.research else reference(a, m, c, k, ans, met, b)
+        if r is not None:
+            rows.append({"batch": b, "max_rows": REFERENCE, "cpu_s": r["cpu_s"], "wall_s": r["wall_s"], "floor_cpu_s": floor["cpu_s"],
+                         "floor_wall_s": floor["wall_s"], "ratio_to_floor": r[key] / floor[key], "peak_mb": r["peak_mb"],
+                         "floor_fwd_mb": fl, "mem_ratio": r["peak_mb"] / max(fl, 1e-9), "max_score_difference": r["max_abs_diff"]})
     first = [r for r in rows if r["max_rows"] == rows[0]["max_rows"]]   # the default
+    peer = [r for r in rows if r["max_rows"] == REFERENCE]
     sizes = [r["batch"] for r in first]
-    summary = {"peer": None, "ratio_to_floor": first[-1]["ratio_to_floor"],
+    summary = {"peer": REFERENCE if peer else None, "ratio_to_fastest_peer": peer[-1][key] / first[-1][key] if peer else None,
+               "ratio_to_floor": first[-1]["ratio_to_floor"],
                "ratio_to_floor_worst": max(r["ratio_to_floor"] for r in first), "memory_ratio": first[-1]["mem_ratio"],
-               "max_abs_diff": max(r["max_score_difference"] for r in rows),
+               "max_abs_diff": max(r["max_score_difference"] for r in rows if r["max_rows"] != REFERENCE),
+               "max_abs_diff_reference": max(r["max_score_difference"] for r in peer) if peer else None,
                "growth_exponent": growth_exponent(sizes, [r[key] for r in first]),
                "floor_growth_exponent": growth_exponent(sizes, [r["floor_" + key] for r in first])}
     n_edges = Graph.from_model(m).n_edges
@@ -142,8 +183,11 @@ def main():
              f"destination's layer on, each with its metric, stacked in the default's passes ({EXACT_EDGES_PER_PASS} edges a pass, the "
              f"destinations that start at one layer sharing passes). Summary ratios at the largest batch, default "
              f"schedule, from {key.replace('_s', ' time')}; mem_ratio: peak memory / one plain forward of the batch. "
-             "max_abs_diff: the largest edge-score difference between schedules. No peer: exact patching is the "
-             "reference the gradient methods are checked against.")
+             "max_abs_diff: the largest edge-score difference between schedules. Peer row (where its environment is "
+             f"installed): {REFERENCE}'s exact patching (get_scores_exact: one evaluate_graph call, a counterfactual run and a "
+             "hooked clean run, per edge) in its own environment and process (bench/peer_exact.py), its peak memory that of its "
+             "warm-up call; its max_score_difference is against circuit_gen's scores with convention='reference' (its input "
+             "node, its metric's batch mean); ratio_to_fastest_peer: its time over the default's (> 1: ours faster).")
     command = reproduce_command("bench/bench_exact_schedule.py")
     write_results("exact_schedule", "Exact edge patching: pass schedule against its floor", command, rows, summary,
                   notes, path=a.out)

@@ -31,13 +31,24 @@ HookedTransformer with MLPs; circuits are MIB's fractions of the graph EAP score
 
     OMP_NUM_THREADS=1 python bench/bench_faithfulness.py [--sizes 8,16,32] [--seq_len 16]
 
+The peers (since 2026-12-04), each in its own environment and process (`bench/peer_faithfulness.py`; a peer whose
+python is missing is left out): MIB's evaluation with the EAP-IG reference's own code (hannamw/EAP-IG `evaluate_graph`
+per circuit, `evaluate_baseline` for the full model and the corrupted run; environment as `bench/peer_eap_reference.py`
+makes it, `--ref-python`, default /tmp/eapref/bin/python) and auto-circuit 1.0.1's `run_circuits` (every circuit of a
+batch on one corrupted run; environment as `bench/bench_eap.py` makes it, `--ac-python`, default
+/tmp/eapbench/bin/python). They evaluate the sweep's own circuits (written with `Graph.to_json`), so each per-prompt
+metric value (every circuit, the full model, the empty circuit) and each faithfulness value is compared with
+circuit_gen's in the peer's convention; each is timed as ours is (median of `--repeats` after a warm-up, process CPU),
+with the peak memory of its warm-up call.
+
 `--research` (GPU: `--research --device cuda`): a GPT-2-small-shaped random model (12 layers, 12 heads, d_model
 768, d_vocab 50257) on 32, 64 and 128 prompts of 32 tokens. Writes bench/results/faithfulness.json
 (faithfulness_cuda.json on a GPU), which the docs page `benchmarks` renders.
 Any size given on the command line wins over the preset's (`--research --sizes 2 --seq_len 8 --out F`:
 the research shapes on a CPU, as a quick check that the GPU run's code path works).
 """
-import argparse, os, subprocess, sys, warnings
+import argparse, json, os, subprocess, sys, tempfile, warnings
+from pathlib import Path
 import torch
 
 warnings.filterwarnings("ignore")
@@ -62,7 +73,7 @@ def inputs(model, b, seq_len):
     clean, corrupted = (torch.randint(0, model.cfg.d_vocab, (b, seq_len), generator=g).to(model.cfg.device) for _ in range(2))
     answers = torch.randint(0, model.cfg.d_vocab, (b, 2), generator=g).to(model.cfg.device)
     metric = answer_logit_metric(answers, torch.full((b,), seq_len - 1, device=model.cfg.device))
-    return clean, corrupted, metric, attribute(model, clean, corrupted, metric, method="EAP", batch_size=b, progress=False)
+    return clean, corrupted, answers, metric, attribute(model, clean, corrupted, metric, method="EAP", batch_size=b, progress=False)
 
 
 def distinct_runs(graph) -> tuple[int, list[int]]:
@@ -99,7 +110,7 @@ def floor(model, clean, corrupted, n_forwards, kind="plain", metric=None):
 
 
 def one_memory(model, b, schedule, seq_len) -> float:
-    clean, corrupted, metric, graph = inputs(model, b, seq_len)
+    clean, corrupted, _, metric, graph = inputs(model, b, seq_len)
     fn = {"floor": lambda: floor(model, clean, corrupted, 1), "floor_split": lambda: floor(model, clean, corrupted, 1, "split"), "per-circuit": lambda: per_circuit(model, graph, clean, corrupted, metric, b),
           "shared": lambda: shared(model, graph, clean, corrupted, metric, b)}[schedule]
     release_freed_memory()                  # the EAP scores' backward pass must not leave pages that hide the peak
@@ -117,6 +128,45 @@ def memory(args, b, schedule) -> float:
     return sorted(runs)[len(runs) // 2]
 
 
+PEERS = {"reference": ("EAP-IG reference (MIB)", "ref_python"), "auto-circuit": ("auto-circuit 1.0.1", "ac_python")}
+
+
+def peers(args, model, graph, clean, corrupted, answers, metric, b) -> dict:
+    """Each installed peer's own code on the sweep's circuits (`bench/peer_faithfulness.py`, run with the peer's python):
+    its CPU and wall time, peak memory, and the largest difference of its per-prompt metric values (every circuit, the
+    full model, the empty circuit) and of its faithfulness from circuit_gen's on the same circuits, in the convention
+    the peer uses (`reference`: the EAP-IG reference's input node; auto-circuit: circuit_gen's default)."""
+    import peer_eap_reference as exchange
+    work = Path(tempfile.mkdtemp(prefix="faith_peers_"))
+    exchange.save_inputs(work, model, clean.cpu(), corrupted.cpu(), answers.cpu())
+    circuits = [select_top_n(graph, int(round(graph.n_edges * k / 100))) for k in MIB_PERCENTAGES]   # faithfulness_curve's
+    sets = [set(c.in_graph.flatten().nonzero().flatten().tolist()) for c in circuits]
+    if not all(x <= y for x, y in zip(sets, sets[1:])):
+        raise RuntimeError("the sweep's circuits are not nested: auto-circuit's top-k circuits cannot reproduce them")
+    for i, c in enumerate(circuits): c.to_json(work/f"circuit_{i:02d}.json")
+    (work/"params.json").write_text(json.dumps({"batch": b, "repeats": args.repeats}))
+    out = {}
+    for name, (label, attr) in PEERS.items():
+        python = getattr(args, attr)
+        if name not in args.peers.split(",") or not Path(python).exists():
+            print(f"{label}: left out ({python} not found)" if name in args.peers.split(",") else f"{label}: not asked for"); continue
+        if name == "reference" and not (work/"src").exists(): exchange.reference_source(None, args.eap_git, work/"src")
+        subprocess.run([python, str(Path(__file__).parent/"peer_faithfulness.py"), name, "--work", str(work)], check=True,
+                       env={**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"})
+        r = json.loads((work/f"{name}.json").read_text())
+        conv = "reference" if name == "reference" else "circuit_gen"
+        with torch.no_grad():
+            ours = evaluate_graph(model, [Graph(graph.cfg)] + circuits, clean, corrupted, metric, batch_size=b, convention=conv)
+            full = metric(model(clean), torch.arange(b, device=clean.device))
+        theirs = torch.tensor([r["empty"]] + r["circuits"])
+        faith = lambda m, f: ((m[1:].mean(1) - m[0].mean()) / (f.mean() - m[0].mean()))
+        out[name] = {"cpu_s": r["cpu_s"], "wall_s": r["wall_s"], "peak_mb": r["peak_mb"],
+                     "max_abs_diff": max((ours.cpu() - theirs).abs().max().item(), (full.cpu() - torch.tensor(r["full"])).abs().max().item()),
+                     "faithfulness_max_abs_diff": (faith(ours.cpu(), full.cpu()) - faith(theirs, torch.tensor(r["full"]))).abs().max().item()}
+        print(label, {k: f"{v:.3g}" for k, v in out[name].items()}, flush=True)
+    return out
+
+
 def make(args): return bench_model(args.n_layers, args.n_heads, args.d_model, args.d_vocab, args.device)
 
 
@@ -125,6 +175,10 @@ def main():
     for k, v in SMALL.items(): ap.add_argument(f"--{k}", type=type(v), default=None, help=f"default {v} ({RESEARCH[k]} with --research)")
     ap.add_argument("--device", default="cpu"); ap.add_argument("--research", action="store_true")
     ap.add_argument("--repeats", type=int, default=3); ap.add_argument("--out", default=None)
+    ap.add_argument("--peers", default="reference,auto-circuit", help="peers to run where installed ('' for none)")
+    ap.add_argument("--ref-python", default="/tmp/eapref/bin/python", help="python of the EAP-IG reference's environment")
+    ap.add_argument("--ac-python", default="/tmp/eapbench/bin/python", help="python of auto-circuit's environment")
+    ap.add_argument("--eap-git", default="/work/.mirror/hannamw+EAP-IG/repo", help="a bare git clone of hannamw/EAP-IG")
     ap.add_argument("--one", nargs=2, metavar=("BATCH", "SCHEDULE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     for k, v in (RESEARCH if args.research else SMALL).items():       # what is given on the command line wins
@@ -135,7 +189,7 @@ def main():
     model = make(args)
     rows = []
     for b in [int(s) for s in args.sizes.split(",")]:
-        clean, corrupted, metric, graph = inputs(model, b, args.seq_len)
+        clean, corrupted, answers, metric, graph = inputs(model, b, args.seq_len)
         n, edges = distinct_runs(graph)
         t = measure_interleaved({"floor": lambda: floor(model, clean, corrupted, n, metric=metric), "split": lambda: floor(model, clean, corrupted, n, "split", metric),
                                  "tl": lambda: floor(model, clean, corrupted, n, "tl", metric), "shared": lambda: shared(model, graph, clean, corrupted, metric, b)},
@@ -144,12 +198,18 @@ def main():
         t_old = measure(lambda: per_circuit(model, graph, clean, corrupted, metric, b), args.repeats)
         diff = max(abs(x - y) for x, y in zip(per_circuit(model, graph, clean, corrupted, metric, b), shared(model, graph, clean, corrupted, metric, b)))
         mem = {s: memory(args, b, s) for s in ("floor", "floor_split", "per-circuit", "shared")}
+        peer = peers(args, model, graph, clean, corrupted, answers, metric, b) if args.peers else {}
         row = {"prompts": b, "circuit_edges": edges, "floor_forwards": n, "floor_cpu_s": t_floor["cpu_s"], "floor_split_cpu_s": t_floor_split["cpu_s"], "floor_tl_cpu_s": t_floor_tl["cpu_s"],
                "per_circuit_cpu_s": t_old["cpu_s"], "shared_cpu_s": t_new["cpu_s"],
                "shared_wall_s": t_new["wall_s"], "shared_over_floor": t_new["cpu_s"] / t_floor["cpu_s"],
                "shared_over_floor_split": t_new["cpu_s"] / t_floor_split["cpu_s"], "shared_over_floor_tl": t_new["cpu_s"] / t_floor_tl["cpu_s"],
                "speedup_vs_per_circuit": t_old["cpu_s"] / t_new["cpu_s"], "floor_mem_mb": mem["floor"], "floor_split_mem_mb": mem["floor_split"],
                "per_circuit_mem_mb": mem["per-circuit"], "shared_mem_mb": mem["shared"], "memory_ratio": mem["shared"] / mem["floor"], "max_abs_diff": diff}
+        for name, r in peer.items():
+            k = name.replace("-", "_")
+            row.update({f"{k}_cpu_s": r["cpu_s"], f"{k}_wall_s": r["wall_s"], f"{k}_mem_mb": r["peak_mb"],
+                        f"speedup_vs_{k}": r["cpu_s"] / t_new["cpu_s"], f"{k}_max_abs_diff": r["max_abs_diff"],
+                        f"{k}_faithfulness_max_abs_diff": r["faithfulness_max_abs_diff"]})
         rows.append(row)
         print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
     sizes = [r["prompts"] for r in rows]
@@ -161,13 +221,26 @@ def main():
                "max_abs_diff": max(r["max_abs_diff"] for r in rows),
                "growth_shared": growth_exponent(sizes, [r["shared_cpu_s"] for r in rows]),
                "growth_floor": growth_exponent(sizes, [r["floor_cpu_s"] for r in rows])}
+    found = [k for k in ("reference", "auto_circuit") if all(f"{k}_cpu_s" in r for r in rows)]
+    if found:     # speed ratios at the largest size (> 1: ours faster); agreement at the worst size
+        summary = {"peer": ", ".join(PEERS[k.replace("_", "-")][0] for k in found),
+                   "ratio_to_fastest_peer": min(rows[-1][f"speedup_vs_{k}"] for k in found), **summary}
+        for k in found:
+            summary[f"speedup_vs_{k}"] = rows[-1][f"speedup_vs_{k}"]
+            summary[f"max_abs_diff_{k}"] = max(r[f"{k}_max_abs_diff"] for r in rows)
+            summary[f"faithfulness_max_abs_diff_{k}"] = max(r[f"{k}_faithfulness_max_abs_diff"] for r in rows)
+            summary[f"growth_{k}"] = growth_exponent(sizes, [r[f"{k}_cpu_s"] for r in rows])
     print(summary)
     cmd = reproduce_command("bench/bench_faithfulness.py")
     write_results("faithfulness", "Faithfulness sweep (MIB's 10 fractions + empty + full): schedule vs its floor", cmd.strip(), rows, summary,
                   notes=f"floor: floor_forwards plain forwards, one per distinct run (each distinct circuit of MIB's {len(MIB_PERCENTAGES)} "
                         f"fractions, the 100% one the full model; the counterfactual run, which is also the empty circuit), each with its metric; floor_split: the same with each head's q/k/v input "
                         f"through TransformerLens' per-head copies; floor_tl: also with its per-head output expansion; memory_ratio: "
-                        f"shared's peak over one plain forward's; "
+                        f"shared's peak over one plain forward's; peers (where installed, bench/peer_faithfulness.py): the EAP-IG reference's "
+                        f"evaluate_graph per circuit and evaluate_baseline (MIB's evaluation), and auto-circuit's run_circuits, on the same circuits, "
+                        f"each in its own process (reference_mem_mb, auto_circuit_mem_mb: the peak of its warm-up call); speedup_vs_reference, "
+                        f"speedup_vs_auto_circuit: its CPU time over ours (> 1: ours faster); reference_max_abs_diff, auto_circuit_max_abs_diff: "
+                        f"its per-prompt metric values against ours in its convention; "
                         f"model {args.n_layers}L x {args.n_heads}H, d_model {args.d_model}, {args.seq_len} tokens, patching", path=args.out)
 
 

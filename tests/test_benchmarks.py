@@ -38,3 +38,14 @@ def test_each_script_writes_its_results_and_has_a_gpu_preset(area, script):
 
 def test_run_all_is_valid_bash():
     assert subprocess.run(["bash", "-n", str(ROOT/"bench"/"run_all.sh")]).returncode == 0
+
+
+@pytest.mark.parametrize("path", [ROOT/"bench"/n for n in ("peer_eap_reference.py", "peer_exact.py", "peer_faithfulness.py")],
+                         ids=lambda p: p.name)
+def test_peer_scripts_run_without_circuit_gen(path):
+    """The scripts the benchmarks run with a peer's python (bench_eap, bench_exact_schedule, bench_faithfulness), where
+    circuit_gen is not installed: no top-level import of it. (peer_dictionaries.py runs with PYTHONPATH=. instead.)"""
+    src = path.read_text()
+    compile(src, str(path), "exec")
+    top = [l for l in src.splitlines() if re.match(r"(from|import) circuit_gen", l)]
+    assert not top, f"{path.name} imports circuit_gen at the top: {top}"

@@ -1,0 +1,140 @@
+"""The faithfulness sweep in the peers' own code, for `bench/bench_faithfulness.py` (which runs this file in each peer's
+environment; nothing here imports circuit_gen).
+
+`bench_faithfulness.py --peers` writes a work folder: the model (`cfg.json`, `weights.safetensors`, as
+`peer_eap_reference.save_inputs` writes them), the prompts and answers (`prompts.json`), each circuit of the sweep as an
+MIB/EAP-IG JSON file written by circuit_gen's `Graph.to_json` (`circuit_00.json`, ...; the same edges in every tool)
+and `params.json` (batch size, repeats). This script, run with a peer's python, evaluates every circuit with that
+peer's own code, times the whole sweep (median of `repeats` after a warm-up call; process CPU and wall; peak resident
+memory of the warm-up call beyond what the process held) and writes each circuit's per-prompt metric (the answer's
+logit minus the wrong answer's at the last position), the full model's and the empty circuit's to `<peer>.json`, which
+`bench_faithfulness.py` compares with circuit_gen's values on the same circuits.
+
+- `reference`: MIB's circuit-track evaluation with hannamw/EAP-IG's code (`--work/src`: its `eap` package, as
+  `peer_eap_reference.reference_source` copies it, with its CUDA device made the model's): `Graph.from_json` for each
+  circuit, `evaluate_graph` per circuit (it prunes the circuit, runs the counterfactual batch and the hooked clean batch)
+  and one `evaluate_baseline` call for the full model and the corrupted run (the second metric reads the corrupted
+  logits the call computes anyway, so the baselines cost two forwards, not four). The input node is the token
+  embedding alone: circuit_gen compares with `convention="reference"`.
+- `auto-circuit` (1.0.1): `patchable_model(factorized=True, separate_qkv=True, slice_output="last_seq")` and
+  `run_circuits` with `PatchType.TREE_PATCH` (every edge outside the circuit patched) and `AblationType.RESAMPLE` (from
+  the corrupted prompts), which runs the corrupted batch once per batch and every circuit on it; its circuits are the top
+  edges of a score, so each edge scores the number of the sweep's circuits it is in (nested circuits are then exactly
+  the top-k sets; `bench_faithfulness.py` checks the nesting). Its input node is the whole first-layer input, as in
+  circuit_gen's default convention. The full model and the corrupted run are two plain forwards of its model.
+"""
+import argparse, json, sys, time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+from harness import measure, peak_memory_mb          # torch only: importable in every peer environment
+import peer_eap_reference as exchange                 # the model and prompts travel as for the EAP-IG cross-check
+
+
+def logit_diff(logits, answers):
+    "Per prompt: logit of answers[:, 0] minus answers[:, 1] at the last position (`logits`: `[batch, pos, vocab]` or `[batch, vocab]`)."
+    import torch
+    rows = logits[:, -1] if logits.ndim == 3 else logits
+    return rows.gather(-1, answers[:, :1])[:, 0] - rows.gather(-1, answers[:, 1:2])[:, 0]
+
+
+def timed(run, repeats: int) -> dict:
+    "Peak memory of the first call (the warm-up), then the median of `repeats` calls."
+    peak = peak_memory_mb(run)
+    return {**measure(run, repeats=repeats, warmup=0), "peak_mb": peak}
+
+
+def run_reference(work: Path, batch: int, repeats: int) -> dict:
+    "hannamw/EAP-IG's `evaluate_graph` per circuit and `evaluate_baseline` for the full model and the corrupted run."
+    import torch
+    sys.path.insert(0, str(work/"src"))
+    from eap.graph import Graph
+    from eap.evaluate import evaluate_baseline, evaluate_graph
+    model, clean, corrupted, answers = exchange.load_inputs(work)
+    exchange.use_token_ids()
+    loader = [(clean[i:i + batch], corrupted[i:i + batch], answers[i:i + batch]) for i in range(0, len(clean), batch)]
+    graphs = [Graph.from_json(str(f)) for f in sorted(work.glob("circuit_*.json"))]
+    # the reference's metric signature: (logits, clean_logits, input_lengths, labels); evaluate_baseline hands the
+    # corrupted logits as the second argument, so one call gives the full model's metric and the corrupted run's
+    full = lambda logits, other, lengths, labels: logit_diff(logits[torch.arange(len(logits)), lengths - 1], labels)
+    empty = lambda logits, other, lengths, labels: logit_diff(other[torch.arange(len(other)), lengths - 1], labels)
+    out = {}
+    def sweep():
+        m_full, m_empty = evaluate_baseline(model, loader, [full, empty], quiet=True)
+        out.update(full=m_full.tolist(), empty=m_empty.tolist(), circuits=[evaluate_graph(model, g, loader, full, quiet=True).tolist() for g in graphs])
+    return {**timed(sweep, repeats), **out}
+
+
+def auto_circuit_model(model):
+    "auto-circuit 1.0.1 imports names TransformerLens 3 moved (../shared/ENV.md); its patchable model of `model`."
+    import torch
+    import transformer_lens, transformer_lens.cache.key_value_cache as kv
+    sys.modules.setdefault("transformer_lens.past_key_value_caching", kv)
+    transformer_lens.HookedTransformerKeyValueCache = kv.TransformerLensKeyValueCache
+    kv.HookedTransformerKeyValueCache = kv.TransformerLensKeyValueCache
+    from auto_circuit.utils.graph_utils import patchable_model
+    for p in model.parameters(): p.requires_grad_(False)
+    return patchable_model(model, factorized=True, slice_output="last_seq", separate_qkv=True, device=torch.device("cpu"))
+
+
+def run_auto_circuit(work: Path, batch: int, repeats: int) -> dict:
+    "auto-circuit's `run_circuits` over every circuit at once (edge scores: how many circuits hold the edge)."
+    import torch
+    model, clean, corrupted, answers = exchange.load_inputs(work)
+    pm = auto_circuit_model(model)
+    from auto_circuit.data import PromptPairBatch
+    from auto_circuit.prune import run_circuits
+    from auto_circuit.types import AblationType, PatchType
+    circuits = [set(e for e, v in json.loads(f.read_text())["edges"].items() if v["in_graph"]) for f in sorted(work.glob("circuit_*.json"))]
+    counts = {}
+    for c in circuits:
+        for e in c: counts[e] = counts.get(e, 0) + 1
+    names = {e: our_edge_name(e.src.name, e.dest.name) for e in pm.edges}
+    unknown = set(counts) - set(names.values())
+    if unknown: raise ValueError(f"circuit edges auto-circuit's graph lacks: {sorted(unknown)[:5]}")
+    scores = {mod: torch.zeros_like(m) for mod, m in pm.current_patch_masks_as_prune_scores().items()}
+    for e in pm.edges: scores[e.dest.module_name][e.patch_idx] = float(counts.get(names[e], 0))
+    sizes = sorted({len(c) for c in circuits})
+    batches = [PromptPairBatch(key=k, batch_diverge_idx=0, clean=clean[i:i + batch], corrupt=corrupted[i:i + batch],
+                               answers=answers[i:i + batch, :1], wrong_answers=answers[i:i + batch, 1:2])
+               for k, i in enumerate(range(0, len(clean), batch))]
+    out = {}
+    def sweep():
+        with torch.inference_mode():
+            runs = run_circuits(pm, batches, sizes, scores, patch_type=PatchType.TREE_PATCH, ablation_type=AblationType.RESAMPLE)
+            full = [logit_diff(pm(b.clean), answers[i:i + batch]) for b, i in zip(batches, range(0, len(clean), batch))]
+            empty = [logit_diff(pm(b.corrupt), answers[i:i + batch]) for b, i in zip(batches, range(0, len(clean), batch))]
+        per = {n: torch.cat([logit_diff(runs[n][b.key], answers[i:i + batch]) for b, i in zip(batches, range(0, len(clean), batch))]).tolist() for n in sizes}
+        out.update(full=torch.cat(full).tolist(), empty=torch.cat(empty).tolist(), circuits=[per[len(c)] for c in circuits])
+    return {**timed(sweep, repeats), **out}
+
+
+def our_edge_name(src: str, dest: str) -> str:
+    "auto-circuit's node names ('Resid Start', 'A1.3', 'A1.3.Q', 'MLP 0', 'Resid End') as circuit_gen's edge name."
+    import re
+    def node(name):
+        if name == "Resid Start": return "input"
+        if name == "Resid End": return "logits"
+        if m := re.fullmatch(r"A(\d+)\.(\d+)\.([QKV])", name): return f"a{m[1]}.h{m[2]}<{m[3].lower()}>"
+        if m := re.fullmatch(r"A(\d+)\.(\d+)", name): return f"a{m[1]}.h{m[2]}"
+        if m := re.fullmatch(r"MLP (\d+)", name): return f"m{m[1]}"
+        raise ValueError(f"unknown auto-circuit node {name!r}")
+    return f"{node(src)}->{node(dest)}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("peer", choices=("reference", "auto-circuit"))
+    ap.add_argument("--work", required=True, help="the folder bench_faithfulness.py wrote")
+    args = ap.parse_args()
+    import torch
+    torch.manual_seed(0)
+    work = Path(args.work)
+    p = json.loads((work/"params.json").read_text())
+    res = {"reference": run_reference, "auto-circuit": run_auto_circuit}[args.peer](work, p["batch"], p["repeats"])
+    (work/f"{args.peer}.json").write_text(json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()
