@@ -85,7 +85,7 @@ from pathlib import Path
 warnings.filterwarnings("ignore")
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
-from harness import growth_exponent, measure, peak_memory_mb     # torch only: importable in every peer environment
+from harness import growth_exponent, measure, peak_memory_mb, timed   # torch only: importable in every peer environment
 import peer_eap_reference as exchange                            # how models, prompts and the reference's source travel
 
 METHOD = "EAP-IG-inputs"
@@ -109,12 +109,6 @@ def bench_model(n_layers: int, n_heads: int, d_model: int, d_vocab: int, n_ctx: 
 def freeze(model):
     "Weights frozen in every tool (ours does it itself, auto-circuit's own loader does it): only activation gradients."
     for p in model.parameters(): p.requires_grad_(False)
-
-
-def timed(run, repeats: int) -> dict:
-    "Peak memory of the first call (which is also the warm-up), then the median of `repeats` calls."
-    peak = peak_memory_mb(run)
-    return {**measure(run, repeats=repeats, warmup=0), "peak_mb": peak}
 
 
 def floor_passes(model, clean, metric, steps: int, batch: int):

@@ -83,6 +83,12 @@ def peak_memory_mb(fn) -> float:
     return max(0.0, _status_mb("VmHWM") - base)
 
 
+def timed(fn, repeats: int = 3) -> dict:
+    "`measure` with the peak memory (`peak_memory_mb`) of a first call, which is also the warm-up: how the peer scripts time a tool in its own process."
+    peak = peak_memory_mb(fn)
+    return {**measure(fn, repeats=repeats, warmup=0), "peak_mb": peak}
+
+
 def growth_exponent(sizes, seconds) -> float:
     "Slope of log(seconds) against log(size): 1 is linear growth, 2 quadratic."
     if len(set(sizes)) < 2: return None                      # one size: no slope

@@ -133,6 +133,15 @@ def use_token_ids():
     ref_evaluate.tokenize_plus = tokenize_plus
 
 
+def reference_batches(work: Path, batch: int, src: str = "src"):
+    """Peer env: the model `save_inputs` wrote and its prompts as the reference's batches of `batch` (clean, corrupted,
+    answers), with the reference's `eap` package (`work/src`) importable and taking our token ids."""
+    sys.path.insert(0, str(work/src))
+    model, clean, corrupted, answers = load_inputs(work)
+    use_token_ids()
+    return model, [(clean[i:i + batch], corrupted[i:i + batch], answers[i:i + batch]) for i in range(0, len(clean), batch)]
+
+
 def logit_diff_loss(logits, clean_logits, input_lengths, labels):
     "MIB's logit_diff with mean=True, loss=True, in the reference's metric signature."
     import torch

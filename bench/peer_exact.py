@@ -16,25 +16,21 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
-from harness import measure, peak_memory_mb          # torch only: importable in every peer environment
+from harness import timed                             # torch only: importable in every peer environment
 import peer_eap_reference as exchange                 # the model, prompts and the reference's source travel as for the cross-check
 
 
 def run_reference(work: Path, batch: int, repeats: int) -> dict:
     "The reference's exact patching of every edge, timed; its scores."
-    sys.path.insert(0, str(work/"src"))
+    model, loader = exchange.reference_batches(work, batch)
     import eap.attribute as ref_attribute
     from eap.graph import Graph
-    model, clean, corrupted, answers = exchange.load_inputs(work)
-    exchange.use_token_ids()
-    loader = [(clean[i:i + batch], corrupted[i:i + batch], answers[i:i + batch]) for i in range(0, len(clean), batch)]
     out = {}
     def run():
         graph = Graph.from_model(model)
         ref_attribute.attribute(model, graph, loader, exchange.logit_diff_loss, "exact", quiet=True)
         out["scores"] = graph.scores.tolist()
-    peak = peak_memory_mb(run)
-    return {**measure(run, repeats=repeats, warmup=0), "peak_mb": peak, **out}
+    return {**timed(run, repeats), **out}
 
 
 def main():

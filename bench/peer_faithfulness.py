@@ -23,12 +23,13 @@ logit minus the wrong answer's at the last position), the full model's and the e
   the top-k sets; `bench_faithfulness.py` checks the nesting). Its input node is the whole first-layer input, as in
   circuit_gen's default convention. The full model and the corrupted run are two plain forwards of its model.
 """
-import argparse, json, sys, time
+import argparse, json, sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
-from harness import measure, peak_memory_mb          # torch only: importable in every peer environment
+from harness import timed                             # torch only: importable in every peer environment
+from bench_eap import our_edge_name                   # auto-circuit's node names as ours (bench_eap imports no circuit_gen either)
 import peer_eap_reference as exchange                 # the model and prompts travel as for the EAP-IG cross-check
 
 
@@ -39,21 +40,12 @@ def logit_diff(logits, answers):
     return rows.gather(-1, answers[:, :1])[:, 0] - rows.gather(-1, answers[:, 1:2])[:, 0]
 
 
-def timed(run, repeats: int) -> dict:
-    "Peak memory of the first call (the warm-up), then the median of `repeats` calls."
-    peak = peak_memory_mb(run)
-    return {**measure(run, repeats=repeats, warmup=0), "peak_mb": peak}
-
-
 def run_reference(work: Path, batch: int, repeats: int) -> dict:
     "hannamw/EAP-IG's `evaluate_graph` per circuit and `evaluate_baseline` for the full model and the corrupted run."
     import torch
-    sys.path.insert(0, str(work/"src"))
+    model, loader = exchange.reference_batches(work, batch)
     from eap.graph import Graph
     from eap.evaluate import evaluate_baseline, evaluate_graph
-    model, clean, corrupted, answers = exchange.load_inputs(work)
-    exchange.use_token_ids()
-    loader = [(clean[i:i + batch], corrupted[i:i + batch], answers[i:i + batch]) for i in range(0, len(clean), batch)]
     graphs = [Graph.from_json(str(f)) for f in sorted(work.glob("circuit_*.json"))]
     # the reference's metric signature: (logits, clean_logits, input_lengths, labels); evaluate_baseline hands the
     # corrupted logits as the second argument, so one call gives the full model's metric and the corrupted run's
@@ -108,19 +100,6 @@ def run_auto_circuit(work: Path, batch: int, repeats: int) -> dict:
         per = {n: torch.cat([logit_diff(runs[n][b.key], answers[i:i + batch]) for b, i in zip(batches, range(0, len(clean), batch))]).tolist() for n in sizes}
         out.update(full=torch.cat(full).tolist(), empty=torch.cat(empty).tolist(), circuits=[per[len(c)] for c in circuits])
     return {**timed(sweep, repeats), **out}
-
-
-def our_edge_name(src: str, dest: str) -> str:
-    "auto-circuit's node names ('Resid Start', 'A1.3', 'A1.3.Q', 'MLP 0', 'Resid End') as circuit_gen's edge name."
-    import re
-    def node(name):
-        if name == "Resid Start": return "input"
-        if name == "Resid End": return "logits"
-        if m := re.fullmatch(r"A(\d+)\.(\d+)\.([QKV])", name): return f"a{m[1]}.h{m[2]}<{m[3].lower()}>"
-        if m := re.fullmatch(r"A(\d+)\.(\d+)", name): return f"a{m[1]}.h{m[2]}"
-        if m := re.fullmatch(r"MLP (\d+)", name): return f"m{m[1]}"
-        raise ValueError(f"unknown auto-circuit node {name!r}")
-    return f"{node(src)}->{node(dest)}"
 
 
 def main():
