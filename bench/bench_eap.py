@@ -168,15 +168,19 @@ def run_reference(work: Path, steps: int, batch: int, repeats: int) -> dict:
     return out
 
 
+def auto_circuit_aliases():
+    "auto-circuit 1.0.1 imports names that TransformerLens 3 moved (../shared/ENV.md): put them where it looks, before importing it."
+    import transformer_lens, transformer_lens.cache.key_value_cache as kv
+    sys.modules.setdefault("transformer_lens.past_key_value_caching", kv)
+    transformer_lens.HookedTransformerKeyValueCache = kv.TransformerLensKeyValueCache
+    kv.HookedTransformerKeyValueCache = kv.TransformerLensKeyValueCache
+
+
 def run_auto_circuit(work: Path, steps: int, batch: int, repeats: int) -> dict:
     "auto-circuit env (/tmp/eapbench): `mask_gradient_prune_scores` with `integrated_grad_samples=m` on the same inputs."
     import time
     import torch
-    import transformer_lens, transformer_lens.cache.key_value_cache as kv
-    # auto-circuit 1.0.1 imports names that TransformerLens 3 moved (../shared/ENV.md)
-    sys.modules.setdefault("transformer_lens.past_key_value_caching", kv)
-    transformer_lens.HookedTransformerKeyValueCache = kv.TransformerLensKeyValueCache
-    kv.HookedTransformerKeyValueCache = kv.TransformerLensKeyValueCache
+    auto_circuit_aliases()
     from auto_circuit.data import PromptPairBatch
     from auto_circuit.prune_algos.mask_gradient import mask_gradient_prune_scores
     from auto_circuit.types import AblationType

@@ -76,10 +76,15 @@ def inputs(model, b, seq_len):
     return clean, corrupted, answers, metric, attribute(model, clean, corrupted, metric, method="EAP", batch_size=b, progress=False)
 
 
+def sweep_circuits(graph) -> list:
+    "The circuits `faithfulness_curve` evaluates by default: the top edges of `graph` at each of MIB's fractions, pruned."
+    return [select_top_n(graph, int(round(graph.n_edges * k / 100))) for k in MIB_PERCENTAGES]
+
+
 def distinct_runs(graph) -> tuple[int, list[int]]:
     """Forwards the curve cannot avoid, and each circuit's edge count: one per distinct circuit, with the empty circuit
     the counterfactual run (made anyway under patching) and the 100% circuit the full model."""
-    circuits = [select_top_n(graph, int(round(graph.n_edges * k / 100))) for k in MIB_PERCENTAGES]
+    circuits = sweep_circuits(graph)
     return len({tuple(c.in_graph.flatten().nonzero().flatten().tolist()) for c in circuits} | {()}), [c.count_included_edges() for c in circuits]
 
 
@@ -88,7 +93,7 @@ def per_circuit(model, graph, clean, corrupted, metric, b):
     ev = lambda g: evaluate_graph(model, g, clean, corrupted, metric, batch_size=b).mean().item()
     with torch.no_grad(): m_full = metric(model(clean), torch.arange(b)).mean().item()
     m_empty = ev(Graph(graph.cfg))
-    return [(ev(select_top_n(graph, int(round(graph.n_edges * k / 100)))) - m_empty) / (m_full - m_empty) for k in MIB_PERCENTAGES]
+    return [(ev(c) - m_empty) / (m_full - m_empty) for c in sweep_circuits(graph)]
 
 
 def shared(model, graph, clean, corrupted, metric, b):
@@ -139,18 +144,18 @@ def peers(args, model, graph, clean, corrupted, answers, metric, b) -> dict:
     import peer_eap_reference as exchange
     work = Path(tempfile.mkdtemp(prefix="faith_peers_"))
     exchange.save_inputs(work, model, clean.cpu(), corrupted.cpu(), answers.cpu())
-    circuits = [select_top_n(graph, int(round(graph.n_edges * k / 100))) for k in MIB_PERCENTAGES]   # faithfulness_curve's
+    circuits = sweep_circuits(graph)
     sets = [set(c.in_graph.flatten().nonzero().flatten().tolist()) for c in circuits]
     if not all(x <= y for x, y in zip(sets, sets[1:])):
         raise RuntimeError("the sweep's circuits are not nested: auto-circuit's top-k circuits cannot reproduce them")
     for i, c in enumerate(circuits): c.to_json(work/f"circuit_{i:02d}.json")
     (work/"params.json").write_text(json.dumps({"batch": b, "repeats": args.repeats}))
-    out = {}
+    out, asked = {}, args.peers.split(",")
     for name, (label, attr) in PEERS.items():
         python = getattr(args, attr)
-        if name not in args.peers.split(",") or not Path(python).exists():
-            print(f"{label}: left out ({python} not found)" if name in args.peers.split(",") else f"{label}: not asked for"); continue
-        if name == "reference" and not (work/"src").exists(): exchange.reference_source(None, args.eap_git, work/"src")
+        if name not in asked: print(f"{label}: not asked for"); continue
+        if not Path(python).exists(): print(f"{label}: left out ({python} not found)"); continue
+        if name == "reference": exchange.reference_source(None, args.eap_git, work/"src")
         subprocess.run([python, str(Path(__file__).parent/"peer_faithfulness.py"), name, "--work", str(work)], check=True,
                        env={**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"})
         r = json.loads((work/f"{name}.json").read_text())

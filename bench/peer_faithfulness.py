@@ -29,7 +29,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 from harness import timed                             # torch only: importable in every peer environment
-from bench_eap import our_edge_name                   # auto-circuit's node names as ours (bench_eap imports no circuit_gen either)
+from bench_eap import auto_circuit_aliases, our_edge_name   # auto-circuit under TransformerLens 3, its node names as ours (bench_eap imports no circuit_gen either)
 import peer_eap_reference as exchange                 # the model and prompts travel as for the EAP-IG cross-check
 
 
@@ -59,12 +59,9 @@ def run_reference(work: Path, batch: int, repeats: int) -> dict:
 
 
 def auto_circuit_model(model):
-    "auto-circuit 1.0.1 imports names TransformerLens 3 moved (../shared/ENV.md); its patchable model of `model`."
+    "auto-circuit's patchable model of `model` (weights frozen), as bench_eap.py builds it."
     import torch
-    import transformer_lens, transformer_lens.cache.key_value_cache as kv
-    sys.modules.setdefault("transformer_lens.past_key_value_caching", kv)
-    transformer_lens.HookedTransformerKeyValueCache = kv.TransformerLensKeyValueCache
-    kv.HookedTransformerKeyValueCache = kv.TransformerLensKeyValueCache
+    auto_circuit_aliases()
     from auto_circuit.utils.graph_utils import patchable_model
     for p in model.parameters(): p.requires_grad_(False)
     return patchable_model(model, factorized=True, slice_output="last_seq", separate_qkv=True, device=torch.device("cpu"))
@@ -91,13 +88,14 @@ def run_auto_circuit(work: Path, batch: int, repeats: int) -> dict:
     batches = [PromptPairBatch(key=k, batch_diverge_idx=0, clean=clean[i:i + batch], corrupt=corrupted[i:i + batch],
                                answers=answers[i:i + batch, :1], wrong_answers=answers[i:i + batch, 1:2])
                for k, i in enumerate(range(0, len(clean), batch))]
+    # each batch's metric of logits (the last position's, as the patchable model slices them): answer minus wrong answer
+    metric = lambda logits, b: logit_diff(logits, torch.cat([b.answers, b.wrong_answers], 1))
     out = {}
     def sweep():
         with torch.inference_mode():
             runs = run_circuits(pm, batches, sizes, scores, patch_type=PatchType.TREE_PATCH, ablation_type=AblationType.RESAMPLE)
-            full = [logit_diff(pm(b.clean), answers[i:i + batch]) for b, i in zip(batches, range(0, len(clean), batch))]
-            empty = [logit_diff(pm(b.corrupt), answers[i:i + batch]) for b, i in zip(batches, range(0, len(clean), batch))]
-        per = {n: torch.cat([logit_diff(runs[n][b.key], answers[i:i + batch]) for b, i in zip(batches, range(0, len(clean), batch))]).tolist() for n in sizes}
+            full, empty = ([metric(pm(getattr(b, which)), b) for b in batches] for which in ("clean", "corrupt"))
+        per = {n: torch.cat([metric(runs[n][b.key], b) for b in batches]).tolist() for n in sizes}
         out.update(full=torch.cat(full).tolist(), empty=torch.cat(empty).tolist(), circuits=[per[len(c)] for c in circuits])
     return {**timed(sweep, repeats), **out}
 
