@@ -21,7 +21,9 @@ Two schedules compute the same curve:
 - `shared` (the default now): `evaluate_graph` with the list of circuits, so each batch's counterfactual run
   (or means) is computed once and every circuit's hooked forward reads it.
 
-Both run with `bench/harness.py`'s rules (the default and the floors interleaved, median of 5 rounds after a warm-up;
+Both run at the library's default `batch_size` (32 prompts a pass: the whole batch at every size here but the
+research preset's 64 and 128, which run in batches of 32 against floors of one forward of all the prompts; before
+2026-12-04 the script passed the whole batch), with `bench/harness.py`'s rules (the default and the floors interleaved, median of 5 rounds after a warm-up;
 the per-circuit schedule median of 3; process CPU and wall), peak memory in a
 fresh process per schedule (resident high-water mark minus the resident set before the call, median of 3 processes;
 `memory_ratio` is the default's over one plain forward's), at three prompt
@@ -90,14 +92,15 @@ def distinct_runs(graph) -> tuple[int, list[int]]:
 
 def per_circuit(model, graph, clean, corrupted, metric, b):
     "The old schedule: one evaluate_graph call per circuit (each re-runs the counterfactual batch)."
-    ev = lambda g: evaluate_graph(model, g, clean, corrupted, metric, batch_size=b).mean().item()
+    ev = lambda g: evaluate_graph(model, g, clean, corrupted, metric).mean().item()
     with torch.no_grad(): m_full = metric(model(clean), torch.arange(b)).mean().item()
     m_empty = ev(Graph(graph.cfg))
     return [(ev(c) - m_empty) / (m_full - m_empty) for c in sweep_circuits(graph)]
 
 
 def shared(model, graph, clean, corrupted, metric, b):
-    return faithfulness_curve(model, graph, clean, corrupted, metric, batch_size=b, progress=False)["faithfulness"]
+    "The default: `faithfulness_curve` as a user calls it (its default `batch_size`, 32 prompts a pass)."
+    return faithfulness_curve(model, graph, clean, corrupted, metric, progress=False)["faithfulness"]
 
 
 FLAGS_OFF = {"plain": ("use_attn_result", "use_split_qkv_input", "use_hook_mlp_in"), "split": ("use_attn_result",), "tl": ()}

@@ -174,11 +174,12 @@ def _heads_through_copies():
 
 def _qkv_direct(model, lay) -> dict | None:
     """How to give each head its own q/k/v input without TransformerLens' per-head copies (`use_split_qkv_input`):
-    per (layer, 'q'|'k'|'v'), the pre-norm's weight folded into the projection and transposed (`W'[h]^T = (diag(w) W[h])^T`,
-    as one `[heads * d_head, d_model]` matrix, for a centring norm with a last row `1/d_model` that gives the input's mean
-    in the same product, and per head, `[heads, d_head, d_model]`, a view of the same memory); `W'`'s column sums (the mean's share); the constant
-    `b @ W[h] + b_Q[h]`; whether the norm centres and its eps (None: no norm). None where the attention input is not a
-    TransformerLens pre-norm (LN, LNPre, RMS, RMSPre or none) in float32/64: there TransformerLens' per-head path runs."""
+    per (layer, 'q'|'k'|'v'), the projection's weight per head as `[heads, d_head, d_model]` (a transposed view of the
+    model's own `W`, no copy); the pre-norm's weight `w` (None: none; `_head_outputs` applies it to the input, or
+    `_direct_heads` folds it into a head subset's copy); the column sums of `diag(w) W[h]` (the mean's share, centring
+    norms only); the constant `b @ W[h] + b_Q[h]`; whether the norm centres and its eps (None: no norm). None where the
+    attention input is not a TransformerLens pre-norm (LN, LNPre, RMS, RMSPre or none) in float32/64: there
+    TransformerLens' per-head path runs."""
     c = model.cfg
     if (c.dtype not in (torch.float32, torch.float64) or c.use_attn_in or c.positional_embedding_type == "shortformer"
             or c.original_architecture in POST_NORM_ARCHITECTURES or getattr(c, "load_in_4bit", False)): return None
@@ -193,85 +194,79 @@ def _qkv_direct(model, lay) -> dict | None:
                 W, bias = getattr(blk.attn, f"W_{L}"), getattr(blk.attn, f"b_{L}")
                 if W.shape[0] != n and hasattr(blk.attn, f"_W_{L}"): W, bias = getattr(blk.attn, f"_W_{L}"), getattr(blk.attn, f"_b_{L}")  # grouped k/v heads
                 if W.shape[0] != n: return None
-                Wp = W if w is None else w[:, None] * W
-                e = bias if b is None else bias + torch.einsum("d,hde->he", b, W)
-                center, (h, d, dh) = isinstance(ln, (LayerNorm, LayerNormPre)), W.shape
-                col_sums = Wp.sum(1) if center else None
-                flat = Wp.permute(0, 2, 1).reshape(h * dh, d)
-                flat = (torch.cat([flat, flat.new_full((1, d), 1 / d)]) if center else flat).contiguous()
-                out[l, letter] = (flat[:h * dh].view(h, dh, d), flat, e, col_sums, center, eps)
+                W = W.detach()
+                e = bias.detach() if b is None else bias.detach() + torch.einsum("d,hde->he", b.detach(), W)
+                center = isinstance(ln, (LayerNorm, LayerNormPre))
+                col_sums = (W.sum(1) if w is None else torch.einsum("d,hde->he", w.detach(), W)) if center else None
+                out[l, letter] = (W.transpose(1, 2), None if w is None else w.detach(), e, col_sums, center, eps)
     return out
 
-def _direct_heads(D, heads, dh: int, memo: dict | None = None, single: bool | None = None):
-    """`_qkv_direct`'s weights `D` of one hook restricted to `heads` (indices: a tensor, numpy array or list; None: all): for `_heads_from_inputs`.
-    `single`: True where every head will read one input (only the flat matrix is copied), False where each reads its own
-    (only the per-head one), None: both. `memo`: a dict that keeps each restriction for the next call with the same hook and
-    heads, so that the runs of a batch do not copy the same weights again, up to `memo['budget']` bytes (no key: no limit)."""
-    Wt, flat, e, col_sums, center, eps = D
+def _direct_heads(D, heads, memo: dict | None = None):
+    """`_qkv_direct`'s weights `D` of one hook restricted to `heads` (indices: a tensor, numpy array or list; None: all): for
+    `_heads_from_inputs`. A run of heads is a view; other subsets are one copy of their weights, with the norm's weight
+    folded in. `memo`: a dict that keeps each copy for the next call with the same hook and heads, so that the runs of a
+    batch do not copy the same weights again, up to `memo['budget']` bytes (no key: no limit)."""
+    Wt, w, e, col_sums, center, eps = D
     if heads is None: return D
     heads = np.asarray(heads.tolist() if isinstance(heads, Tensor) else heads, dtype=np.int64)   # index work on the host
-    key = (id(D), heads.tobytes(), single) if memo is not None else None
+    key = (id(D), heads.tobytes()) if memo is not None else None
     if key in (memo or {}): return memo[key]
-    if len(heads) and (np.diff(heads) == 1).all():    # a run of heads (exact patching: one head): views, no index copies
+    if len(heads) and (np.diff(heads) == 1).all():    # a run of heads (exact patching: one head): views, no copies
         h0, h1 = int(heads[0]), int(heads[-1]) + 1
-        flat_h = None if single is False else flat[h0 * dh:h1 * dh] if not center else torch.cat([flat[h0 * dh:h1 * dh], flat[-1:]])
-        out = (None if single else Wt[h0:h1], flat_h, e[h0:h1], None if col_sums is None else col_sums[h0:h1], center, eps)
-        copied = [flat_h] if center and flat_h is not None else []                   # (the rest are views)
+        out, copied = (Wt[h0:h1], w, e[h0:h1], None if col_sums is None else col_sums[h0:h1], center, eps), []
     else:
-        rows = (heads[:, None] * dh + np.arange(dh)).ravel()
-        if center: rows = np.append(rows, flat.shape[0] - 1)                          # the mean row
-        heads, rows = (torch.from_numpy(a).to(e.device) for a in (heads, rows))
-        out = (None if single else Wt[heads], None if single is False else flat[rows], e[heads],
-               None if col_sums is None else col_sums[heads], center, eps)
-        copied = [t for t in out[:2] if t is not None]
+        idx = torch.from_numpy(heads).to(e.device)
+        W_h = Wt[idx] if w is None else Wt[idx] * w                                   # the copy a subset needs anyway, w folded in
+        out, copied = (W_h, None, e[idx], None if col_sums is None else col_sums[idx], center, eps), [W_h]
     if memo is not None:
         size = sum(t.nbytes for t in copied)
         if memo.get("used", 0) + size <= memo.get("budget", float("inf")):
             memo[key], memo["used"] = out, memo.get("used", 0) + size
     return out
 
-def _heads_from_inputs(act, x, Wt, Wt_flat, e, col_sums, center, eps, heads=None):
+def _heads_from_inputs(act, x, Wt, w, e, col_sums, center, eps, heads=None):
     """`act` (`[batch, pos, heads, d_head]`, TransformerLens' q, k or v of the unsplit input) rewritten so that head h reads
     `x[h]` (`[heads, batch, pos, d_model]`, or one input expanded over heads), with `_qkv_direct`'s weights; `heads`: only
     these heads (indices, or a slice), `x` holding their inputs (or one input for all of them), the weights restricted to them by `_direct_heads`,
-    the rest of `act` untouched. The norm per head comes from its statistics: its weight folded into the projection, its
-    mean a column of the same product, the variance `E[x^2] - mean^2` (centred first where that loses precision): two
-    passes over `x` where TransformerLens' per-head copies and norm take about ten."""
+    the rest of `act` untouched. The norm per head comes from its statistics: the projection of the input (times the
+    norm's weight) less its mean times the weight's column sums, over the root of the variance `E[x^2] - mean^2` (centred
+    first where that loses precision): a few passes over `x` where TransformerLens' per-head copies and norm take about ten."""
     b, p, h, dh = act.shape
     h = h if heads is None else heads.stop - heads.start if isinstance(heads, slice) else len(heads)
-    y = _head_outputs(x, h, Wt, Wt_flat, e, col_sums, center, eps)
+    y = _head_outputs(x, h, Wt, w, e, col_sums, center, eps)
     if heads is None: return act.copy_(y.permute(2, 3, 0, 1))
     act[:, :, heads] = y.permute(2, 3, 0, 1)
     return act
 
-def _head_outputs(x, h, Wt, Wt_flat, e, col_sums, center, eps) -> Float[Tensor, "heads d_head batch pos"]:
+def _head_outputs(x, h, Wt, w, e, col_sums, center, eps) -> Float[Tensor, "heads d_head batch pos"]:
     "`_heads_from_inputs`' arithmetic: the `h` heads' q, k or v of their inputs `x` (`[h or 1, batch, pos, d_model]`), head-major."
     b, p, dh = x.shape[1], x.shape[2], e.shape[-1]
-    single = (x.stride(0) == 0 or x.shape[0] == 1) and Wt_flat is not None    # one input for every head: one product for all
+    single = x.stride(0) == 0 or x.shape[0] == 1          # one input for every head
     x = x[0].reshape(1, b * p, -1) if single else x.reshape(h, b * p, -1)
     d = x.shape[-1]
-    # transposed products, `[., d_head, batch * pos]`: a long inner dimension runs ~1.4x faster than d_head + 1 columns
-    prod = lambda W: torch.matmul(W, x[0].t())[None] if single else torch.bmm(W, x.transpose(1, 2))
-    y = prod(Wt_flat if single else Wt)
+    if w is not None and not single and Wt.shape[1] < x.shape[1]: Wt, w = Wt * w, None   # the norm's weight on the smaller operand
+    # `[h, d_head, batch * pos]`, the weights a transposed view of the model's own (as fast as a copy in either layout, measured)
+    prod = lambda x: torch.bmm(Wt, (x if w is None else x * w).transpose(1, 2).expand(h, -1, -1))
+    y = prod(x)
     if eps is not None: var = torch.linalg.vector_norm(x, dim=-1).square_().div_(d)[:, None]       # E[x^2], [., 1, batch * pos]
-    if center:       # the mean: the flat matrix's last row, or (heads with their own inputs) one pass over each input
-        mean, y = (y[:, -1:], y[:, :-1]) if single else (x.mean(-1)[:, None], y)
+    if center:
+        mean = x.mean(-1)[:, None]
         sq = var.clone()
         var.sub_(mean.square())
         if bool((var < 1e-3 * sq).any()):                    # a nearly constant input: centre it first
             x = x - x.mean(-1, keepdim=True)
             var = torch.linalg.vector_norm(x, dim=-1).square_().div_(d)[:, None]
-            y = prod(Wt_flat[:-1] if single else Wt)
-        else: y = torch.addcmul(y, mean, col_sums.reshape(1, -1, 1) if single else col_sums[:, :, None], value=-1)   # (x - mean) W'
+            y = prod(x)
+        else: y = torch.addcmul(y, mean, col_sums[:, :, None], value=-1)   # (x - mean) diag(w) W
     if eps is not None: y.mul_(var.add_(eps).rsqrt_())
-    return y.add_(e.reshape(1, -1, 1) if single else e[:, :, None]).view(h, dh, b, p)
+    return y.add_(e[:, :, None]).view(h, dh, b, p)
 
 _DIRECT_CACHE = weakref.WeakKeyDictionary()    # model -> (its weights' identity, `_qkv_direct`'s result)
 
 def _direct_for(model, lay):
     """`_qkv_direct(model, lay)`, or None within `_heads_through_copies`; computed once per model while its weights stay
-    the same (every parameter's storage, dtype and version counter, which in-place updates and optimizer steps bump): at
-    GPT-2's shape folding the weights took 0.1-0.3 s on a CPU, against 0.2 s for a forward of 16 tokens."""
+    the same (every parameter's storage, dtype and version counter, which in-place updates and optimizer steps bump; the
+    weights are views, but the column sums and constants are computed from them)."""
     if not _HEADS_DIRECT: return None
     key = (lay.L, lay.H, model.cfg.use_attn_in, model.cfg.positional_embedding_type,
            tuple((p.data_ptr(), p.dtype, p._version) for p in model.parameters()))
@@ -522,7 +517,7 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
                 for name, (o0, heads) in groups.items():
                     D = direct[start, at[name][-1]]
                     if len(heads) == 1:          # one head: views of its weights (its mean from its input: no copy of its rows), one product
-                        entry = (slice(o0, o0 + heads[0][1]), heads[0][0], _direct_heads(D, [heads[0][0]], D[2].shape[1], single=False))
+                        entry = (slice(o0, o0 + heads[0][1]), heads[0][0], _direct_heads(D, [heads[0][0]]))
                     else:                        # several: all heads of the rows in one product (a few small products each cost more here)
                         if (key := tuple(heads)) not in memo:
                             rows_head = torch.tensor(np.repeat([h for h, _ in heads], [n for _, n in heads]), device=clean.device)
