@@ -296,8 +296,7 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         n_upd = max([k for g in plan for _, k in g[0]] + [work.get("max_upd", 0)])
         # a group's rows are read (and gathered) a block of columns at a time, about a MiB each on a CPU (64 MiB on a GPU)
         block = max(4096, ((2**26 if new(0).is_cuda else 2**20) // 4) // max(1, work.get("max_rows", 1)))
-        work.update(upd=new(n_upd, b * p * d), cum=new(b * p * d), block=min(block, b * p * d),
-                    rows=new(max(work.get("max_rows", 0), max((len(g[5]) for g in plan if isinstance(g[5], Tensor)), default=0)) * min(block, b * p * d)))
+        work.update(upd=new(n_upd, b * p * d), cum=new(b * p * d), block=min(block, b * p * d), rows=new(work.get("max_rows", 0) * min(block, b * p * d)))
     if work.get("delta") is None or work["delta"].shape[0] < n_store: work["delta"] = new(max(n_store, work.get("max_store", 0)), b, p, d)
     n_rows = max([len(g[5]) for g in plan if isinstance(g[5], Tensor)], default=0)
     if work["rows"].numel() < n_rows * work["block"]: work["rows"] = new(n_rows * work["block"])   # the largest gather of this circuit
@@ -363,10 +362,10 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         if how == "none": return None
         if how == "all": return (cum if base is None else cum + base).view(1, b, p, d).expand(k, -1, -1, -1)
         out, alpha = work["upd"][:k], -1 if how == "all-but" else 1
-        first = (cum if base is None else cum + base) if how == "all-but" else base
-        def product(src, o, first):
-            if first is None: torch.mm(wt_rows, src, out=o)
-            else: torch.addmm(first, wt_rows, src, alpha=alpha, out=o)
+        bias = (cum if base is None else cum + base) if how == "all-but" else base
+        def product(src, o, bias):
+            if bias is None: torch.mm(wt_rows, src, out=o)
+            else: torch.addmm(bias, wt_rows, src, alpha=alpha, out=o)
         # the first stored rows (`range`: with zero weights for those not the group's), or the group's rows gathered
         first_rows = flat[:n] if how == "dense" else flat[:len(rows)] if isinstance(rows, range) else None
         B, N = work["block"], b * p * d
@@ -374,7 +373,7 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
             c1 = min(N, c0 + B)
             src = first_rows[:, c0:c1] if first_rows is not None else \
                   torch.index_select(flat[:, c0:c1], 0, rows, out=work["rows"][:len(rows) * (c1 - c0)].view(len(rows), c1 - c0))
-            product(src, out[:, c0:c1], None if first is None else first[c0:c1])
+            product(src, out[:, c0:c1], None if bias is None else bias[c0:c1])
         return out.view(k, b, p, d)
     def weighted(w, r, cols, scale, rows_delta):
         "`rows_delta` (delta of forward rows `r`) summed into destination columns `cols` with edge weights `w` (times `scale`): `[len(cols), b, p, d]`."
