@@ -147,37 +147,58 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
     results = [[] for _ in uniq]
     # `_direct_heads`' copies of head subsets' weights, kept for the next batch of the call (none with one batch), up to as many bytes as the q/k/v weights
     heads = {"budget": sum(D[0].nbytes for D in direct.values()) if direct and N > batch_size else 0}
-    with unembed_once(model):                         # one transposed copy of W_U for every run (TransformerLens copies it per call)
+    # a hooked run's store of `ablated - current` is dead once its last destination has read it: the run's logits are written
+    # there (when they become the metric's values at once), and a plain run's after it, not into fresh memory: no run's
+    # logits take memory beside the store
+    logit_rows = 0 if return_logits else -(-model.unembed.W_U.shape[-1] // model.cfg.d_model)
+    with unembed_once(model) as into:                 # one transposed copy of W_U for every run (TransformerLens copies it per call)
         for i0 in tqdm(range(0, N, batch_size), desc=f"evaluate ({intervention})", disable=not progress, mininterval=5):
             sl = slice(i0, i0 + batch_size)
             c, cmask = clean[sl], None if cm is None else cm[sl]
             b, cf_logits = c.shape[0], None
+            work = {"max_rows": max_rows, "heads": heads, "max_store": max(max_store, logit_rows), "max_upd": max_upd,
+                    "into": None if return_logits else into}   # buffers the batch's runs share: fresh memory costs a page fault per page on first use
+            if set(kinds) != {"clean"} and not return_logits:   # the store, made before the counterfactual run, which writes its logits there
+                work["delta"] = torch.empty(work["max_store"], b, T, model.cfg.d_model, device=device, dtype=model.cfg.dtype)
             if intervention == "patching":
                 capture = _capture_z if compact else partial(_capture_for, sources_only=True)
-                ablated, cf_logits = capture(model, lay, corrupted[sl], None if km is None else km[sl], convention,
-                                             logits="counterfactual" in kinds) if set(kinds) != {"clean"} else (None, None)
+                if work["into"] is not None: into["out"] = work.get("delta")
+                try: ablated, cf_logits = capture(model, lay, corrupted[sl], None if km is None else km[sl], convention,
+                                                  logits="counterfactual" in kinds) if set(kinds) != {"clean"} else (None, None)
+                finally: into.pop("out", None)
             elif intervention == "zero": ablated = torch.zeros(b, T, lay.n_forward, model.cfg.d_model, device=device, dtype=model.cfg.dtype)
             elif intervention == "mean": ablated = means[0][None, None].expand(b, T, -1, -1)
             elif intervention == "mean-positional": ablated = means[None, :T].expand(b, -1, -1, -1)
             else: ablated = means[clean_cls[sl].clamp_min(0)]     # padding positions read class 0's mean
             cut = None if node_keep is None else node_cut[sl]
-            work = {"max_rows": max_rows, "heads": heads, "max_store": max_store, "max_upd": max_upd}   # buffers the batch's runs share: fresh memory costs a page fault per page on first use
             # each run's logits become its result at once (the metric's values unless return_logits), so no two are alive
-            value = lambda logits: logits if return_logits else _call_metric(metric, logits, torch.arange(N, device=device)[sl])
+            value = lambda logits: logits if return_logits else _own(_call_metric(metric, logits, torch.arange(N, device=device)[sl]), logits)
             cf_value = None if cf_logits is None else value(cf_logits)
             del cf_logits
             for gi, (out_of_graph, kept_edges) in enumerate(weights):
-                if kinds[gi] == "clean": results[gi].append(value(_plain_run(model, c, cmask)))
+                if kinds[gi] == "clean": results[gi].append(value(_plain_run(model, c, cmask, work["into"], work.get("delta"))))
                 elif kinds[gi] == "counterfactual": results[gi].append(cf_value)
                 else: results[gi].append(value(_run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, norms, not_head,
                                                             convention, plans[gi], work, direct)))
     out = [torch.cat(results[j]) for j in which]
     return torch.stack(out) if isinstance(graph, (list, tuple)) else out[0]
 
-def _plain_run(model, tokens, attention_mask):
-    "The model's own forward, without the per-head copies and expansions edge work switches on (the same logits up to float rounding)."
+def _own(values, logits):
+    "A metric's `values`, copied if they are a view of `logits` (whose memory the next run reuses)."
+    return values.clone() if values.untyped_storage().data_ptr() == logits.untyped_storage().data_ptr() else values
+
+def _plain_run(model, tokens, attention_mask, into=None, out=None):
+    """The model's own forward, without the per-head copies and expansions edge work switches on (the same logits up to float
+    rounding); with `unembed_once`'s `into` and a tensor `out`, the logits written into `out`'s memory."""
     with torch.no_grad(), _flags_off(model, "use_attn_result", "use_split_qkv_input", "use_hook_mlp_in"):
-        return model(tokens, attention_mask=attention_mask)
+        return _forward_into(model, tokens, attention_mask, into, out)
+
+def _forward_into(model, tokens, attention_mask, into, out):
+    "`model(tokens)` with its logits in `out`'s memory (`unembed_once`'s `into`; None: fresh memory)."
+    if into is not None and out is not None: into["out"] = out
+    try: return model(tokens, attention_mask=attention_mask)
+    finally:
+        if into is not None: into.pop("out", None)
 
 def _dest_groups(lay) -> list[tuple[list[tuple[str, int]], list[int], bool, int]]:
     """Destination hooks grouped as they fire together: the q, k and v inputs of a layer (one group), each MLP input, the logits;
@@ -295,12 +316,12 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
     if "upd" not in work:
         n_upd = max([k for g in plan for _, k in g[0]] + [work.get("max_upd", 0)])
         # a group's rows are read (and gathered) a block of columns at a time, about a MiB each on a CPU (64 MiB on a GPU)
-        block = max(4096, ((2**26 if new(0).is_cuda else 2**20) // 4) // max(1, work.get("max_rows", 1)))
+        block = max(4096, ((2**26 if c.is_cuda else 2**20) // 4) // max(1, work.get("max_rows", 1)))
         work.update(upd=new(n_upd, b * p * d), cum=new(b * p * d), block=min(block, b * p * d), rows=new(work.get("max_rows", 0) * min(block, b * p * d)))
     if work.get("delta") is None or work["delta"].shape[0] < n_store: work["delta"] = new(max(n_store, work.get("max_store", 0)), b, p, d)
     n_rows = max([len(g[5]) for g in plan if isinstance(g[5], Tensor)], default=0)
     if work["rows"].numel() < n_rows * work["block"]: work["rows"] = new(n_rows * work["block"])   # the largest gather of this circuit
-    if work["upd"].shape[0] < _fused_rows(plan): work["upd"] = new(_fused_rows(plan), b * p * d)
+    if work["upd"].shape[0] < (n_fused := _fused_rows(plan)): work["upd"] = new(n_fused, b * p * d)
     delta = work["delta"]                                 # ablated - current, written as each source runs
     flat = delta.view(-1, b * p * d)                     # so every destination's sum is one 2-D matrix product
     cut = None if cut is None else cut.permute(2, 0, 1)  # [n_forward, b, p]
@@ -483,8 +504,8 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
                 return normed[l]
             return hook
         fwd += [(f"blocks.{l}.ln1.hook_normalized", norm_swap(l)) for l in swaps]
-    with torch.no_grad(), _flags_off(model, *flags), hooks_at(model, fwd):
-        return model(c, attention_mask=cmask)
+    with torch.no_grad(), _flags_off(model, *flags), hooks_at(model, fwd):   # the logits into the store, dead by then
+        return _forward_into(model, c, cmask, work.get("into"), delta)
 
 @patch
 def ablated_logits(self: Graph, model: HookedTransformer, # the model the graph was found on

@@ -397,16 +397,26 @@ def unembed_once(model: HookedTransformer, # any HookedTransformer
                 ):
     """Within: `model`'s unembedding multiplies by one transposed copy of `W_U`, made at its first call, where TransformerLens
     3.9 copies it on every forward (154 MB for GPT-2): the same logits bit for bit. A `W_U` that takes gradients, and other
-    unembeddings, run as they are."""
-    u = getattr(model, "unembed", None)
-    if type(u) is not Unembed or "forward" in vars(u): yield; return
+    unembeddings, run as they are. Yields a dict: a tensor put at its key `"out"` (contiguous, the model's dtype and device,
+    at least `batch * pos * d_vocab` elements) takes the next forward's logits, which are then a view of it rather than
+    fresh memory; that forward removes the key (a tensor too small, or of another dtype or device, is not used)."""
+    u, into = getattr(model, "unembed", None), {}
+    if type(u) is not Unembed or "forward" in vars(u): yield into; return
     copy = {}
     def forward(residual):
+        out = into.pop("out", None)
         if u.W_U.requires_grad and torch.is_grad_enabled(): return Unembed.forward(u, residual)
         if "W" not in copy: copy["W"] = u.W_U.detach().T.contiguous()
-        return u.hook_out(torch.nn.functional.linear(u.hook_in(residual), copy["W"], u.b_U))
+        x = u.hook_in(residual)
+        n, V = x.numel() // x.shape[-1], copy["W"].shape[0]
+        if (out is None or out.numel() < n * V or out.dtype != x.dtype or out.device != x.device or not out.is_contiguous()
+                or not x.is_contiguous()):
+            return u.hook_out(torch.nn.functional.linear(x, copy["W"], u.b_U))
+        # what `linear` runs for a contiguous input, into the given memory
+        y = torch.addmm(u.b_U, x.view(n, -1), copy["W"].t(), out=out.view(-1)[:n * V].view(n, V))
+        return u.hook_out(y.view(*x.shape[:-1], V))
     u.forward = forward
-    try: yield
+    try: yield into
     finally: del u.forward
 
 
