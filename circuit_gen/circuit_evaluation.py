@@ -65,7 +65,7 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
                    graph: Graph | Sequence[Graph], # its `in_graph` edges are kept, every other edge ablated; a list: each graph, sharing one counterfactual run
                    clean_tokens: Int[Tensor, "batch pos"], # prompts the model runs on
                    corrupted_tokens: Int[Tensor, "batch pos"] | None, # one counterfactual per clean prompt
-                   metric: Callable | None, # `metric(logits, idx)` -> `[batch]` values; None with `return_logits`
+                   metric: Callable | None, # `metric(logits, idx)` -> `[batch]` values (the logits' memory is reused by the next run: a metric that keeps them copies them); None with `return_logits`
                    clean_lengths=None, # real length of each clean prompt (right padding); None: all `pos`
                    corrupted_lengths=None, # real length of each corrupted prompt; None: all `pos`
                    intervention: str = "patching", # 'patching', 'zero', 'mean', 'mean-positional' or 'mean-class'
