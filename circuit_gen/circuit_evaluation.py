@@ -321,10 +321,13 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
     if work.get("delta") is None or work["delta"].shape[0] < n_store: work["delta"] = new(max(n_store, work.get("max_store", 0)), b, p, d)
     n_rows = max([len(g[5]) for g in plan if isinstance(g[5], Tensor)], default=0)
     if work["rows"].numel() < n_rows * work["block"]: work["rows"] = new(n_rows * work["block"])   # the largest gather of this circuit
-    if work["upd"].shape[0] < (n_fused := _fused_rows(plan)): work["upd"] = new(n_fused, b * p * d)
+    # the largest product a run makes at once: the fused q/k/v heads, or with node cuts or post-attention norms a layer's q, k and v
+    n_fused = _fused_rows(plan) if direct is None or (cut is None and norms is None) else max([len(g[1]) for g in plan if g[2]], default=0)
+    if work["upd"].shape[0] < n_fused: work["upd"] = new(n_fused, b * p * d)
     delta = work["delta"]                                 # ablated - current, written as each source runs
     flat = delta.view(-1, b * p * d)                     # so every destination's sum is one 2-D matrix product
     cut = None if cut is None else cut.permute(2, 0, 1)  # [n_forward, b, p]
+    kept_np = None if cut is None else kept_edges.detach().cpu().numpy() > 0.5   # the in-graph edges, for index work on the host
     # the sum of delta over the rows written so far: at a destination's hook exactly its upstream rows [0, n)
     cum = work["cum"].zero_() if any(g[4] in ("all", "all-but") or bool(g[7][0].any()) for g in plan) else None
     # a parallel block's MLP reads the layer's input, and its hook fires after the heads': their rows join the sum after it
@@ -402,8 +405,19 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         if scale is not None: w = w * scale[r, None]
         return mm(w.t().contiguous(), rows_delta.reshape(rows_delta.shape[0], -1))
     def cut_edges(r, cols, scale=None):
-        "A node cut at a position: its in-graph edges from rows `r` are ablated there too."
-        return None if cut is None else weighted(kept_edges, r, cols, scale, delta[r] * cut[r][..., None])
+        "A node cut at a position: its in-graph edges from rows `r` are ablated there too (None: none of them)."
+        if cut is None: return None
+        if scale is None and isinstance(r, slice) and not r.start:   # the rows before a destination: only those with an in-graph edge into `cols`
+            K = kept_np[:r.stop, cols]
+            kr = np.flatnonzero(K.any(1))
+            if not len(kr): return None
+            if len(kr) == r.stop: rows_cut = delta[r] * cut[r][..., None]              # every row: views, one product
+            else:
+                kr_t = torch.from_numpy(kr).to(delta.device)
+                rows_cut = delta.index_select(0, kr_t).mul_(cut.index_select(0, kr_t)[..., None])
+            return mm(torch.from_numpy(np.ascontiguousarray(K[kr].T, dtype=np.float32)).to(delta.device, delta.dtype),
+                      rows_cut.view(len(kr), -1))
+        return weighted(kept_edges, r, cols, scale, delta[r] * cut[r][..., None])
     def change(r, cols, scale=None):
         "What the ablated edges from forward rows `r` add at destination columns `cols`."
         x, y = weighted(out_of_graph, r, cols, scale, delta[r]), cut_edges(r, cols, scale)
@@ -466,7 +480,9 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
                             if "x" not in state: state["x"] = planned(n, how, rows, wt_fused, len(fused), base)
                             act = _heads_from_inputs(act, state["x"][at:at + len(mixed)], *D_mixed, heads=mixed_heads)
                         return act
-                    x = hook_update(n, cols, how, rows, wt, lo, hi, base)
+                    # node cuts or post-attention norms: the group's q, k and v inputs in one pass over its rows, not one per letter
+                    if "u" not in state: state["u"] = hook_update(n, cols, how, rows, wt, 0, len(cols), base)
+                    x = None if state["u"] is None else state["u"][lo:hi]
                     return act if x is None else _heads_from_inputs(act, x, *direct[l, letter])
                 u = hook_update(n, cols, how, rows, wt, lo, hi)
                 if u is None: return act
