@@ -327,7 +327,13 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
     delta = work["delta"]                                 # ablated - current, written as each source runs
     flat = delta.view(-1, b * p * d)                     # so every destination's sum is one 2-D matrix product
     cut = None if cut is None else cut.permute(2, 0, 1)  # [n_forward, b, p]
-    kept_np = None if cut is None else kept_edges.detach().cpu().numpy() > 0.5   # the in-graph edges, for index work on the host
+    # without post-attention norms a cut node is patched where it writes, once: its output there becomes the ablated one, so
+    # every edge out of it reads that, and its `ablated - current` there is zero; with them, each destination adds the
+    # in-graph edges of the cut nodes (`cut_edges`)
+    at_source = cut is not None and norms is None
+    keep = None if not at_source else 1 - cut
+    kept_np = None if cut is None or at_source else kept_edges.detach().cpu().numpy() > 0.5   # the in-graph edges, for index work on the host
+    patch = {}                                           # (cuts at the source) each layer's heads' change to the attention output
     # the sum of delta over the rows written so far: at a destination's hook exactly its upstream rows [0, n)
     cum = work["cum"].zero_() if any(g[4] in ("all", "all-but") or bool(g[7][0].any()) for g in plan) else None
     # a parallel block's MLP reads the layer's input, and its hook fires after the heads': their rows join the sum after it
@@ -366,13 +372,23 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         if W_O is None:
             def hook(act, hook):
                 torch.sub(abl[rows], act, out=delta[rows])
+                if at_source:                                # the ablated output where the node is cut
+                    act = torch.addcmul(act, delta[rows], cut[rows][..., None])
+                    delta[rows].mul_(keep[rows][..., None])
                 if cum is not None: cum.add_(flat[rows])
+                return act if at_source else None
         else:   # a layer's heads: delta = ablated - z @ W_O per head, one fused batched product
-            h = rows.stop - rows.start
+            h, l = rows.stop - rows.start, int(name.split(".")[1])
             def hook(act, hook):
                 z = act.permute(2, 0, 1, 3).reshape(h, b * p, -1)
                 torch.baddbmm(abl[rows].reshape(h, b * p, d), z, W_O, alpha=-1, out=delta[rows].view(h, b * p, d))
+                if at_source:                                # the cut heads' change, added to the attention output below
+                    patch[l] = torch.einsum("hnd,hn->nd", delta[rows].view(h, b * p, d), cut[rows].reshape(h, b * p)).view(b, p, d)
+                    delta[rows].mul_(keep[rows][..., None])
                 if cum is not None and not later: cum.add_(flat[rows].sum(0))
+        return hook
+    def patch_attn_out(l):
+        def hook(act, hook): return act + patch.pop(l)
         return hook
     def add_to_sum(rows):
         def hook(act, hook): cum.add_(pending.pop(int(hook.name.split(".")[1])) if compact else flat[rows].sum(0))
@@ -406,7 +422,7 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         return mm(w.t().contiguous(), rows_delta.reshape(rows_delta.shape[0], -1))
     def cut_edges(r, cols, scale=None):
         "A node cut at a position: its in-graph edges from rows `r` are ablated there too (None: none of them)."
-        if cut is None: return None
+        if cut is None or at_source: return None
         if scale is None and isinstance(r, slice) and not r.start:   # the rows before a destination: only those with an in-graph edge into `cols`
             K = kept_np[:r.stop, cols]
             kr = np.flatnonzero(K.any(1))
@@ -424,7 +440,7 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         return x if y is None else x + y
     def hook_update(n, cols, how, rows, wt, lo, hi, base=None):
         "What a group's destination columns `lo:hi` read on top of the clean run (plus `base`, if given): `[hi - lo, b, p, d]`, or None for nothing."
-        if how == "none" and cut is None: return None
+        if how == "none" and (cut is None or at_source): return None
         cols = cols[lo:hi]
         if norms is None:
             x, y = planned(n, how, rows, None if wt is None else wt[lo:hi], hi - lo, base), cut_edges(slice(0, n), cols)
@@ -438,7 +454,7 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
             update = update + norms[l](z + change(r, cols)) - norms[l](z)
         return update if base is None else update.add_(base.view(b, p, d))
     resid = {}                                           # each layer's input, for the heads' own inputs
-    fast = cut is None and norms is None                  # q/k/v inputs without node cuts or post-attention norms
+    fast = norms is None and (cut is None or at_source)   # q/k/v inputs without post-attention norms (node cuts made at their sources)
     swaps, calls, normed, inner = {}, {}, {}, {}          # the norm swap (below): its letters, its calls so far, its output
     def dest_hooks(hooks, cols, per_head, n, how, rows, wt, classes):
         "One hook per destination hook, each adding its own columns' update (q, k, v: heads)."
@@ -492,6 +508,7 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
             return hook
         return [(name, hook_for(i)) for i, name in enumerate(names)]
     fwd = [(n, hk) for n, r, W in _z_sources(model, lay, convention) if (hk := source_hook(n, r, W)) is not None]
+    if at_source: fwd += [(get_act_name("attn_out", l), patch_attn_out(l)) for l in range(lay.L)]
     if compact and cum is not None: fwd += [(get_act_name("attn_out", l), heads_sum(l)) for l in range(lay.L)]
     if later: fwd += [(get_act_name("resid_post", l), add_to_sum(slice(r[0], r[-1] + 1))) for l, r in enumerate(lay.head_rows)]   # before the logits' hook
     for group in plan: fwd += dest_hooks(*group)
