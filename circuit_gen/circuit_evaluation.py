@@ -133,8 +133,8 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
     norms = _attn_post_norms(model)
     plans = [_edge_plan(lay, w) if k == "hooked" else None for (w, _), k in zip(weights, kinds)]
     # under patching the counterfactual heads are kept as `z` (one d_model-wide row per layer, not one per head), and each run
-    # keeps `ablated - current` only of the rows its destinations gather; node cuts and post-attention norms need every row
-    compact = intervention == "patching" and node_keep is None and norms is None and not getattr(model.cfg, "load_in_4bit", False)
+    # keeps `ablated - current` only of the rows its destinations gather (node cuts are made at their sources); post-attention norms need every row
+    compact = intervention == "patching" and norms is None and not getattr(model.cfg, "load_in_4bit", False)
     if compact: plans = [None if pl is None else _stored_rows(pl, lay.n_forward) for pl in plans]
     plans = [None if pl is None else (pl[0], _plan_on(pl[1], device, model.cfg.dtype)) if compact else _plan_on(pl, device, model.cfg.dtype)
              for pl in plans]
@@ -299,8 +299,7 @@ def _capture_z(model, lay, tokens, attention_mask, convention: str, logits: bool
 def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, norms, not_head, convention, plan, work=None, direct=None):
     """One hooked forward of the clean batch `c`: each destination reads `ablated - current` of its ablated edges on top (`work`: buffers
     reused across calls on one batch; `direct`: `_qkv_direct`, heads' q/k/v from their own inputs without TransformerLens' per-head copies).
-    `ablated`: `[batch, pos, n_forward, d_model]`, or a `_Counterfactual` with `plan` from `_stored_rows` (without node cuts or
-    post-attention norms), where `delta` keeps only the stored rows."""
+    `ablated`: `[batch, pos, n_forward, d_model]`, or a `_Counterfactual` with `plan` from `_stored_rows` (without post-attention norms), where `delta` keeps only the stored rows."""
     compact = isinstance(ablated, _Counterfactual)
     if compact:
         keep, plan = plan
@@ -343,8 +342,14 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         "`source_hook` from a `_Counterfactual`: delta of the kept rows, the sum of all"
         if W_O is None:
             s, a = slot[rows], ablated.other[ablated.other_of[rows]]
-            if s < 0 and cum is None: return None                # nothing reads this source's delta
+            if s < 0 and cum is None and not at_source: return None   # nothing reads this source's delta
             def hook(act, hook):
+                if at_source:                                    # the ablated output where the node is cut (`source_hook`)
+                    x = torch.sub(a, act, out=delta[s]) if s >= 0 else a - act
+                    act = torch.addcmul(act, x, cut[rows][..., None])
+                    x.mul_(keep[rows][..., None])
+                    if cum is not None: cum.add_(x.view(-1))
+                    return act
                 if s >= 0:
                     torch.sub(a, act, out=delta[s])
                     if cum is not None: cum.add_(flat[s])
@@ -354,18 +359,24 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         # sum at the attention's output (`attn_out_ablated - attn_out`, no product), in `heads_sum`
         h, l, dh = rows.stop - rows.start, int(name.split(".")[1]), W_O.shape[1]
         kept = [i for i in range(h) if slot[rows.start + i] >= 0]
-        if not kept: return None
-        s0, k = slot[rows.start + kept[0]], len(kept)          # kept rows are stored in order: the layer's are consecutive
+        if not kept and not at_source: return None
+        s0, k = (slot[rows.start + kept[0]], len(kept)) if kept else (0, 0)   # kept rows are stored in order: the layer's are consecutive
         kept_t, W_kept = (torch.tensor(kept, device=W_O.device), W_O[kept]) if k < h else (None, W_O)
         def hook(z, hook):
             dz = (ablated.z[l] - z.reshape(b * p, h * dh)).view(b * p, h, dh)
-            torch.bmm((dz if k == h else dz[:, kept_t]).transpose(0, 1), W_kept, out=delta[s0:s0 + k].view(k, b * p, d))
+            if at_source:                        # the cut heads' change to the attention output (added in `heads_sum`); their dz there zero
+                c_l = cut[rows].reshape(h, b * p).t()[..., None]
+                patch[l] = torch.mm((dz * c_l).view(b * p, h * dh), W_O.reshape(h * dh, d)).view(b, p, d)
+                dz.mul_(1 - c_l)
+            if k: torch.bmm((dz if k == h else dz[:, kept_t]).transpose(0, 1), W_kept, out=delta[s0:s0 + k].view(k, b * p, d))
         return hook
     def heads_sum(l):
         def hook(act, hook):
+            if at_source: act = act + patch.pop(l)
             total = (ablated.attn_out[l] - act).view(-1)
             if later: pending[l] = total
             else: cum.add_(total)
+            return act if at_source else None
         return hook
     def source_hook(name, rows, W_O):
         if compact: return compact_hook(name, rows, W_O)
@@ -508,8 +519,8 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
             return hook
         return [(name, hook_for(i)) for i, name in enumerate(names)]
     fwd = [(n, hk) for n, r, W in _z_sources(model, lay, convention) if (hk := source_hook(n, r, W)) is not None]
-    if at_source: fwd += [(get_act_name("attn_out", l), patch_attn_out(l)) for l in range(lay.L)]
-    if compact and cum is not None: fwd += [(get_act_name("attn_out", l), heads_sum(l)) for l in range(lay.L)]
+    if compact and cum is not None: fwd += [(get_act_name("attn_out", l), heads_sum(l)) for l in range(lay.L)]   # cut heads patched there too
+    elif at_source: fwd += [(get_act_name("attn_out", l), patch_attn_out(l)) for l in range(lay.L)]
     if later: fwd += [(get_act_name("resid_post", l), add_to_sum(slice(r[0], r[-1] + 1))) for l, r in enumerate(lay.head_rows)]   # before the logits' hook
     for group in plan: fwd += dest_hooks(*group)
     flags = ("use_attn_result",)                         # heads' outputs from hook_z
