@@ -320,8 +320,8 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
     if work.get("delta") is None or work["delta"].shape[0] < n_store: work["delta"] = new(max(n_store, work.get("max_store", 0)), b, p, d)
     n_rows = max([len(g[5]) for g in plan if isinstance(g[5], Tensor)], default=0)
     if work["rows"].numel() < n_rows * work["block"]: work["rows"] = new(n_rows * work["block"])   # the largest gather of this circuit
-    # the largest product a run makes at once: the fused q/k/v heads, or with node cuts or post-attention norms a layer's q, k and v
-    n_fused = _fused_rows(plan) if direct is None or (cut is None and norms is None) else max([len(g[1]) for g in plan if g[2]], default=0)
+    # the largest product a run makes at once: the fused q/k/v heads, or with post-attention norms a layer's q, k and v
+    n_fused = _fused_rows(plan) if direct is None or norms is None else max([len(g[1]) for g in plan if g[2]], default=0)
     if work["upd"].shape[0] < n_fused: work["upd"] = new(n_fused, b * p * d)
     delta = work["delta"]                                 # ablated - current, written as each source runs
     flat = delta.view(-1, b * p * d)                     # so every destination's sum is one 2-D matrix product
@@ -331,7 +331,6 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
     # in-graph edges of the cut nodes (`cut_edges`)
     at_source = cut is not None and norms is None
     keep = None if not at_source else 1 - cut
-    kept_np = None if cut is None or at_source else kept_edges.detach().cpu().numpy() > 0.5   # the in-graph edges, for index work on the host
     patch = {}                                           # (cuts at the source) each layer's heads' change to the attention output
     # the sum of delta over the rows written so far: at a destination's hook exactly its upstream rows [0, n)
     cum = work["cum"].zero_() if any(g[4] in ("all", "all-but") or bool(g[7][0].any()) for g in plan) else None
@@ -347,7 +346,7 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
                 if at_source:                                    # the ablated output where the node is cut (`source_hook`)
                     x = torch.sub(a, act, out=delta[s]) if s >= 0 else a - act
                     act = torch.addcmul(act, x, cut[rows][..., None])
-                    x.mul_(keep[rows][..., None])
+                    if s >= 0 or cum is not None: x.mul_(keep[rows][..., None])
                     if cum is not None: cum.add_(x.view(-1))
                     return act
                 if s >= 0:
@@ -365,9 +364,8 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         def hook(z, hook):
             dz = (ablated.z[l] - z.reshape(b * p, h * dh)).view(b * p, h, dh)
             if at_source:                        # the cut heads' change to the attention output (added in `heads_sum`); their dz there zero
-                c_l = cut[rows].reshape(h, b * p).t()[..., None]
-                patch[l] = torch.mm((dz * c_l).view(b * p, h * dh), W_O.reshape(h * dh, d)).view(b, p, d)
-                dz.mul_(1 - c_l)
+                patch[l] = torch.mm((dz * cut[rows].reshape(h, b * p).t()[..., None]).view(b * p, h * dh), W_O.reshape(h * dh, d)).view(b, p, d)
+                dz.mul_(keep[rows].reshape(h, b * p).t()[..., None])
             if k: torch.bmm((dz if k == h else dz[:, kept_t]).transpose(0, 1), W_kept, out=delta[s0:s0 + k].view(k, b * p, d))
         return hook
     def heads_sum(l):
@@ -433,17 +431,7 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         return mm(w.t().contiguous(), rows_delta.reshape(rows_delta.shape[0], -1))
     def cut_edges(r, cols, scale=None):
         "A node cut at a position: its in-graph edges from rows `r` are ablated there too (None: none of them)."
-        if cut is None or at_source: return None
-        if scale is None and isinstance(r, slice) and not r.start:   # the rows before a destination: only those with an in-graph edge into `cols`
-            K = kept_np[:r.stop, cols]
-            kr = np.flatnonzero(K.any(1))
-            if not len(kr): return None
-            if len(kr) == r.stop: rows_cut = delta[r] * cut[r][..., None]              # every row: views, one product
-            else:
-                kr_t = torch.from_numpy(kr).to(delta.device)
-                rows_cut = delta.index_select(0, kr_t).mul_(cut.index_select(0, kr_t)[..., None])
-            return mm(torch.from_numpy(np.ascontiguousarray(K[kr].T, dtype=np.float32)).to(delta.device, delta.dtype),
-                      rows_cut.view(len(kr), -1))
+        if cut is None or at_source: return None         # (at the source: made where the node writes)
         return weighted(kept_edges, r, cols, scale, delta[r] * cut[r][..., None])
     def change(r, cols, scale=None):
         "What the ablated edges from forward rows `r` add at destination columns `cols`."
@@ -465,7 +453,7 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
             update = update + norms[l](z + change(r, cols)) - norms[l](z)
         return update if base is None else update.add_(base.view(b, p, d))
     resid = {}                                           # each layer's input, for the heads' own inputs
-    fast = norms is None and (cut is None or at_source)   # q/k/v inputs without post-attention norms (node cuts made at their sources)
+    fast = norms is None                                  # q/k/v inputs without post-attention norms (node cuts are made at their sources)
     swaps, calls, normed, inner = {}, {}, {}, {}          # the norm swap (below): its letters, its calls so far, its output
     def dest_hooks(hooks, cols, per_head, n, how, rows, wt, classes):
         "One hook per destination hook, each adding its own columns' update (q, k, v: heads)."
@@ -507,7 +495,7 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
                             if "x" not in state: state["x"] = planned(n, how, rows, wt_fused, len(fused), base)
                             act = _heads_from_inputs(act, state["x"][at:at + len(mixed)], *D_mixed, heads=mixed_heads)
                         return act
-                    # node cuts or post-attention norms: the group's q, k and v inputs in one pass over its rows, not one per letter
+                    # post-attention norms: the group's q, k and v inputs in one pass over its rows, not one per letter
                     if "u" not in state: state["u"] = hook_update(n, cols, how, rows, wt, 0, len(cols), base)
                     x = None if state["u"] is None else state["u"][lo:hi]
                     return act if x is None else _heads_from_inputs(act, x, *direct[l, letter])
