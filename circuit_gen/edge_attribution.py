@@ -10,6 +10,7 @@ from typing import Callable
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from jaxtyping import Float, Int
 from torch import Tensor
 from tqdm.auto import tqdm
@@ -172,6 +173,30 @@ def _heads_through_copies():
     try: yield
     finally: _HEADS_DIRECT = saved
 
+def _qkv_weight(attn, letter: str) -> tuple[Tensor, Tensor, int]:
+    """An attention layer's q, k or v projection as (`W` `[heads, d_model, d_head]`, `b` `[heads, d_head]`, `r`): the head
+    that `hook_q`/`hook_k`/`hook_v` has at index h projects with `W[h // r]`, `b[h // r]`. Grouped k/v heads are read from
+    their own weights (TransformerLens' `W_K`/`W_V` properties copy them out per access): `r` is how many query heads share
+    one where TransformerLens ungroups them (`ungroup_grouped_query_attention`, as edge work needs), else 1."""
+    L = letter.upper()
+    if not hasattr(attn, f"_W_{L}"): return getattr(attn, f"W_{L}"), getattr(attn, f"b_{L}"), 1
+    return getattr(attn, f"_W_{L}"), getattr(attn, f"_b_{L}"), attn.repeat_kv_heads if attn.cfg.ungroup_grouped_query_attention else 1
+
+def _qkv_direct_applies(model, lay) -> bool:
+    """Whether heads can read their own q/k/v inputs without TransformerLens' per-head copies (`_qkv_direct`): the attention
+    input is a TransformerLens pre-norm (LN, LNPre, RMS, RMSPre or none) of the residual stream, in float32/64, with one
+    projection per graph head (grouped k/v heads: their own weights). It depends on the configuration, the module types and
+    the weights' shapes, not their values: cheap to ask per call."""
+    c = model.cfg
+    if (c.dtype not in (torch.float32, torch.float64) or c.use_attn_in or c.positional_embedding_type == "shortformer"
+            or c.original_architecture in POST_NORM_ARCHITECTURES or getattr(c, "load_in_4bit", False)): return False
+    for l, blk in enumerate(model.blocks):
+        if type(blk) is not TransformerBlock or type(blk.ln1) not in (LayerNorm, LayerNormPre, RMSNorm, RMSNormPre, torch.nn.Identity): return False
+        for letter in "qkv":
+            W, _, r = _qkv_weight(blk.attn, letter)
+            if W.shape[0] * r != len(lay.qkv_cols[l][letter]): return False
+    return True
+
 def _qkv_direct(model, lay) -> dict | None:
     """How to give each head its own q/k/v input without TransformerLens' per-head copies (`use_split_qkv_input`):
     per (layer, 'q'|'k'|'v'), the projection's weight per head as `[heads, d_head, d_model]` (a transposed view of the
@@ -180,22 +205,16 @@ def _qkv_direct(model, lay) -> dict | None:
     norms only); the constant `b @ W[h] + b_Q[h]`; whether the norm centres and its eps (None: no norm). None where the
     attention input is not a TransformerLens pre-norm (LN, LNPre, RMS, RMSPre or none) in float32/64: there
     TransformerLens' per-head path runs."""
-    c = model.cfg
-    if (c.dtype not in (torch.float32, torch.float64) or c.use_attn_in or c.positional_embedding_type == "shortformer"
-            or c.original_architecture in POST_NORM_ARCHITECTURES or getattr(c, "load_in_4bit", False)): return None
+    if not _qkv_direct_applies(model, lay): return None
     out = {}
     with torch.no_grad():
         for l, blk in enumerate(model.blocks):
             ln = blk.ln1
-            if type(blk) is not TransformerBlock or type(ln) not in (LayerNorm, LayerNormPre, RMSNorm, RMSNormPre, torch.nn.Identity): return None
             w, b, eps = getattr(ln, "w", None), getattr(ln, "b", None), getattr(ln, "eps", None)
             for letter in "qkv":
-                L, n = letter.upper(), len(lay.qkv_cols[l][letter])
-                W, bias = getattr(blk.attn, f"W_{L}"), getattr(blk.attn, f"b_{L}")
-                if W.shape[0] != n and hasattr(blk.attn, f"_W_{L}"): W, bias = getattr(blk.attn, f"_W_{L}"), getattr(blk.attn, f"_b_{L}")  # grouped k/v heads
-                if W.shape[0] != n: return None
-                W = W.detach()
-                e = bias.detach() if b is None else bias.detach() + torch.einsum("d,hde->he", b.detach(), W)
+                W, bias, r = _qkv_weight(blk.attn, letter)     # (ungrouped k/v heads: one copy per query head)
+                W, bias = (W.detach(), bias.detach()) if r == 1 else (W.detach().repeat_interleave(r, 0), bias.detach().repeat_interleave(r, 0))
+                e = bias if b is None else bias + torch.einsum("d,hde->he", b.detach(), W)
                 center = isinstance(ln, (LayerNorm, LayerNormPre))
                 col_sums = (W.sum(1) if w is None else torch.einsum("d,hde->he", w.detach(), W)) if center else None
                 out[l, letter] = (W.transpose(1, 2), None if w is None else w.detach(), e, col_sums, center, eps)
@@ -273,6 +292,17 @@ def _direct_for(model, lay):
     hit = _DIRECT_CACHE.get(model)
     if hit is None or hit[0] != key: _DIRECT_CACHE[model] = hit = (key, _qkv_direct(model, lay))
     return hit[1]
+
+def _fused_norm(ln):
+    """A TransformerLens pre-norm (`LayerNorm`, `LayerNormPre`, `RMSNorm`, `RMSNormPre` or none, the norms `_qkv_direct`
+    accepts) as one fused torch call: the same function (float rounding apart) in one pass over its input, where
+    TransformerLens' own takes about seven."""
+    if type(ln) is LayerNorm: return lambda x: F.layer_norm(x, x.shape[-1:], ln.w, ln.b, ln.eps)
+    if type(ln) is LayerNormPre: return lambda x: F.layer_norm(x, x.shape[-1:], None, None, ln.eps)
+    if type(ln) is RMSNorm: return lambda x: F.rms_norm(x, x.shape[-1:], ln.w, ln.eps)
+    if type(ln) is RMSNormPre: return lambda x: F.rms_norm(x, x.shape[-1:], None, ln.eps)
+    if type(ln) is torch.nn.Identity: return lambda x: x
+    raise TypeError(f"{type(ln).__name__}: not a pre-norm _fused_norm knows (LayerNorm, LayerNormPre, RMSNorm, RMSNormPre or Identity)")
 
 def _head_hook(name: str) -> str:
     "The unsplit q/k/v hook (`blocks.L.attn.hook_q`) that gives heads their own inputs in place of TransformerLens' per-head copy hook (`blocks.L.hook_q_input`)."
@@ -452,6 +482,16 @@ def _exact_passes(lay: _Layout, step: int) -> list[tuple[int, list[tuple[str, in
                 used, r0 = used + r1 - r0, r1
     return passes + [(cur_start, cur)] if cur else passes
 
+def _exact_plan(lay: _Layout, step: int) -> tuple[list, Tensor, Tensor]:
+    "`_exact_passes(lay, step)` and every patched edge's (source row, destination column) in pass order, as index tensors (host); kept on `lay` per `step`."
+    plans = vars(lay).setdefault("_exact_plans", {})
+    if step not in plans:
+        passes = _exact_passes(lay, step)
+        segs = [s for _, ss in passes for s in ss]
+        plans[step] = (passes, torch.tensor([r for *_, r0, r1 in segs for r in range(r0, r1)], dtype=torch.long),
+                       torch.tensor([col for _, _, col, r0, r1 in segs for _ in range(r0, r1)], dtype=torch.long))
+    return plans[step]
+
 def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_cap, scores):
     """Add this batch's summed exact edge-patching effects (metric(clean) - metric(edge patched)) into `scores`. A patched run
     is the clean run up to the destination's layer, so each starts there, from the clean residual stream (the logits
@@ -461,12 +501,12 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
     L = model.cfg.n_layers
     resid_names = [get_act_name("resid_pre", l) for l in range(L)] + [get_act_name("resid_post", L - 1)]
     from_resid = cmask is not None or getattr(model.tokenizer, "padding_side", "right") != "left"
-    direct = _direct_for(model, lay)
+    direct = _HEADS_DIRECT and _qkv_direct_applies(model, lay)    # heads read their own normed inputs (else TransformerLens' per-head copies)
     resid = {}
     def keep(act, hook): resid[hook.name] = act
     with torch.no_grad():
         # the sources' outputs from the cheaper sources-only forwards; the clean one also keeps each layer's residual stream
-        with hooks_at(model, [(n, keep) for n in resid_names] if from_resid or direct is not None else []):
+        with hooks_at(model, [(n, keep) for n in resid_names] if from_resid or direct else []):
             clean_acts, clean_logits = _capture_for(model, lay, clean, cmask, "circuit_gen", sources_only=True, logits=True)
         corr_acts, _ = _capture_for(model, lay, corrupted, kmask, "circuit_gen", sources_only=True)
         delta = _single_source_effects(model, lay, clean_acts, corr_acts - clean_acts)
@@ -478,52 +518,44 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
             todo = patch["at"].get(hook.name)
             if todo is None: return act
             # TransformerLens hands each head's input and the MLP's input as fresh copies: add in place (a view: copy first)
-            if any(D is None for *_, D in todo): act = act if act.is_contiguous() else act.clone()
-            for rs, slot, D in todo:            # rows of the pass, the head (None: the whole input), the head's own weights
-                if D is None:
+            if any(P is None for *_, P in todo): act = act if act.is_contiguous() else act.clone()
+            for rs, slot, P in todo:            # rows of the pass, the head (None: the whole input), the head's projection
+                if P is None:
                     if slot is None: act[rs] += patch["add"][rs]
                     else: act[rs, :, slot] += patch["add"][rs]
-                elif isinstance(slot, int): _heads_from_inputs(act[rs], patch["x"][None, rs], *D, heads=slice(slot, slot + 1))
-                else:    # several heads, each on its own rows (`slot`: the rows' index and each row's head): every head of every row in one product
-                    r, slot = slot                                                  # the rows' index, each row's head
-                    y = _head_outputs(patch["x"][None, rs], act.shape[2], *D)      # [heads, d_head, rows, pos]
-                    act[rs][r, :, slot] = y.permute(2, 3, 0, 1)[r, :, slot]
+                else:                           # the head's q, k or v from its own normed input: one product on its rows
+                    W, bias, r, xs = P
+                    x = patch["x"][xs]
+                    act[rs, :, slot] = torch.addmm(bias[slot // r], x.view(-1, x.shape[-1]), W[slot // r]).view(*x.shape[:2], -1)
             return act
         # per destination hook: per head?, the head's q/k/v from its own input without the per-head copies?, where it patches
-        kind = {name: (per_head, per_head and direct is not None) for name, _, per_head in _dest_hooks(lay)}
+        kind = {name: (per_head, per_head and direct) for name, _, per_head in _dest_hooks(lay)}
         at = {name: _head_hook(name) if own else name for name, (_, own) in kind.items()}
         names = sorted({at[name] for name in kind if name != resid_names[L] or not from_resid})
         # each pass's metric values, [edges x prompts], scored together after the passes: one check and one sum for all of them
-        values, at_rows, at_cols, idx_of, memo = [], [], [], {}, {}     # memo: the rows' index and each row's head, per set of segments
+        values, idx_of = [], {}
+        if direct:                  # each layer's q/k/v projections and its pre-norm, fused, for heads that read their own inputs
+            qkv = {(l, letter): _qkv_weight(model.blocks[l].attn, letter) for l in range(L) for letter in "qkv"}
+            norm = [_fused_norm(blk.ln1) for blk in model.blocks]
         step = EXACT_EDGES_PER_PASS if rows_cap is None else max(1, rows_cap // b)
+        passes, at_rows, at_cols = _exact_plan(lay, step)
         with hooks_at(model, [(n, dispatch) for n in names]):
-            for start, segs in _exact_passes(lay, step):
+            for start, segs in passes:
                 R = sum(r1 - r0 for *_, r0, r1 in segs)
                 # the sources' effects, one row of prompts per (destination, edge): [R*b, pos, d_model]
                 add = torch.cat([delta[:, :, r0:r1].permute(2, 0, 1, 3) for *_, r0, r1 in segs]).view(R * b, T, -1)
                 kinds = [kind[name] for name, *_ in segs]
-                own_any = any(own for _, own in kinds)
+                offs = [0]                   # each segment's first row in the pass
+                for *_, r0, r1 in segs: offs.append(offs[-1] + (r1 - r0) * b)
+                own_at = [i for i, (_, own) in enumerate(kinds) if own]
                 # the clean stream at the pass's layer, one copy per edge (kept where a run starts there or a head needs it)
-                stream = resid[resid_names[start]].repeat(R, 1, 1) if from_resid or own_any else None
-                patch.update(add=add, x=stream + add if own_any else None, at={})   # x: a head's whole input, the layer's input plus the patch
-                o, groups = 0, {}        # per hook, its heads' segments: [first row, [(head, rows)]] (a hook's segments are consecutive)
-                for name, slot, col, r0, r1 in segs:
-                    per_head, own = kind[name]
-                    n = (r1 - r0) * b
-                    if own: groups.setdefault(name, [o, []])[1].append((slot, n))
-                    else: patch["at"].setdefault(at[name], []).append((slice(o, o + n), slot if per_head else None, None))
-                    o += n
-                    at_rows.extend(range(r0, r1)); at_cols.extend([col] * (r1 - r0))
-                for name, (o0, heads) in groups.items():
-                    D = direct[start, at[name][-1]]
-                    if len(heads) == 1:          # one head: views of its weights (its mean from its input: no copy of its rows), one product
-                        entry = (slice(o0, o0 + heads[0][1]), heads[0][0], _direct_heads(D, [heads[0][0]]))
-                    else:                        # several: all heads of the rows in one product (a few small products each cost more here)
-                        if (key := tuple(heads)) not in memo:
-                            rows_head = torch.tensor(np.repeat([h for h, _ in heads], [n for _, n in heads]), device=clean.device)
-                            memo[key] = (torch.arange(len(rows_head), device=clean.device), rows_head)
-                        entry = (slice(o0, o0 + len(memo[key][1])), memo[key], D)
-                    patch["at"].setdefault(at[name], []).append(entry)
+                stream = resid[resid_names[start]].repeat(R, 1, 1) if from_resid or own_at else None
+                # the heads' own inputs, normed by the layer's own norm: the layer's input plus the patch, from the first head's rows to the last's
+                lo, hi = (offs[own_at[0]], offs[own_at[-1] + 1]) if own_at else (0, 0)
+                patch.update(add=add, x=norm[start](stream[lo:hi] + add[lo:hi]) if own_at else None, at={})
+                for (name, slot, col, r0, r1), (per_head, own), o0, o1 in zip(segs, kinds, offs, offs[1:]):
+                    P = (*qkv[start, at[name][-1]], slice(o0 - lo, o1 - lo)) if own else None
+                    patch["at"].setdefault(at[name], []).append((slice(o0, o1), slot if per_head else None, P))
                 # no per-head results or copies in a patched run (only an MLP destination needs TransformerLens' MLP-input copy)
                 flags = ("use_attn_result",) + (() if any(ph and not own for ph, own in kinds) else ("use_split_qkv_input",)) + (
                     () if any(name.endswith("mlp_in") for name, *_ in segs) else ("use_hook_mlp_in",))
@@ -538,7 +570,7 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
                 values.append((v if v._base is None else v.clone()).view(R, b))   # (a view would keep the pass's logits)
         if values:
             effect = (base[None] - _check_finite(torch.cat(values))).sum(1).double().to(scores.device)
-            scores.index_put_((torch.tensor(at_rows, device=scores.device), torch.tensor(at_cols, device=scores.device)), effect, accumulate=True)
+            scores.index_put_((at_rows.to(scores.device), at_cols.to(scores.device)), effect, accumulate=True)
 
 # %% ../nbs/15a_edge_attribution.ipynb #c0029
 def attribute(model: HookedTransformer, # loaded with the edge hooks (`load_model` switches them on)
@@ -571,7 +603,8 @@ def attribute(model: HookedTransformer, # loaded with the edge hooks (`load_mode
     bs = max(1, min(int(batch_size), rows_cap or int(batch_size)))
     scores = torch.zeros(lay.n_forward, lay.n_backward, dtype=torch.float64, device=device)
     n_batches = 0
-    with _FrozenWeights(model), unembed_once(model):
+    # (exact patching runs no-grad forwards: its weights need no freezing)
+    with _FrozenWeights(model) if method != "exact" else contextlib.nullcontext(), unembed_once(model):
         for i0 in tqdm(range(0, N, bs), desc=f"attribute {method}", disable=not progress, mininterval=5):
             sl = slice(i0, i0 + bs)
             idx = torch.arange(N, device=device)[sl]
