@@ -14,6 +14,11 @@ out the metric, which every run of the sweep computes): the floor, timed here on
 - `floor_tl`: the same with `use_attn_result` on, the model as `load_model` returns it for edge work (the floor
   before 2026-12-03).
 
+and, since 2026-12-05, `floor + products`: the plain floor plus the matrix products an edge-level ablation of the
+sweep's circuits must make beyond plain forwards, at their fewest (`product_shapes`: each destination's sum of its
+ablated edges, each head with mixed inputs' own q/k/v projection, each gathered head's output), timed as bare torch
+products (`products`), so that what the sweep takes above it is overhead, not arithmetic the method needs.
+
 Two schedules compute the same curve:
 
 - `per-circuit` (the schedule before 2026-12-03): one `evaluate_graph` call per circuit, each re-running the
@@ -117,6 +122,52 @@ def floor(model, clean, corrupted, n_forwards, kind="plain", metric=None):
             if metric is not None: metric(logits, idx)
 
 
+def product_shapes(graph) -> dict:
+    """The matrix products an edge-level ablation of the sweep's circuits must compute beyond plain forwards, per hooked circuit
+    (every distinct circuit but the empty and the full one), at their fewest (`_edge_plan`'s plan, the engine's own): each
+    destination group's sum of its ablated edges' `ablated - current` (over the ablated source rows, or the kept ones
+    subtracted from the sum of all, or all rows where that is cheaper), for the columns that need one (heads that read some
+    sources ablated and some not, each MLP or logits input); each such head's q, k or v projection of its own input; and the
+    output `z_h W_O[h]` of each head a destination reads one by one. Left out, so that the bound stays a lower one: heads
+    that read every source ablated (one shared input), the running sum of all deltas, the norms of the heads' own inputs.
+    {'sums': [(columns, rows)], 'projections': count, 'head_outputs': count}."""
+    from circuit_gen.circuit_evaluation import _edge_plan
+    lay = graph._layout
+    heads = {r for hr in lay.head_rows for r in hr}
+    sums, proj, outs, seen = [], 0, 0, set()
+    for c in sweep_circuits(graph):
+        kept = c.in_graph & lay.real
+        key = tuple(kept.flatten().nonzero().flatten().tolist())
+        if key in seen or not kept.any() or bool(kept.eq(lay.real).all()): continue   # a repeat, the counterfactual run, the full model
+        seen.add(key)
+        gathered = set()
+        for hooks, cols, per_head, n, how, rows, wt, (full, mixed) in _edge_plan(lay, (~c.in_graph & lay.real).float()):
+            if how in ("none", "all"): continue
+            r = list(range(n)) if how == "dense" else rows.tolist()
+            k = int(mixed.sum()) if per_head else len(cols)
+            if k: sums.append((k, len(r))); gathered.update(r)
+            if per_head: proj += int(mixed.sum())
+        outs += len(gathered & heads)
+    return {"sums": sums, "projections": proj, "head_outputs": outs}
+
+
+def products(model, shapes: dict, b: int, seq_len: int):
+    """A function that makes `shapes`' products (`product_shapes`) as bare torch matrix products, one call each, on buffers
+    made once: the compute an edge-level ablation cannot avoid beyond the plain forwards (timed beside them as `floor_products`)."""
+    c, N = model.cfg, b * seq_len
+    k_max = max([k for k, _ in shapes["sums"]], default=1); r_max = max([r for _, r in shapes["sums"]], default=1)
+    g = torch.Generator().manual_seed(0)
+    rnd = lambda *s: torch.randn(*s, generator=g).to(c.device)
+    W, X, O = rnd(k_max, r_max), rnd(r_max, N * c.d_model), torch.empty(k_max, N * c.d_model, device=c.device)
+    P, H = shapes["projections"], shapes["head_outputs"]
+    Wq, xq, Wo, zo = rnd(max(P, 1), c.d_model, c.d_head), rnd(max(P, 1), N, c.d_model), rnd(max(H, 1), c.d_head, c.d_model), rnd(max(H, 1), N, c.d_head)
+    def run():
+        for k, r in shapes["sums"]: torch.mm(W[:k, :r], X[:r], out=O[:k])
+        if P: torch.bmm(xq, Wq)
+        if H: torch.bmm(zo, Wo)
+    return run
+
+
 def one_memory(model, b, schedule, seq_len) -> float:
     clean, corrupted, _, metric, graph = inputs(model, b, seq_len)
     fn = {"floor": lambda: floor(model, clean, corrupted, 1), "floor_split": lambda: floor(model, clean, corrupted, 1, "split"), "per-circuit": lambda: per_circuit(model, graph, clean, corrupted, metric, b),
@@ -199,7 +250,9 @@ def main():
     for b in [int(s) for s in args.sizes.split(",")]:
         clean, corrupted, answers, metric, graph = inputs(model, b, args.seq_len)
         n, edges = distinct_runs(graph)
-        t = measure_interleaved({"floor": lambda: floor(model, clean, corrupted, n, metric=metric), "split": lambda: floor(model, clean, corrupted, n, "split", metric),
+        shapes = product_shapes(graph)
+        bare = products(model, shapes, b, args.seq_len)
+        t = measure_interleaved({"floor": lambda: floor(model, clean, corrupted, n, metric=metric), "products": bare, "split": lambda: floor(model, clean, corrupted, n, "split", metric),
                                  "tl": lambda: floor(model, clean, corrupted, n, "tl", metric), "shared": lambda: shared(model, graph, clean, corrupted, metric, b)},
                                 max(args.repeats, 5))
         t_floor, t_floor_split, t_floor_tl, t_new = t["floor"], t["split"], t["tl"], t["shared"]
@@ -211,6 +264,9 @@ def main():
                "per_circuit_cpu_s": t_old["cpu_s"], "shared_cpu_s": t_new["cpu_s"],
                "shared_wall_s": t_new["wall_s"], "shared_over_floor": t_new["cpu_s"] / t_floor["cpu_s"],
                "shared_over_floor_split": t_new["cpu_s"] / t_floor_split["cpu_s"], "shared_over_floor_tl": t_new["cpu_s"] / t_floor_tl["cpu_s"],
+               "products_cpu_s": t["products"]["cpu_s"], "product_gflop": sum(2 * k * r * b * args.seq_len * args.d_model for k, r in shapes["sums"]) / 1e9
+                   + 2 * (shapes["projections"] + shapes["head_outputs"]) * b * args.seq_len * args.d_model * (args.d_model // args.n_heads) / 1e9,
+               "shared_over_floor_products": t_new["cpu_s"] / (t_floor["cpu_s"] + t["products"]["cpu_s"]),
                "speedup_vs_per_circuit": t_old["cpu_s"] / t_new["cpu_s"], "floor_mem_mb": mem["floor"], "floor_split_mem_mb": mem["floor_split"],
                "per_circuit_mem_mb": mem["per-circuit"], "shared_mem_mb": mem["shared"], "memory_ratio": mem["shared"] / mem["floor"], "max_abs_diff": diff}
         for name, r in peer.items():
@@ -222,6 +278,7 @@ def main():
         print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
     sizes = [r["prompts"] for r in rows]
     summary = {"ratio_to_floor": max(r["shared_over_floor"] for r in rows),
+               "ratio_to_floor_products": max(r["shared_over_floor_products"] for r in rows),
                "ratio_to_floor_split": max(r["shared_over_floor_split"] for r in rows),
                "ratio_to_floor_tl": max(r["shared_over_floor_tl"] for r in rows),
                "memory_ratio": max(r["memory_ratio"] for r in rows),
@@ -242,7 +299,10 @@ def main():
     cmd = reproduce_command("bench/bench_faithfulness.py")
     write_results("faithfulness", "Faithfulness sweep (MIB's 10 fractions + empty + full): schedule vs its floor", cmd.strip(), rows, summary,
                   notes=f"floor: floor_forwards plain forwards, one per distinct run (each distinct circuit of MIB's {len(MIB_PERCENTAGES)} "
-                        f"fractions, the 100% one the full model; the counterfactual run, which is also the empty circuit), each with its metric; floor_split: the same with each head's q/k/v input "
+                        f"fractions, the 100% one the full model; the counterfactual run, which is also the empty circuit), each with its metric; "
+                        f"products_cpu_s: the matrix products an edge-level ablation of these circuits needs beyond them (product_shapes: each "
+                        f"destination's sum of its ablated edges, each head with mixed inputs' own q/k/v projection, each gathered head's output; "
+                        f"product_gflop of them), as bare torch products; shared_over_floor_products: shared over floor + products; floor_split: the same with each head's q/k/v input "
                         f"through TransformerLens' per-head copies; floor_tl: also with its per-head output expansion; memory_ratio: "
                         f"shared's peak over one plain forward's; peers (where installed, bench/peer_faithfulness.py): the EAP-IG reference's "
                         f"evaluate_graph per circuit and evaluate_baseline (MIB's evaluation), and auto-circuit's run_circuits, on the same circuits, "
