@@ -153,7 +153,7 @@ def product_shapes(graph) -> dict:
 
 def products(model, shapes: dict, b: int, seq_len: int):
     """A function that makes `shapes`' products (`product_shapes`) as bare torch matrix products, one call each, on buffers
-    made once: the compute an edge-level ablation cannot avoid beyond the plain forwards (timed beside them as `floor_products`)."""
+    made once: the compute an edge-level ablation cannot avoid beyond the plain forwards (timed beside them as `products`; the sweep over both is `shared_over_floor_products`)."""
     c, N = model.cfg, b * seq_len
     k_max = max([k for k, _ in shapes["sums"]], default=1); r_max = max([r for _, r in shapes["sums"]], default=1)
     g = torch.Generator().manual_seed(0)

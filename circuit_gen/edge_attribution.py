@@ -230,7 +230,7 @@ def _direct_heads(D, heads, memo: dict | None = None):
     heads = np.asarray(heads.tolist() if isinstance(heads, Tensor) else heads, dtype=np.int64)   # index work on the host
     key = (id(D), heads.tobytes()) if memo is not None else None
     if key in (memo or {}): return memo[key]
-    if len(heads) and (np.diff(heads) == 1).all():    # a run of heads (exact patching: one head): views, no copies
+    if len(heads) and (np.diff(heads) == 1).all():    # a run of heads: views, no copies
         h0, h1 = int(heads[0]), int(heads[-1]) + 1
         out, copied = (Wt[h0:h1], w, e[h0:h1], None if col_sums is None else col_sums[h0:h1], center, eps), []
     else:
