@@ -20,7 +20,7 @@ from transformer_lens.utilities import get_act_name
 from .core import resolve_device
 from .models import hooks_at, unembed_once
 from .circuit_graph import (Graph, _attn_post_norms, _dest_hooks, _model_label, _node_hook, check_model_hooks,
-                                      select_greedy, select_top_n)
+                                      select_greedy, select_top_n, _select_top_ns)
 from .edge_attribution import (_call_metric, _capture_for, _check_convention, _direct_for, _direct_heads, _flags_off,
                                           _head_hook, _heads_from_inputs, _heads_through_copies, _pad_pair, _recording_forward,
                                           _z_sources, answer_logit_metric, attribute, attribute_prompts, check_prompts, prompt_metric)
@@ -678,12 +678,12 @@ def _curves(model, graph, clean_tokens, corrupted_tokens, metric, clean_lengths,
             intervention, selection, batch_size, progress, convention, **kwargs) -> list[dict]:
     "One faithfulness curve per entry of `absolutes`; every circuit and the empty one share each batch's counterfactual run."
     reference = _check_convention(convention) == "reference"
-    select = {"top_n": select_top_n, "greedy": select_greedy}.get(selection)
-    if select is None: raise ValueError(f"selection={selection!r}: choose 'top_n' or 'greedy'")
+    if selection not in ("top_n", "greedy"): raise ValueError(f"selection={selection!r}: choose 'top_n' or 'greedy'")
     device = resolve_device(kwargs.get("device") or model.cfg.device)
     clean, *_ , cm, _ = _pad_pair(model, clean_tokens, corrupted_tokens, clean_lengths, corrupted_lengths, device)
     size = lambda k: int(float(k) / 100 * graph.n_edges) if reference else int(round(graph.n_edges * float(k) / 100))
-    circuits = [select(graph, size(k), absolute=a) for a in absolutes for k in percentages]
+    circuits = [c for a in absolutes for c in (_select_top_ns(graph, [size(k) for k in percentages], a) if selection == "top_n"   # one ranking
+                                                else [select_greedy(graph, size(k), absolute=a) for k in percentages])]
     full = Graph(graph.cfg)
     full.in_graph = full.real_edge_mask.clone()
     plain = kwargs.get("node_keep") is None                # then the full graph is the plain run (computed once, shared with a 100% circuit)
