@@ -17,7 +17,10 @@ out the metric, which every run of the sweep computes): the floor, timed here on
 and, since 2026-12-05, `floor + products`: the plain floor plus the matrix products an edge-level ablation of the
 sweep's circuits must make beyond plain forwards, at their fewest (`product_shapes`: each destination's sum of its
 ablated edges, each head with mixed inputs' own q/k/v projection, each gathered head's output), timed as bare torch
-products (`products`), so that what the sweep takes above it is overhead, not arithmetic the method needs.
+products (`products`), so that what the sweep takes above it is overhead, not arithmetic the method needs. Likewise
+for memory, since 2026-12-05: `store_mb`, what such an ablation must keep beyond one forward (`store_floats`: the
+counterfactual's source outputs and the `ablated - current` rows the circuits' destinations read one by one), and
+`memory_over_floor`, the sweep's peak over one plain forward's plus that.
 
 Two schedules compute the same curve:
 
@@ -151,6 +154,24 @@ def product_shapes(graph) -> dict:
     return {"sums": sums, "projections": proj, "head_outputs": outs}
 
 
+def store_floats(model, graph) -> int:
+    """Floats a token that an edge-level ablation of the sweep's circuits must keep beyond one plain forward, at the engine's
+    own plan (a lower bound on its memory, as `product_shapes` is on its arithmetic): the counterfactual run's source
+    outputs, each layer's heads as their `z` (`n_heads * d_head` wide, one row a layer, not one a head) and every other
+    source one d_model row; and the `ablated - current` rows that some destination reads one by one (`_stored_rows`), the
+    most of any hooked circuit (runs reuse one store). `memory_floor_mb` is one plain forward's peak plus these floats."""
+    from circuit_gen.circuit_evaluation import _edge_plan, _stored_rows
+    lay, c = graph._layout, model.cfg
+    heads = sum(len(hr) for hr in lay.head_rows)
+    rows = 0
+    for circuit in sweep_circuits(graph):
+        kept = circuit.in_graph & lay.real
+        if not kept.any() or bool(kept.eq(lay.real).all()): continue   # the counterfactual run, the full model
+        keep, _ = _stored_rows(_edge_plan(lay, (~circuit.in_graph & lay.real).float()), lay.n_forward)
+        rows = max(rows, lay.n_forward if keep is None else len(keep))
+    return len(lay.head_rows) * c.n_heads * c.d_head + (lay.n_forward - heads + rows) * c.d_model
+
+
 def products(model, shapes: dict, b: int, seq_len: int):
     """A function that makes `shapes`' products (`product_shapes`) as bare torch matrix products, one call each, on buffers
     made once: the compute an edge-level ablation cannot avoid beyond the plain forwards (timed beside them as `products`; the sweep over both is `shared_over_floor_products`)."""
@@ -259,6 +280,7 @@ def main():
         t_old = measure(lambda: per_circuit(model, graph, clean, corrupted, metric, b), args.repeats)
         diff = max(abs(x - y) for x, y in zip(per_circuit(model, graph, clean, corrupted, metric, b), shared(model, graph, clean, corrupted, metric, b)))
         mem = {s: memory(args, b, s) for s in ("floor", "floor_split", "per-circuit", "shared")}
+        store_mb = store_floats(model, graph) * b * args.seq_len * torch.finfo(model.cfg.dtype).bits / 8 / 2**20
         peer = peers(args, model, graph, clean, corrupted, answers, metric, b) if args.peers else {}
         row = {"prompts": b, "circuit_edges": edges, "floor_forwards": n, "floor_cpu_s": t_floor["cpu_s"], "floor_split_cpu_s": t_floor_split["cpu_s"], "floor_tl_cpu_s": t_floor_tl["cpu_s"],
                "per_circuit_cpu_s": t_old["cpu_s"], "shared_cpu_s": t_new["cpu_s"],
@@ -268,7 +290,9 @@ def main():
                    + 2 * (shapes["projections"] + shapes["head_outputs"]) * b * args.seq_len * args.d_model * (args.d_model // args.n_heads) / 1e9,
                "shared_over_floor_products": t_new["cpu_s"] / (t_floor["cpu_s"] + t["products"]["cpu_s"]),
                "speedup_vs_per_circuit": t_old["cpu_s"] / t_new["cpu_s"], "floor_mem_mb": mem["floor"], "floor_split_mem_mb": mem["floor_split"],
-               "per_circuit_mem_mb": mem["per-circuit"], "shared_mem_mb": mem["shared"], "memory_ratio": mem["shared"] / mem["floor"], "max_abs_diff": diff}
+               "per_circuit_mem_mb": mem["per-circuit"], "shared_mem_mb": mem["shared"], "memory_ratio": mem["shared"] / mem["floor"],
+               "store_mb": store_mb, "memory_floor_mb": mem["floor"] + store_mb, "memory_over_floor": mem["shared"] / (mem["floor"] + store_mb),
+               "max_abs_diff": diff}
         for name, r in peer.items():
             k = name.replace("-", "_")
             row.update({f"{k}_cpu_s": r["cpu_s"], f"{k}_wall_s": r["wall_s"], f"{k}_mem_mb": r["peak_mb"],
@@ -282,6 +306,7 @@ def main():
                "ratio_to_floor_split": max(r["shared_over_floor_split"] for r in rows),
                "ratio_to_floor_tl": max(r["shared_over_floor_tl"] for r in rows),
                "memory_ratio": max(r["memory_ratio"] for r in rows),
+               "memory_over_floor": max(r["memory_over_floor"] for r in rows),
                "speedup_vs_previous_default": min(r["speedup_vs_per_circuit"] for r in rows),
                "max_abs_diff": max(r["max_abs_diff"] for r in rows),
                "growth_shared": growth_exponent(sizes, [r["shared_cpu_s"] for r in rows]),
@@ -304,7 +329,9 @@ def main():
                         f"destination's sum of its ablated edges, each head with mixed inputs' own q/k/v projection, each gathered head's output; "
                         f"product_gflop of them), as bare torch products; shared_over_floor_products: shared over floor + products; floor_split: the same with each head's q/k/v input "
                         f"through TransformerLens' per-head copies; floor_tl: also with its per-head output expansion; memory_ratio: "
-                        f"shared's peak over one plain forward's; peers (where installed, bench/peer_faithfulness.py): the EAP-IG reference's "
+                        f"shared's peak over one plain forward's; store_mb: what an edge-level ablation of these circuits must keep beyond one "
+                        f"forward (store_floats: the counterfactual's source outputs, heads as z, and the most ablated - current rows any "
+                        f"circuit's destinations read one by one); memory_over_floor: shared's peak over floor_mem_mb + store_mb; peers (where installed, bench/peer_faithfulness.py): the EAP-IG reference's "
                         f"evaluate_graph per circuit and evaluate_baseline (MIB's evaluation), and auto-circuit's run_circuits, on the same circuits, "
                         f"each in its own process (reference_mem_mb, auto_circuit_mem_mb: the peak of its warm-up call); speedup_vs_reference, "
                         f"speedup_vs_auto_circuit: its CPU time over ours (> 1: ours faster); reference_max_abs_diff, auto_circuit_max_abs_diff: "
