@@ -125,6 +125,20 @@ def floor(model, clean, corrupted, n_forwards, kind="plain", metric=None):
             if metric is not None: metric(logits, idx)
 
 
+def hooked_plans(graph) -> list:
+    """`_edge_plan`'s plan (the engine's own) of each circuit of the sweep that needs a hooked run: every distinct circuit
+    but the empty one (the counterfactual run) and the full one (the plain forward)."""
+    from circuit_gen.circuit_evaluation import _edge_plan
+    lay, plans, seen = graph._layout, [], set()
+    for c in sweep_circuits(graph):
+        kept = c.in_graph & lay.real
+        key = tuple(kept.flatten().nonzero().flatten().tolist())
+        if key in seen or not kept.any() or bool(kept.eq(lay.real).all()): continue   # a repeat, the counterfactual run, the full model
+        seen.add(key)
+        plans.append(_edge_plan(lay, (~c.in_graph & lay.real).float()))
+    return plans
+
+
 def product_shapes(graph) -> dict:
     """The matrix products an edge-level ablation of the sweep's circuits must compute beyond plain forwards, per hooked circuit
     (every distinct circuit but the empty and the full one), at their fewest (`_edge_plan`'s plan, the engine's own): each
@@ -134,17 +148,11 @@ def product_shapes(graph) -> dict:
     output `z_h W_O[h]` of each head a destination reads one by one. Left out, so that the bound stays a lower one: heads
     that read every source ablated (one shared input), the running sum of all deltas, the norms of the heads' own inputs.
     {'sums': [(columns, rows)], 'projections': count, 'head_outputs': count}."""
-    from circuit_gen.circuit_evaluation import _edge_plan
-    lay = graph._layout
-    heads = {r for hr in lay.head_rows for r in hr}
-    sums, proj, outs, seen = [], 0, 0, set()
-    for c in sweep_circuits(graph):
-        kept = c.in_graph & lay.real
-        key = tuple(kept.flatten().nonzero().flatten().tolist())
-        if key in seen or not kept.any() or bool(kept.eq(lay.real).all()): continue   # a repeat, the counterfactual run, the full model
-        seen.add(key)
+    heads = {r for hr in graph._layout.head_rows for r in hr}
+    sums, proj, outs = [], 0, 0
+    for plan in hooked_plans(graph):
         gathered = set()
-        for hooks, cols, per_head, n, how, rows, wt, (full, mixed) in _edge_plan(lay, (~c.in_graph & lay.real).float()):
+        for hooks, cols, per_head, n, how, rows, wt, (full, mixed) in plan:
             if how in ("none", "all"): continue
             r = list(range(n)) if how == "dense" else rows.tolist()
             k = int(mixed.sum()) if per_head else len(cols)
@@ -160,15 +168,11 @@ def store_floats(model, graph) -> int:
     outputs, each layer's heads as their `z` (`n_heads * d_head` wide, one row a layer, not one a head) and every other
     source one d_model row; and the `ablated - current` rows that some destination reads one by one (`_stored_rows`), the
     most of any hooked circuit (runs reuse one store). `memory_floor_mb` is one plain forward's peak plus these floats."""
-    from circuit_gen.circuit_evaluation import _edge_plan, _stored_rows
+    from circuit_gen.circuit_evaluation import _stored_rows
     lay, c = graph._layout, model.cfg
     heads = sum(len(hr) for hr in lay.head_rows)
-    rows = 0
-    for circuit in sweep_circuits(graph):
-        kept = circuit.in_graph & lay.real
-        if not kept.any() or bool(kept.eq(lay.real).all()): continue   # the counterfactual run, the full model
-        keep, _ = _stored_rows(_edge_plan(lay, (~circuit.in_graph & lay.real).float()), lay.n_forward)
-        rows = max(rows, lay.n_forward if keep is None else len(keep))
+    stored = [_stored_rows(plan, lay.n_forward)[0] for plan in hooked_plans(graph)]
+    rows = max([lay.n_forward if keep is None else len(keep) for keep in stored], default=0)
     return len(lay.head_rows) * c.n_heads * c.d_head + (lay.n_forward - heads + rows) * c.d_model
 
 
