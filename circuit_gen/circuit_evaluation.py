@@ -22,7 +22,7 @@ from .models import hooks_at, unembed_once
 from .circuit_graph import (Graph, _attn_post_norms, _dest_hooks, _model_label, _node_hook, check_model_hooks,
                                       select_greedy, select_top_n, _select_top_ns)
 from .edge_attribution import (_call_metric, _capture_for, _check_convention, _direct_for, _direct_heads, _flags_off,
-                                          _head_hook, _heads_from_inputs, _heads_through_copies, _pad_pair, _recording_forward,
+                                          _head_hook, _heads_from_inputs, _heads_through_copies, _normalized, _pad_pair, _recording_forward,
                                           _z_sources, answer_logit_metric, attribute, attribute_prompts, check_prompts, prompt_metric)
 
 # %% auto #0
@@ -454,7 +454,7 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         return update if base is None else update.add_(base.view(b, p, d))
     resid = {}                                           # each layer's input, for the heads' own inputs
     fast = norms is None                                  # q/k/v inputs without post-attention norms (node cuts are made at their sources)
-    swaps, calls, normed, inner = {}, {}, {}, {}          # the norm swap (below): its letters, its calls so far, its output
+    swaps, calls, normed = {}, {}, {}                    # the norm swap (below): its letters, its calls so far, its output
     def dest_hooks(hooks, cols, per_head, n, how, rows, wt, classes):
         "One hook per destination hook, each adding its own columns' update (q, k, v: heads)."
         names, sizes = [h for h, _ in hooks], [k for _, k in hooks]
@@ -474,7 +474,7 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
                 # most heads read every source ablated: the layer's norm hands that input to TransformerLens' own projection
                 # for this letter (the norm swap), and the heads reading their clean input are the ones recomputed
                 clean_cols = np.flatnonzero(~(classes[0][lo:hi] | classes[1][lo:hi]))
-                swap = fast and len(full) > len(clean_cols) and hasattr(model.blocks[l].ln1, "hook_normalized")
+                swap = fast and len(full) > len(clean_cols) and _normalized(model.blocks[l].ln1) is not None
                 if swap: swaps.setdefault(l, set()).add("qkv".index(letter))
                 shared = clean_cols if swap else full        # the heads given one input, shared
                 D_shared, D_mixed = (_direct_heads(direct[l, letter], None if len(s) == hi - lo else s, work.setdefault("heads", {}))
@@ -524,15 +524,11 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
             """The pre-attention norm's output (before its weight and bias) for the letters in `swaps[l]`: that of the layer's
             input plus every upstream delta, the input of the heads that read every source ablated; TransformerLens runs the
             norm once per q, k and v, in that order, and its own projection then computes those heads."""
-            ln = model.blocks[l].ln1
+            norm = _normalized(model.blocks[l].ln1)
             def hook(act, hook):
-                if l in inner: inner[l] = act; return act  # the norm of the swapped input, run below
                 k = calls[l]; calls[l] = k + 1
                 if k not in swaps[l]: return act
-                if l not in normed:
-                    inner[l] = None
-                    try: ln(resid[l] + cum.view(b, p, d))
-                    finally: normed[l] = inner.pop(l)
+                if l not in normed: normed[l] = norm(resid[l] + cum.view(b, p, d))
                 return normed[l]
             return hook
         fwd += [(f"blocks.{l}.ln1.hook_normalized", norm_swap(l)) for l in swaps]
