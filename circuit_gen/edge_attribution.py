@@ -294,24 +294,22 @@ def _direct_for(model, lay):
     if hit is None or hit[0] != key: _DIRECT_CACHE[model] = hit = (key, _qkv_direct(model, lay))
     return hit[1]
 
-def _fused_norm(ln):
+_NORMS = (LayerNorm, LayerNormPre, RMSNorm, RMSNormPre)   # TransformerLens' pre-norms, each with `hook_normalized`
+
+def _fused_norm(ln, affine: bool = True):
     """A TransformerLens pre-norm (`LayerNorm`, `LayerNormPre`, `RMSNorm`, `RMSNormPre` or none, the norms `_qkv_direct`
     accepts) as one fused torch call: the same function (float rounding apart) in one pass over its input, where
-    TransformerLens' own takes about seven."""
-    if type(ln) is LayerNorm: return lambda x: F.layer_norm(x, x.shape[-1:], ln.w, ln.b, ln.eps)
-    if type(ln) is LayerNormPre: return lambda x: F.layer_norm(x, x.shape[-1:], None, None, ln.eps)
-    if type(ln) is RMSNorm: return lambda x: F.rms_norm(x, x.shape[-1:], ln.w, ln.eps)
-    if type(ln) is RMSNormPre: return lambda x: F.rms_norm(x, x.shape[-1:], None, ln.eps)
+    TransformerLens' own takes about seven. `affine=False`: without the norm's weight and bias."""
+    w, b = (getattr(ln, "w", None), getattr(ln, "b", None)) if affine else (None, None)
+    if type(ln) in (LayerNorm, LayerNormPre): return lambda x: F.layer_norm(x, x.shape[-1:], w, b, ln.eps)
+    if type(ln) in (RMSNorm, RMSNormPre): return lambda x: F.rms_norm(x, x.shape[-1:], w, ln.eps)
     if type(ln) is torch.nn.Identity: return lambda x: x
     raise TypeError(f"{type(ln).__name__}: not a pre-norm _fused_norm knows (LayerNorm, LayerNormPre, RMSNorm, RMSNormPre or Identity)")
 
 def _normalized(ln):
-    """What a TransformerLens pre-norm (`LayerNorm`, `LayerNormPre`, `RMSNorm` or `RMSNormPre`) hands its `hook_normalized`,
-    the input normalised before the norm's weight and bias, as one fused torch call (TransformerLens' own takes about
-    ten); None for any other module."""
-    if type(ln) in (LayerNorm, LayerNormPre): return lambda x: F.layer_norm(x, x.shape[-1:], None, None, ln.eps)
-    if type(ln) in (RMSNorm, RMSNormPre): return lambda x: F.rms_norm(x, x.shape[-1:], None, ln.eps)
-    return None
+    """What a TransformerLens pre-norm hands its `hook_normalized` (the input normalised, before the norm's weight and
+    bias) as one fused call, `_fused_norm(ln, affine=False)`; None for a module without that hook."""
+    return _fused_norm(ln, affine=False) if type(ln) in _NORMS else None
 
 def _head_hook(name: str) -> str:
     "The unsplit q/k/v hook (`blocks.L.attn.hook_q`) that gives heads their own inputs in place of TransformerLens' per-head copy hook (`blocks.L.hook_q_input`)."
