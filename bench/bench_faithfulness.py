@@ -139,7 +139,7 @@ def hooked_plans(graph) -> list:
     return plans
 
 
-def product_shapes(graph) -> dict:
+def product_shapes(graph, plans=None) -> dict:
     """The matrix products an edge-level ablation of the sweep's circuits must compute beyond plain forwards, per hooked circuit
     (every distinct circuit but the empty and the full one), at their fewest (`_edge_plan`'s plan, the engine's own): each
     destination group's sum of its ablated edges' `ablated - current` (over the ablated source rows, or the kept ones
@@ -147,10 +147,10 @@ def product_shapes(graph) -> dict:
     sources ablated and some not, each MLP or logits input); each such head's q, k or v projection of its own input; and the
     output `z_h W_O[h]` of each head a destination reads one by one. Left out, so that the bound stays a lower one: heads
     that read every source ablated (one shared input), the running sum of all deltas, the norms of the heads' own inputs.
-    {'sums': [(columns, rows)], 'projections': count, 'head_outputs': count}."""
+    {'sums': [(columns, rows)], 'projections': count, 'head_outputs': count}. `plans`: `hooked_plans(graph)`, if made already."""
     heads = {r for hr in graph._layout.head_rows for r in hr}
     sums, proj, outs = [], 0, 0
-    for plan in hooked_plans(graph):
+    for plan in hooked_plans(graph) if plans is None else plans:
         gathered = set()
         for hooks, cols, per_head, n, how, rows, wt, (full, mixed) in plan:
             if how in ("none", "all"): continue
@@ -162,16 +162,17 @@ def product_shapes(graph) -> dict:
     return {"sums": sums, "projections": proj, "head_outputs": outs}
 
 
-def store_floats(model, graph) -> int:
+def store_floats(model, graph, plans=None) -> int:
     """Floats a token that an edge-level ablation of the sweep's circuits must keep beyond one plain forward, at the engine's
     own plan (a lower bound on its memory, as `product_shapes` is on its arithmetic): the counterfactual run's source
     outputs, each layer's heads as their `z` (`n_heads * d_head` wide, one row a layer, not one a head) and every other
     source one d_model row; and the `ablated - current` rows that some destination reads one by one (`_stored_rows`), the
-    most of any hooked circuit (runs reuse one store). `memory_floor_mb` is one plain forward's peak plus these floats."""
+    most of any hooked circuit (runs reuse one store). `memory_floor_mb` is one plain forward's peak plus these floats.
+    `plans`: `hooked_plans(graph)`, if made already."""
     from circuit_gen.circuit_evaluation import _stored_rows
     lay, c = graph._layout, model.cfg
     heads = sum(len(hr) for hr in lay.head_rows)
-    stored = [_stored_rows(plan, lay.n_forward)[0] for plan in hooked_plans(graph)]
+    stored = [_stored_rows(plan, lay.n_forward)[0] for plan in (hooked_plans(graph) if plans is None else plans)]
     rows = max([lay.n_forward if keep is None else len(keep) for keep in stored], default=0)
     return len(lay.head_rows) * c.n_heads * c.d_head + (lay.n_forward - heads + rows) * c.d_model
 
@@ -275,7 +276,8 @@ def main():
     for b in [int(s) for s in args.sizes.split(",")]:
         clean, corrupted, answers, metric, graph = inputs(model, b, args.seq_len)
         n, edges = distinct_runs(graph)
-        shapes = product_shapes(graph)
+        plans = hooked_plans(graph)                      # the sweep's plans, made once for both lower bounds
+        shapes = product_shapes(graph, plans)
         bare = products(model, shapes, b, args.seq_len)
         t = measure_interleaved({"floor": lambda: floor(model, clean, corrupted, n, metric=metric), "products": bare, "split": lambda: floor(model, clean, corrupted, n, "split", metric),
                                  "tl": lambda: floor(model, clean, corrupted, n, "tl", metric), "shared": lambda: shared(model, graph, clean, corrupted, metric, b)},
@@ -284,7 +286,7 @@ def main():
         t_old = measure(lambda: per_circuit(model, graph, clean, corrupted, metric, b), args.repeats)
         diff = max(abs(x - y) for x, y in zip(per_circuit(model, graph, clean, corrupted, metric, b), shared(model, graph, clean, corrupted, metric, b)))
         mem = {s: memory(args, b, s) for s in ("floor", "floor_split", "per-circuit", "shared")}
-        store_mb = store_floats(model, graph) * b * args.seq_len * torch.finfo(model.cfg.dtype).bits / 8 / 2**20
+        store_mb = store_floats(model, graph, plans) * b * args.seq_len * torch.finfo(model.cfg.dtype).bits / 8 / 2**20
         peer = peers(args, model, graph, clean, corrupted, answers, metric, b) if args.peers else {}
         row = {"prompts": b, "circuit_edges": edges, "floor_forwards": n, "floor_cpu_s": t_floor["cpu_s"], "floor_split_cpu_s": t_floor_split["cpu_s"], "floor_tl_cpu_s": t_floor_tl["cpu_s"],
                "per_circuit_cpu_s": t_old["cpu_s"], "shared_cpu_s": t_new["cpu_s"],
