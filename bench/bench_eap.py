@@ -24,32 +24,32 @@ so that a changing load on the shared machine moves both alike).
   its names mapped to ours ('A1.3'->'A2.0.Q' is 'a1.h3->a2.h0<q>', 'Resid Start' 'input', 'MLP 0' 'm0', 'Resid End'
   'logits'); the signs agree (its loss is minus the logit difference and its masks move towards corrupted).
 
-Measured 2026-12-03 after the per-pass work of `attribute` was cut (2-core machine shared with other jobs, load 1-2,
-one thread; the run that wrote bench/results/eap.json; ms per prompt; speedup = the row's CPU time / ours, > 1: ours
-faster):
+Measured 2026-12-05 on the code of that day (af997fa; the run that wrote bench/results/eap.json; 2-core machine, nothing
+else running, one thread; ms per prompt; speedup = the row's CPU time / ours, > 1: ours faster):
 
 | d_model | tool | wall | CPU | peak MB | CPU / floor | speedup | max abs diff | Spearman |
 |---|---|---:|---:|---:|---:|---:|---:|---:|
-| 64 | circuit_gen (default) | 22 | 22 | 38 | 1.12 | 1.00 |  |  |
-| 64 | floor | 19 | 19 |  | 1.00 | 0.89 |  |  |
-| 64 | EAP-IG reference | 43 | 43 | 42 | 2.22 | 1.98 | 2.1e-08 | 0.938 |
-| 64 | auto-circuit | 53 | 53 | 62 | 2.72 | 2.42 |  | 0.906 |
-| 128 | circuit_gen (default) | 56 | 56 | 66 | 0.90 | 1.00 |  |  |
-| 128 | floor | 63 | 62 |  | 1.00 | 1.11 |  |  |
-| 128 | EAP-IG reference | 85 | 85 | 71 | 1.37 | 1.52 | 1.8e-08 | 0.951 |
-| 128 | auto-circuit | 87 | 87 | 118 | 1.41 | 1.56 |  | 0.882 |
-| 256 | circuit_gen (default) | 242 | 242 | 129 | 1.02 | 1.00 |  |  |
-| 256 | floor | 236 | 236 |  | 1.00 | 0.98 |  |  |
-| 256 | EAP-IG reference | 306 | 302 | 136 | 1.28 | 1.25 | 2.4e-08 | 0.945 |
-| 256 | auto-circuit | 321 | 318 | 228 | 1.35 | 1.32 |  | 0.873 |
+| 64 | circuit_gen (default) | 15 | 15 | 38 | 1.15 | 1.00 |  |  |
+| 64 | floor | 13 | 13 |  | 1.00 | 0.87 |  |  |
+| 64 | EAP-IG reference | 22 | 22 | 43 | 1.68 | 1.46 | 2.1e-08 | 0.938 |
+| 64 | auto-circuit | 25 | 25 | 62 | 1.93 | 1.67 |  | 0.906 |
+| 128 | circuit_gen (default) | 28 | 28 | 66 | 1.06 | 1.00 |  |  |
+| 128 | floor | 26 | 26 |  | 1.00 | 0.94 |  |  |
+| 128 | EAP-IG reference | 36 | 36 | 77 | 1.38 | 1.30 | 1.8e-08 | 0.951 |
+| 128 | auto-circuit | 50 | 50 | 119 | 1.94 | 1.82 |  | 0.882 |
+| 256 | circuit_gen (default) | 171 | 171 | 136 | 1.02 | 1.00 |  |  |
+| 256 | floor | 168 | 168 |  | 1.00 | 0.98 |  |  |
+| 256 | EAP-IG reference | 211 | 211 | 131 | 1.25 | 1.23 | 2.4e-08 | 0.945 |
+| 256 | auto-circuit | 272 | 271 | 222 | 1.61 | 1.58 |  | 0.873 |
 
-Growth of CPU time per prompt with d_model (log-log slope): ours 1.74, floor 1.80, reference 1.41, auto-circuit 1.30.
-Two runs that day spread as follows (CPU at d_model 64 / 128 / 256): ours / floor 1.12-1.13 / 0.90-1.10 / 1.02-1.08
-(0.90: a floor run slowed by the load; before the change three runs gave 1.06-1.36 / 1.21-1.28 / 1.10-1.18), the
-reference's time over ours 1.22-1.98 / 1.17-1.52 / 1.24-1.25, auto-circuit's 1.50-2.42 / 1.56-1.67 / 1.32-1.69. Peak
-memory: ours 38-40 / 66-73 / 122-129 MB, the reference's 42-43 / 71-79 / 136-138, auto-circuit's 1.6-1.9x ours. The
-reference's scores agree with `convention="reference"` to 3e-8; its ranks differ from our default ones (Spearman
-0.94-0.95) because its IG points are k/m for k = 0..m-1, ours k = 1..m.
+Growth of CPU time per prompt with d_model (log-log slope): ours 1.75, floor 1.84, reference 1.62, auto-circuit 1.71.
+The runs of 2026-12-03 (before the changes of 12-04 and 12-05, which touched EAP-IG's passes only in how hooks are
+added and the sources recorded; machine shared, load 1-2) spread as follows (CPU at d_model 64 / 128 / 256): ours / floor 1.12-1.13 / 0.90-1.10 / 1.02-1.08, the
+reference's time over ours 1.22-1.98 / 1.17-1.52 / 1.24-1.25, auto-circuit's 1.50-2.42 / 1.56-1.67 / 1.32-1.69; this run
+falls in or near those ranges (1.15 / 1.06 / 1.02; 1.46 / 1.30 / 1.23; 1.67 / 1.82 / 1.58). Peak memory: ours 38 / 66 /
+136 MB, the reference's 43 / 77 / 131 (38-40 / 66-73 / 122-129 and 42-43 / 71-79 / 136-138 on 12-03), auto-circuit's
+1.6-1.8x ours. The reference's scores agree with `convention="reference"` to 3e-8; its ranks differ from our default
+ones (Spearman 0.94-0.95) because its IG points are k/m for k = 0..m-1, ours k = 1..m.
 
 Where the time goes (profiled at d_model 256, 16 prompts, one call, before that change): with glibc's default allocator more than half of
 every tool's CPU time is kernel time, page faults of the large activation tensors that go back to the OS after every
