@@ -11,7 +11,9 @@ metric, the corrupted run (the patch values; since 2026-12-04, with the metric o
 floor left out both, which any exact patching does), and one no-grad forward of every (edge, prompt) row from its
 destination's layer on (the run before that layer is the clean run; until 2026-12-03 the floor ran whole forwards,
 as `attribute` did), without TransformerLens' per-head copies and results (since 2026-12-03; before, the model as
-loaded for edge work), stacked in the passes the default schedule makes; the growth exponent is the log-log slope of
+loaded for edge work), stacked in the passes the default schedule makes, each run's logits at the metric's position
+alone (since 2026-12-05, when `attribute` stopped computing the others for a metric that declares its positions, as
+`answer_logit_metric` does); the growth exponent is the log-log slope of
 CPU time over the batch sizes.
 
     OMP_NUM_THREADS=1 python bench/bench_exact_schedule.py [--batches 4,8,16]
@@ -25,14 +27,18 @@ time and peak memory as one more row, and its largest score difference from circ
 `--research` (for a GPU: `--research --device cuda`) uses a GPT-2-small-shaped random model (12 layers, 12 heads,
 d_model 768, d_vocab 50257, n_ctx 64, 32,491 edges) on 32, 64 and 128 prompts of 16 tokens, only the default schedule
 (8 edges per pass: 1,024 rows at 128 prompts; all of a destination's sources at once would need ~60 GB of logits):
-about 17 PFLOP per call at 128 prompts, so it runs for about an hour on an H200 (float32). It writes
+about 17 PFLOP per call at 128 prompts before 2026-12-05, so it ran for about an hour on an H200 (float32); the
+unembedding at every one of the 16 positions was about half of that arithmetic, and since then only the metric's position
+is unembedded (2.1x fewer FLOPs counted over the passes; not yet timed on a GPU). It writes
 bench/results/exact_schedule.json (exact_schedule_cuda.json on a GPU; `--out` elsewhere) for the docs page
 `benchmarks`.
 
-The default (8 edges per pass) is, of the schedules measured, the only one within 2x the memory of a forward at every
+The default (8 edges per pass) was, of the schedules measured, the only one within 2x the memory of a forward at every
 size, on this small model and on a 4-layer, 8-head, d_model 256 one (`--n_layers 4 --n_heads 8 --d_model 256 --batches 8`):
-16 edges per pass ran at 0.91-0.99x the floor at 1.6-2.9x the memory (2026-12-04); `max_rows` / `memory_gb` trade time
-for memory.
+16 edges per pass ran at 0.91-0.99x the floor at 1.6-2.9x the memory (2026-12-04). With the logits at the metric's
+positions (2026-12-05) 16 edges per pass stays within 2x on both (1.36-1.77x) at 0.78-1.08x the floor, against the
+default's 1.06-1.16x; the default stays at 8 because a metric that does not declare its positions still gets every
+position's logits. `max_rows` / `memory_gb` trade time for memory.
 """
 import argparse, json, os, subprocess, sys, tempfile, warnings
 from pathlib import Path
@@ -42,7 +48,7 @@ import torch
 from harness import growth_exponent, measure_interleaved, peak_memory_mb, reproduce_command, write_results
 from bench_eap_schedule import bench_model
 from circuit_gen.circuit_graph import Graph
-from circuit_gen.edge_attribution import EXACT_EDGES_PER_PASS, _exact_passes, _flags_off, attribute, answer_logit_metric
+from circuit_gen.edge_attribution import EXACT_EDGES_PER_PASS, _exact_passes, _flags_off, _metric_rows, attribute, answer_logit_metric
 from circuit_gen.models import unembed_once
 
 SMALL = dict(n_layers=2, n_heads=4, d_model=64, d_vocab=500, seq_len=8, batches="4,8,16")
@@ -66,25 +72,35 @@ def floor_forwards(model, clean, corrupted, metric, rows_cap=None):
     (`_exact_passes`: at most `rows_cap` rows a pass; None: `attribute`'s default, `EXACT_EDGES_PER_PASS` edges, the
     destinations that start at one layer packed together); without TransformerLens' per-head copies and results (the model
     as a user runs it), with one transposed copy of `W_U` for all of them (`unembed_once`: TransformerLens copies it per
-    call, work `attribute` does not do)."""
+    call, work `attribute` does not do), and each run's logits at the metric's positions alone (`unembed_once`'s `rows`,
+    where the metric declares them, as `answer_logit_metric` does: since 2026-12-05 `attribute` computes no others)."""
     b, g, L = len(clean), Graph.from_model(model), model.cfg.n_layers
     names = [f"blocks.{l}.hook_resid_pre" for l in range(L)] + [f"blocks.{L - 1}.hook_resid_post"]
     step = EXACT_EDGES_PER_PASS if rows_cap is None else max(1, rows_cap // b)
     idx = torch.arange(b, device=clean.device)
-    with torch.no_grad(), _flags_off(model, "use_split_qkv_input", "use_attn_result", "use_hook_mlp_in"), unembed_once(model):   # plain forwards
+    rows = _metric_rows(metric, idx)
+    with torch.no_grad(), _flags_off(model, "use_split_qkv_input", "use_attn_result", "use_hook_mlp_in"), unembed_once(model) as into:   # plain forwards
+        def at_metric(r):
+            if rows is not None: into["rows"] = r
+        at_metric(rows)
         logits, resid = model.run_with_cache(clean, names_filter=lambda n: n in names)
         metric(logits, idx)
         model(corrupted, stop_at_layer=L)
         for start, segs in _exact_passes(g._layout, step):
             R = sum(r1 - r0 for *_, r0, r1 in segs)
+            at_metric(None if rows is None else rows.repeat(R))
             metric(model(resid[names[start]].repeat(R, 1, 1), start_at_layer=start), idx.repeat(R))
 
 
 def one(a, b, mr):
-    "Peak MB of one call: 'floor' (one plain forward of the batch), 'none' (the default) or `max_rows`."
+    "Peak MB of one call: 'floor' (one plain forward of the batch, its logits at the metric's positions), 'none' (the default) or `max_rows`."
     m, c, k, met, _ = setup(a, b)
     if mr == "floor":
-        with torch.no_grad(): return peak_memory_mb(lambda: m(c))
+        def forward():
+            with torch.no_grad(), unembed_once(m) as into:
+                into["rows"] = _metric_rows(met, torch.arange(b, device=c.device))
+                m(c)
+        return peak_memory_mb(forward)
     kw = {} if mr == "none" else {"max_rows": int(mr)}
     return peak_memory_mb(lambda: attribute(m, c, k, met, method="exact", batch_size=b, progress=False, **kw))
 
@@ -180,9 +196,9 @@ def main():
     notes = (f"Random model ({a.n_layers} layers, {a.n_heads} heads, d_model {a.d_model}, d_vocab {a.d_vocab}, {n_edges} "
              f"edges), {a.seq_len} positions; batch = prompts per call; {torch.get_num_threads()} thread(s), device "
              f"{a.device}. Floor: the clean run and the corrupted run, and one plain no-grad forward per (edge, prompt) row from its "
-             f"destination's layer on, each with its metric, stacked in the default's passes ({EXACT_EDGES_PER_PASS} edges a pass, the "
+             f"destination's layer on, each with its metric (the logits at the metric's positions alone, as attribute computes them since 2026-12-05), stacked in the default's passes ({EXACT_EDGES_PER_PASS} edges a pass, the "
              f"destinations that start at one layer sharing passes). Summary ratios at the largest batch, default "
-             f"schedule, from {key.replace('_s', ' time')}; mem_ratio: peak memory / one plain forward of the batch. "
+             f"schedule, from {key.replace('_s', ' time')}; mem_ratio: peak memory / one plain forward of the batch (its logits at the metric's positions). "
              "max_abs_diff: the largest edge-score difference between schedules. Peer row (where its environment is "
              f"installed): {REFERENCE}'s exact patching (get_scores_exact: one evaluate_graph call, a counterfactual run and a "
              "hooked clean run, per edge) in its own environment and process (bench/peer_exact.py), its peak memory that of its "

@@ -86,7 +86,14 @@ def answer_logit_metric(answer_tokens: Int[Tensor, "n_prompts ..."], # `[n, 2]` 
         rows = logits[torch.arange(len(idx), device=logits.device), pos]
         out = rows.gather(-1, ans[:, :1])[:, 0]
         return out - rows.gather(-1, ans[:, 1:2])[:, 0] if diff and ans.shape[1] > 1 else out
+    metric.positions = positions      # what it reads: exact patching then computes the logits at these positions alone
     return metric
+
+def _metric_rows(metric, idx: Tensor) -> Tensor | None:
+    """The position each prompt of `idx` is read at, where `metric` declares them (`metric.positions`, over the full prompt
+    set: `answer_logit_metric` does), for `unembed_once`'s `rows`; None for a metric that does not (it gets every position's logits)."""
+    pos = getattr(metric, "positions", None)
+    return None if pos is None else torch.as_tensor(pos).to(idx.device)[idx]
 
 def prompt_metric(prompt_set, # a `PromptSet` (or any object with its `answer_tokens` and `positions`/`clean_lengths`)
                   diff: bool = True, # logit difference; False: the correct answer's logit
@@ -499,12 +506,17 @@ def _exact_plan(lay: _Layout, step: int) -> tuple[list, Tensor, Tensor]:
                        torch.tensor([col for _, _, col, r0, r1 in segs for _ in range(r0, r1)], dtype=torch.long))
     return plans[step]
 
-def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_cap, scores):
+def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_cap, scores, into=None):
     """Add this batch's summed exact edge-patching effects (metric(clean) - metric(edge patched)) into `scores`. A patched run
     is the clean run up to the destination's layer, so each starts there, from the clean residual stream (the logits
     destination: at the final norm); with a left-padding tokenizer and no mask, TransformerLens builds the mask from the
-    tokens, so those runs start from the tokens."""
+    tokens, so those runs start from the tokens. `into`: `unembed_once`'s dict: where the metric declares the positions it
+    reads, every run's logits are computed there alone."""
     b, T = clean.shape
+    rows_b = None if into is None else _metric_rows(metric, idx)
+    def at_metric(rows):
+        "The next forward's logits at the metric's positions only (`rows`: one per batch row), where it declares them."
+        if rows_b is not None: into["rows"] = rows
     L = model.cfg.n_layers
     resid_names = [get_act_name("resid_pre", l) for l in range(L)] + [get_act_name("resid_post", L - 1)]
     from_resid = cmask is not None or getattr(model.tokenizer, "padding_side", "right") != "left"
@@ -513,6 +525,7 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
     def keep(act, hook): resid[hook.name] = act
     with torch.no_grad():
         # the sources' outputs from the cheaper sources-only forwards; the clean one also keeps each layer's residual stream
+        at_metric(rows_b)
         with hooks_at(model, [(n, keep) for n in resid_names] if from_resid or direct else []):
             clean_acts, clean_logits = _capture_for(model, lay, clean, cmask, "circuit_gen", sources_only=True, logits=True)
         corr_acts, _ = _capture_for(model, lay, corrupted, kmask, "circuit_gen", sources_only=True)
@@ -567,13 +580,14 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
                 flags = ("use_attn_result",) + (() if any(ph and not own for ph, own in kinds) else ("use_split_qkv_input",)) + (
                     () if any(name.endswith("mlp_in") for name, *_ in segs) else ("use_hook_mlp_in",))
                 mask = None if cmask is None else cmask.repeat(R, 1)
+                if R not in idx_of: idx_of[R] = (idx.repeat(R), None if rows_b is None else rows_b.repeat(R))
+                at_metric(idx_of[R][1])
                 with _flags_off(model, *flags):
                     if not from_resid: logits = model(clean.repeat(R, 1), attention_mask=mask)
                     elif start == L: logits = model(stream + add, start_at_layer=L, attention_mask=mask)
                     else: logits = model(stream, start_at_layer=start, attention_mask=mask)
-                if R not in idx_of: idx_of[R] = idx.repeat(R)
                 patch.update(add=None, x=None)
-                v = _call_metric(metric, logits, idx_of[R], finite=False)
+                v = _call_metric(metric, logits, idx_of[R][0], finite=False)
                 values.append((v if v._base is None else v.clone()).view(R, b))   # (a view would keep the pass's logits)
         if values:
             effect = (base[None] - _check_finite(torch.cat(values))).sum(1).double().to(scores.device)
@@ -611,13 +625,13 @@ def attribute(model: HookedTransformer, # loaded with the edge hooks (`load_mode
     scores = torch.zeros(lay.n_forward, lay.n_backward, dtype=torch.float64, device=device)
     n_batches = 0
     # (exact patching runs no-grad forwards: its weights need no freezing)
-    with _FrozenWeights(model) if method != "exact" else contextlib.nullcontext(), unembed_once(model):
+    with _FrozenWeights(model) if method != "exact" else contextlib.nullcontext(), unembed_once(model) as into:
         for i0 in tqdm(range(0, N, bs), desc=f"attribute {method}", disable=not progress, mininterval=5):
             sl = slice(i0, i0 + bs)
             idx = torch.arange(N, device=device)[sl]
             args = (model, lay, clean[sl], corrupted[sl], None if cm is None else cm[sl], None if km is None else km[sl], metric, idx)
             batch_scores = torch.zeros_like(scores) if reference else scores
-            if method == "exact": _exact_batch(*args, rows_cap, batch_scores)
+            if method == "exact": _exact_batch(*args, rows_cap, batch_scores, into)
             else: _attribute_batch(*args, method, int(ig_steps), rows_cap, batch_scores, convention)
             if reference: scores += batch_scores / len(idx)      # the reference's metric is the batch mean (mean=True)
             n_batches += 1
