@@ -12,7 +12,8 @@ so that a changing load on the shared machine moves both alike).
 
 - ours: `attribute(..., method="EAP-IG-inputs", ig_steps=5, batch_size=8)`, default settings (one IG step of a batch
   per pass), and once more with `convention="reference"` for the comparison.
-- floor: m forward+backward passes per batch, gradients w.r.t. the activations only, the same metric.
+- floor: m forward+backward passes per batch, gradients w.r.t. the activations only, the same metric, one transposed
+  copy of `W_U` and the logits at the metric's positions alone, as `attribute` computes them (since 2026-12-05).
 - EAP-IG reference: hannamw/EAP-IG `src/eap` (795f560), read from a bare clone as `peer_eap_reference.py` does, its
   hard-coded `device='cuda'` replaced by the model's device and our token ids passed through its `tokenize_plus`;
   `attribute(model, graph, batches, <MIB logit-difference loss>, "EAP-IG-inputs", ig_steps=5)`. Compared: max
@@ -24,32 +25,38 @@ so that a changing load on the shared machine moves both alike).
   its names mapped to ours ('A1.3'->'A2.0.Q' is 'a1.h3->a2.h0<q>', 'Resid Start' 'input', 'MLP 0' 'm0', 'Resid End'
   'logits'); the signs agree (its loss is minus the logit difference and its masks move towards corrupted).
 
-Measured 2026-12-05 on the code of that day (af997fa; the run that wrote bench/results/eap.json; 2-core machine, nothing
-else running, one thread; ms per prompt; speedup = the row's CPU time / ours, > 1: ours faster):
+Measured 2026-12-05 after `attribute` and the floor began to unembed at the metric's positions alone (the run that
+wrote bench/results/eap.json; 2-core machine, nothing else running, one thread; ms per prompt; speedup = the row's CPU
+time / ours, > 1: ours faster):
 
 | d_model | tool | wall | CPU | peak MB | CPU / floor | speedup | max abs diff | Spearman |
 |---|---|---:|---:|---:|---:|---:|---:|---:|
-| 64 | circuit_gen (default) | 15 | 15 | 38 | 1.15 | 1.00 |  |  |
-| 64 | floor | 13 | 13 |  | 1.00 | 0.87 |  |  |
-| 64 | EAP-IG reference | 22 | 22 | 43 | 1.68 | 1.46 | 2.1e-08 | 0.938 |
-| 64 | auto-circuit | 25 | 25 | 62 | 1.93 | 1.67 |  | 0.906 |
-| 128 | circuit_gen (default) | 28 | 28 | 66 | 1.06 | 1.00 |  |  |
-| 128 | floor | 26 | 26 |  | 1.00 | 0.94 |  |  |
-| 128 | EAP-IG reference | 36 | 36 | 77 | 1.38 | 1.30 | 1.8e-08 | 0.951 |
-| 128 | auto-circuit | 50 | 50 | 119 | 1.94 | 1.82 |  | 0.882 |
-| 256 | circuit_gen (default) | 171 | 171 | 136 | 1.02 | 1.00 |  |  |
-| 256 | floor | 168 | 168 |  | 1.00 | 0.98 |  |  |
-| 256 | EAP-IG reference | 211 | 211 | 131 | 1.25 | 1.23 | 2.4e-08 | 0.945 |
-| 256 | auto-circuit | 272 | 271 | 222 | 1.61 | 1.58 |  | 0.873 |
+| 64 | circuit_gen (default) | 16 | 16 | 37 | 1.14 | 1.00 |  |  |
+| 64 | floor | 14 | 14 |  | 1.00 | 0.88 |  |  |
+| 64 | EAP-IG reference | 22 | 22 | 45 | 1.63 | 1.43 | 2.1e-08 | 0.938 |
+| 64 | auto-circuit | 29 | 29 | 62 | 2.13 | 1.87 |  | 0.906 |
+| 128 | circuit_gen (default) | 29 | 29 | 59 | 1.06 | 1.00 |  |  |
+| 128 | floor | 28 | 28 |  | 1.00 | 0.94 |  |  |
+| 128 | EAP-IG reference | 37 | 37 | 73 | 1.34 | 1.26 | 1.8e-08 | 0.951 |
+| 128 | auto-circuit | 52 | 52 | 117 | 1.87 | 1.76 |  | 0.882 |
+| 256 | circuit_gen (default) | 182 | 182 | 123 | 1.05 | 1.00 |  |  |
+| 256 | floor | 174 | 174 |  | 1.00 | 0.96 |  |  |
+| 256 | EAP-IG reference | 218 | 218 | 142 | 1.25 | 1.20 | 2.4e-08 | 0.945 |
+| 256 | auto-circuit | 279 | 279 | 224 | 1.61 | 1.54 |  | 0.873 |
 
-Growth of CPU time per prompt with d_model (log-log slope): ours 1.75, floor 1.84, reference 1.62, auto-circuit 1.71.
+The run of the same day before that change (af997fa; the floor then copied `W_U` in every forward and computed every
+position's logits): ours 1.15 / 1.06 / 1.02x the floor, the reference's time over ours 1.46 / 1.30 / 1.23, auto-circuit's
+1.67 / 1.82 / 1.58, peak memory ours 38 / 66 / 136 MB, the reference's 43 / 77 / 131. At this vocabulary (1,000) the
+unembedding is a small part of a pass, so the change moves these figures little.
+
+Growth of CPU time per prompt with d_model (log-log slope): ours 1.78, floor 1.84, reference 1.65, auto-circuit 1.63.
 The runs of 2026-12-03 (before the changes of 12-04 and 12-05, which touched EAP-IG's passes only in how hooks are
-added and the sources recorded; machine shared, load 1-2) spread as follows (CPU at d_model 64 / 128 / 256): ours / floor 1.12-1.13 / 0.90-1.10 / 1.02-1.08, the
-reference's time over ours 1.22-1.98 / 1.17-1.52 / 1.24-1.25, auto-circuit's 1.50-2.42 / 1.56-1.67 / 1.32-1.69; this run
-falls in or near those ranges (1.15 / 1.06 / 1.02; 1.46 / 1.30 / 1.23; 1.67 / 1.82 / 1.58). Peak memory: ours 38 / 66 /
-136 MB, the reference's 43 / 77 / 131 (38-40 / 66-73 / 122-129 and 42-43 / 71-79 / 136-138 on 12-03), auto-circuit's
-1.6-1.8x ours. The reference's scores agree with `convention="reference"` to 3e-8; its ranks differ from our default
-ones (Spearman 0.94-0.95) because its IG points are k/m for k = 0..m-1, ours k = 1..m.
+added and the sources recorded, and in the logits at the metric's positions; machine shared, load 1-2) spread as follows
+(CPU at d_model 64 / 128 / 256): ours / floor 1.12-1.13 / 0.90-1.10 / 1.02-1.08, the reference's time over ours
+1.22-1.98 / 1.17-1.52 / 1.24-1.25, auto-circuit's 1.50-2.42 / 1.56-1.67 / 1.32-1.69; the two runs of 12-05 fall in or
+near those ranges. Peak memory on 12-03: ours 38-40 / 66-73 / 122-129 MB, the reference's 42-43 / 71-79 / 136-138;
+auto-circuit's 1.6-1.8x ours. The reference's scores agree with `convention="reference"` to 3e-8; its ranks differ from
+our default ones (Spearman 0.94-0.95) because its IG points are k/m for k = 0..m-1, ours k = 1..m.
 
 Where the time goes (profiled at d_model 256, 16 prompts, one call, before that change): with glibc's default allocator more than half of
 every tool's CPU time is kernel time, page faults of the large activation tensors that go back to the OS after every
@@ -112,13 +119,20 @@ def freeze(model):
 
 
 def floor_passes(model, clean, metric, steps: int, batch: int):
-    "m forward+backward passes per batch, gradients w.r.t. activations only (weights frozen)."
+    """m forward+backward passes per batch, gradients w.r.t. activations only (weights frozen), with one transposed copy of
+    `W_U` and the logits at the metric's positions alone (`unembed_once` and its `rows`, as `attribute` computes them;
+    until 2026-12-05 the floor copied `W_U` in every forward and computed every position's logits)."""
     import torch
-    for i0 in range(0, len(clean), batch):
-        idx = torch.arange(len(clean))[i0:i0 + batch]
-        for _ in range(steps):
-            with model.hooks(fwd_hooks=[("blocks.0.hook_resid_pre", lambda act, hook: act.detach().requires_grad_(True))]):
-                metric(model(clean[idx]), idx).sum().backward()
+    from circuit_gen.models import unembed_once
+    from circuit_gen.edge_attribution import _metric_rows
+    with unembed_once(model) as into:
+        for i0 in range(0, len(clean), batch):
+            idx = torch.arange(len(clean))[i0:i0 + batch]
+            rows = _metric_rows(metric, idx)
+            for _ in range(steps):
+                with model.hooks(fwd_hooks=[("blocks.0.hook_resid_pre", lambda act, hook: act.detach().requires_grad_(True))]):
+                    if rows is not None: into["rows"] = rows
+                    metric(model(clean[idx]), idx).sum().backward()
 
 
 def run_ours(work: Path, steps: int, batch: int, repeats: int) -> dict:

@@ -28,7 +28,7 @@ warnings.filterwarnings("ignore")
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import growth_exponent, measure_interleaved, peak_memory_mb, reproduce_command, write_results
 from transformer_lens import HookedTransformer, HookedTransformerConfig
-from circuit_gen.edge_attribution import attribute, answer_logit_metric
+from circuit_gen.edge_attribution import _metric_rows, attribute, answer_logit_metric
 from circuit_gen.models import unembed_once
 
 
@@ -45,12 +45,15 @@ def bench_model(n_layers=4, n_heads=8, d_model=128, d_vocab=1000, device="cpu") 
 
 def floor_passes(model, clean, metric, steps: int):
     """m forward+backward passes of the batch, gradients w.r.t. activations only (weights frozen), with one transposed copy
-    of `W_U` (`unembed_once`: TransformerLens copies it per call, work `attribute` does not do)."""
-    idx = torch.arange(len(clean))
+    of `W_U` (`unembed_once`: TransformerLens copies it per call, work `attribute` does not do) and the logits at the
+    metric's positions alone (`unembed_once`'s `rows`, as `attribute` computes them since 2026-12-05)."""
+    idx = torch.arange(len(clean), device=clean.device)
+    rows = _metric_rows(metric, idx)
     for p in model.parameters(): p.requires_grad_(False)
     try:
-        with unembed_once(model):
+        with unembed_once(model) as into:
             for _ in range(steps):
+                if rows is not None: into["rows"] = rows
                 with model.hooks(fwd_hooks=[("blocks.0.hook_resid_pre", lambda act, hook: act.detach().requires_grad_(True))]):
                     metric(model(clean), idx).sum().backward()
     finally:

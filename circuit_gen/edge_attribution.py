@@ -86,7 +86,7 @@ def answer_logit_metric(answer_tokens: Int[Tensor, "n_prompts ..."], # `[n, 2]` 
         rows = logits[torch.arange(len(idx), device=logits.device), pos]
         out = rows.gather(-1, ans[:, :1])[:, 0]
         return out - rows.gather(-1, ans[:, 1:2])[:, 0] if diff and ans.shape[1] > 1 else out
-    metric.positions = positions      # what it reads: exact patching then computes the logits at these positions alone
+    metric.positions = positions      # what it reads: `attribute` then computes the logits at these positions alone
     return metric
 
 def _metric_rows(metric, idx: Tensor) -> Tensor | None:
@@ -377,9 +377,11 @@ def _jobs(method: str, lay: _Layout, ig_steps: int, convention: str = "circuit_g
     raise ValueError(f"unknown method {method!r}: choose one of {METHODS}")
 
 def _attribute_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, method, ig_steps, rows_cap, scores,
-                     convention="circuit_gen"):
-    "Add this batch's summed edge attributions into `scores` (float64)."
+                     convention="circuit_gen", into=None):
+    """Add this batch's summed edge attributions into `scores` (float64). `into`: `unembed_once`'s dict: where the metric
+    declares the positions it reads, every pass's logits (and their gradient) are computed there alone."""
     b, T = clean.shape
+    rows_b = None if into is None else _metric_rows(metric, idx)
     # the source outputs, [batch, pos, n_forward, d_model] views of [n_forward, batch, pos, d_model] buffers
     corr_acts, _ = _capture_for(model, lay, corrupted, kmask, convention, sources_only=True)
     src = _source_hooks(lay)
@@ -457,6 +459,7 @@ def _attribute_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, me
             groups = {}
             for j, (_, _, grp) in enumerate(chunk): groups.setdefault(grp, []).append(j)
             st["groups"] = groups
+            if rows_b is not None: into["rows"] = rows_b.repeat(J) if J > 1 else rows_b   # the logits at the metric's positions alone
             logits = model(clean.repeat(J, 1) if J > 1 else clean,
                            attention_mask=None if cmask is None else cmask.repeat(J, 1))
             _call_metric(metric, logits, idx.repeat(J)).sum().backward()
@@ -632,7 +635,7 @@ def attribute(model: HookedTransformer, # loaded with the edge hooks (`load_mode
             args = (model, lay, clean[sl], corrupted[sl], None if cm is None else cm[sl], None if km is None else km[sl], metric, idx)
             batch_scores = torch.zeros_like(scores) if reference else scores
             if method == "exact": _exact_batch(*args, rows_cap, batch_scores, into)
-            else: _attribute_batch(*args, method, int(ig_steps), rows_cap, batch_scores, convention)
+            else: _attribute_batch(*args, method, int(ig_steps), rows_cap, batch_scores, convention, into)
             if reference: scores += batch_scores / len(idx)      # the reference's metric is the batch mean (mean=True)
             n_batches += 1
     # the reference then divides by the number of prompts (gradient methods) or averages the batch means (exact)
