@@ -124,14 +124,14 @@ def floor_passes(model, clean, metric, steps: int, batch: int):
     until 2026-12-05 the floor copied `W_U` in every forward and computed every position's logits)."""
     import torch
     from circuit_gen.models import unembed_once
-    from circuit_gen.edge_attribution import _metric_rows
+    from circuit_gen.edge_attribution import _metric_rows, _unembed_at
     with unembed_once(model) as into:
         for i0 in range(0, len(clean), batch):
             idx = torch.arange(len(clean))[i0:i0 + batch]
             rows = _metric_rows(metric, idx)
             for _ in range(steps):
                 with model.hooks(fwd_hooks=[("blocks.0.hook_resid_pre", lambda act, hook: act.detach().requires_grad_(True))]):
-                    if rows is not None: into["rows"] = rows
+                    _unembed_at(into, rows)
                     metric(model(clean[idx]), idx).sum().backward()
 
 

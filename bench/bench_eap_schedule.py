@@ -28,7 +28,7 @@ warnings.filterwarnings("ignore")
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import growth_exponent, measure_interleaved, peak_memory_mb, reproduce_command, write_results
 from transformer_lens import HookedTransformer, HookedTransformerConfig
-from circuit_gen.edge_attribution import _metric_rows, attribute, answer_logit_metric
+from circuit_gen.edge_attribution import _metric_rows, _unembed_at, attribute, answer_logit_metric
 from circuit_gen.models import unembed_once
 
 
@@ -53,7 +53,7 @@ def floor_passes(model, clean, metric, steps: int):
     try:
         with unembed_once(model) as into:
             for _ in range(steps):
-                if rows is not None: into["rows"] = rows
+                _unembed_at(into, rows)
                 with model.hooks(fwd_hooks=[("blocks.0.hook_resid_pre", lambda act, hook: act.detach().requires_grad_(True))]):
                     metric(model(clean), idx).sum().backward()
     finally:

@@ -48,7 +48,7 @@ import torch
 from harness import growth_exponent, measure_interleaved, peak_memory_mb, reproduce_command, write_results
 from bench_eap_schedule import bench_model
 from circuit_gen.circuit_graph import Graph
-from circuit_gen.edge_attribution import EXACT_EDGES_PER_PASS, _exact_passes, _flags_off, _metric_rows, attribute, answer_logit_metric
+from circuit_gen.edge_attribution import EXACT_EDGES_PER_PASS, _exact_passes, _flags_off, _metric_rows, _unembed_at, attribute, answer_logit_metric
 from circuit_gen.models import unembed_once
 
 SMALL = dict(n_layers=2, n_heads=4, d_model=64, d_vocab=500, seq_len=8, batches="4,8,16")
@@ -80,15 +80,13 @@ def floor_forwards(model, clean, corrupted, metric, rows_cap=None):
     idx = torch.arange(b, device=clean.device)
     rows = _metric_rows(metric, idx)
     with torch.no_grad(), _flags_off(model, "use_split_qkv_input", "use_attn_result", "use_hook_mlp_in"), unembed_once(model) as into:   # plain forwards
-        def at_metric(r):
-            if rows is not None: into["rows"] = r
-        at_metric(rows)
+        _unembed_at(into, rows)
         logits, resid = model.run_with_cache(clean, names_filter=lambda n: n in names)
         metric(logits, idx)
         model(corrupted, stop_at_layer=L)
         for start, segs in _exact_passes(g._layout, step):
             R = sum(r1 - r0 for *_, r0, r1 in segs)
-            at_metric(None if rows is None else rows.repeat(R))
+            _unembed_at(into, None if rows is None else rows.repeat(R))
             metric(model(resid[names[start]].repeat(R, 1, 1), start_at_layer=start), idx.repeat(R))
 
 
@@ -98,7 +96,7 @@ def one(a, b, mr):
     if mr == "floor":
         def forward():
             with torch.no_grad(), unembed_once(m) as into:
-                into["rows"] = _metric_rows(met, torch.arange(b, device=c.device))
+                _unembed_at(into, _metric_rows(met, torch.arange(b, device=c.device)))
                 m(c)
         return peak_memory_mb(forward)
     kw = {} if mr == "none" else {"max_rows": int(mr)}

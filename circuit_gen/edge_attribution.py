@@ -95,6 +95,10 @@ def _metric_rows(metric, idx: Tensor) -> Tensor | None:
     pos = getattr(metric, "positions", None)
     return None if pos is None else torch.as_tensor(pos).to(idx.device)[idx]
 
+def _unembed_at(into: dict | None, rows: Tensor | None):
+    "The next forward's logits at `rows` alone (one position per batch row; `unembed_once`'s `into`); nothing where either is None."
+    if into is not None and rows is not None: into["rows"] = rows
+
 def prompt_metric(prompt_set, # a `PromptSet` (or any object with its `answer_tokens` and `positions`/`clean_lengths`)
                   diff: bool = True, # logit difference; False: the correct answer's logit
                  ) -> Callable:
@@ -459,7 +463,7 @@ def _attribute_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, me
             groups = {}
             for j, (_, _, grp) in enumerate(chunk): groups.setdefault(grp, []).append(j)
             st["groups"] = groups
-            if rows_b is not None: into["rows"] = rows_b.repeat(J) if J > 1 else rows_b   # the logits at the metric's positions alone
+            _unembed_at(into, None if rows_b is None else rows_b.repeat(J) if J > 1 else rows_b)   # the logits at the metric's positions alone
             logits = model(clean.repeat(J, 1) if J > 1 else clean,
                            attention_mask=None if cmask is None else cmask.repeat(J, 1))
             _call_metric(metric, logits, idx.repeat(J)).sum().backward()
@@ -517,9 +521,6 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
     reads, every run's logits are computed there alone."""
     b, T = clean.shape
     rows_b = None if into is None else _metric_rows(metric, idx)
-    def at_metric(rows):
-        "The next forward's logits at the metric's positions only (`rows`: one per batch row), where it declares them."
-        if rows_b is not None: into["rows"] = rows
     L = model.cfg.n_layers
     resid_names = [get_act_name("resid_pre", l) for l in range(L)] + [get_act_name("resid_post", L - 1)]
     from_resid = cmask is not None or getattr(model.tokenizer, "padding_side", "right") != "left"
@@ -528,7 +529,7 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
     def keep(act, hook): resid[hook.name] = act
     with torch.no_grad():
         # the sources' outputs from the cheaper sources-only forwards; the clean one also keeps each layer's residual stream
-        at_metric(rows_b)
+        _unembed_at(into, rows_b)
         with hooks_at(model, [(n, keep) for n in resid_names] if from_resid or direct else []):
             clean_acts, clean_logits = _capture_for(model, lay, clean, cmask, "circuit_gen", sources_only=True, logits=True)
         corr_acts, _ = _capture_for(model, lay, corrupted, kmask, "circuit_gen", sources_only=True)
@@ -584,7 +585,7 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
                     () if any(name.endswith("mlp_in") for name, *_ in segs) else ("use_hook_mlp_in",))
                 mask = None if cmask is None else cmask.repeat(R, 1)
                 if R not in idx_of: idx_of[R] = (idx.repeat(R), None if rows_b is None else rows_b.repeat(R))
-                at_metric(idx_of[R][1])
+                _unembed_at(into, idx_of[R][1])
                 with _flags_off(model, *flags):
                     if not from_resid: logits = model(clean.repeat(R, 1), attention_mask=mask)
                     elif start == L: logits = model(stream + add, start_at_layer=L, attention_mask=mask)
