@@ -4,7 +4,8 @@ A faithfulness curve (MIB's ten edge fractions, plus the empty circuit and the f
 forward pass of the clean batch per distinct circuit and, under `patching`, one run of the counterfactual batch whose
 activations every ablated edge reads. The 100% circuit is the full model and the empty circuit under patching is the
 counterfactual run, so the distinct runs are `n_circuits + 1` forwards (11), each with its metric (since 2026-12-04; before, the floor left
-out the metric, which every run of the sweep computes): the floor, timed here on the same batch in three forms:
+out the metric, which every run of the sweep computes; since 2026-12-05 each forward's logits at the metric's positions
+alone, as every run of the sweep computes them): the floor, timed here on the same batch in three forms:
 
 - `floor`: the model's plain forward (no per-head copies, no per-head output expansion), the least any run costs:
   the strict floor;
@@ -34,7 +35,7 @@ research preset's 64 and 128, which run in batches of 32 against floors of one f
 2026-12-04 the script passed the whole batch), with `bench/harness.py`'s rules (the default and the floors interleaved, median of 5 rounds after a warm-up;
 the per-circuit schedule median of 3; process CPU and wall), peak memory in a
 fresh process per schedule (resident high-water mark minus the resident set before the call, median of 3 processes;
-`memory_ratio` is the default's over one plain forward's), at three prompt
+`memory_ratio` is the default's over one plain forward's, with its metric), at three prompt
 counts with the growth exponent of the default's CPU time, and the largest difference between the two
 schedules' faithfulness values (they must agree). The model is a random 4-layer, 8-head, d_model 128
 HookedTransformer with MLPs; circuits are MIB's fractions of the graph EAP scores on the same prompts, pruned.
@@ -69,7 +70,7 @@ from circuit_gen.circuit_graph import Graph, select_top_n
 from circuit_gen.circuit_evaluation import MIB_PERCENTAGES, evaluate_graph, faithfulness_curve
 from circuit_gen.edge_attribution import _flags_off
 from circuit_gen.models import unembed_once
-from circuit_gen.edge_attribution import answer_logit_metric, attribute
+from circuit_gen.edge_attribution import _metric_rows, _unembed_at, answer_logit_metric, attribute
 
 SMALL = dict(n_layers=4, n_heads=8, d_model=128, d_vocab=1000, seq_len=16, sizes="8,16,32")
 RESEARCH = dict(n_layers=12, n_heads=12, d_model=768, d_vocab=50257, seq_len=32, sizes="32,64,128")
@@ -115,12 +116,15 @@ FLAGS_OFF = {"plain": ("use_attn_result", "use_split_qkv_input", "use_hook_mlp_i
 
 
 def floor(model, clean, corrupted, n_forwards, kind="plain", metric=None):
-    """`n_forwards` forwards (the last on the counterfactual batch), each with its `metric` (None: none): `plain`, per-head
-    inputs (`split`), or as loaded (`tl`); one transposed copy of `W_U` for all (`unembed_once`: TransformerLens copies it
-    per call, which the sweep does not)."""
+    """`n_forwards` forwards (the last on the counterfactual batch), each with its `metric`: `plain`, per-head inputs
+    (`split`), or as loaded (`tl`); one transposed copy of `W_U` for all (`unembed_once`: TransformerLens copies it per call,
+    which the sweep does not), and each forward's logits at the metric's positions alone, as the sweep computes them
+    (since 2026-12-05: `unembed_once`'s rows). `metric` None: no metric, every position's logits."""
     idx = torch.arange(len(clean), device=clean.device)
-    with torch.no_grad(), _flags_off(model, *FLAGS_OFF[kind]), unembed_once(model):
+    rows = None if metric is None else _metric_rows(metric, idx)
+    with torch.no_grad(), _flags_off(model, *FLAGS_OFF[kind]), unembed_once(model) as into:
         for tokens in [clean] * (n_forwards - 1) + [corrupted]:
+            _unembed_at(into, rows)
             logits = model(tokens)
             if metric is not None: metric(logits, idx)
 
@@ -196,7 +200,7 @@ def products(model, shapes: dict, b: int, seq_len: int):
 
 def one_memory(model, b, schedule, seq_len) -> float:
     clean, corrupted, _, metric, graph = inputs(model, b, seq_len)
-    fn = {"floor": lambda: floor(model, clean, corrupted, 1), "floor_split": lambda: floor(model, clean, corrupted, 1, "split"), "per-circuit": lambda: per_circuit(model, graph, clean, corrupted, metric, b),
+    fn = {"floor": lambda: floor(model, clean, corrupted, 1, metric=metric), "floor_split": lambda: floor(model, clean, corrupted, 1, "split", metric), "per-circuit": lambda: per_circuit(model, graph, clean, corrupted, metric, b),
           "shared": lambda: shared(model, graph, clean, corrupted, metric, b)}[schedule]
     release_freed_memory()                  # the EAP scores' backward pass must not leave pages that hide the peak
     return peak_memory_mb(fn)

@@ -22,8 +22,8 @@ from .models import hooks_at, unembed_once
 from .circuit_graph import (Graph, _attn_post_norms, _dest_hooks, _model_label, _node_hook, check_model_hooks,
                                       select_greedy, select_top_n, _select_top_ns)
 from .edge_attribution import (_call_metric, _capture_for, _check_convention, _direct_for, _direct_heads, _flags_off,
-                                          _head_hook, _heads_from_inputs, _heads_through_copies, _normalized, _pad_pair, _recording_forward,
-                                          _z_sources, answer_logit_metric, attribute, attribute_prompts, check_prompts, prompt_metric)
+                                          _head_hook, _heads_from_inputs, _heads_through_copies, _metric_rows, _normalized, _pad_pair, _recording_forward,
+                                          _unembed_at, _z_sources, answer_logit_metric, attribute, attribute_prompts, check_prompts, prompt_metric)
 
 # %% auto #0
 __all__ = ['MIB_PERCENTAGES', 'INTERVENTIONS', 'evaluate_graph', 'naive_ablated_logits', 'check_edge_semantics',
@@ -150,22 +150,28 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
     # a hooked run's store of `ablated - current` is dead once its last destination has read it: the run's logits are written
     # there (when they become the metric's values at once), and a plain run's after it, not into fresh memory: no run's
     # logits take memory beside the store
-    logit_rows = 0 if return_logits else -(-model.unembed.W_U.shape[-1] // model.cfg.d_model)
+    # ... unless the metric declares the positions it reads (`answer_logit_metric` does): then each run computes its logits
+    # at those positions alone (`unembed_once`'s rows), `[batch, d_vocab]` values, and the store need not hold them
+    at_rows = not return_logits and getattr(metric, "positions", None) is not None
+    logit_rows = 0 if return_logits or at_rows else -(-model.unembed.W_U.shape[-1] // model.cfg.d_model)
     with unembed_once(model) as into:                 # one transposed copy of W_U for every run (TransformerLens copies it per call)
         for i0 in tqdm(range(0, N, batch_size), desc=f"evaluate ({intervention})", disable=not progress, mininterval=5):
             sl = slice(i0, i0 + batch_size)
             c, cmask = clean[sl], None if cm is None else cm[sl]
             b, cf_logits = c.shape[0], None
             work = {"max_rows": max_rows, "heads": heads, "max_store": max(max_store, logit_rows), "max_upd": max_upd,
-                    "into": None if return_logits else into}   # buffers the batch's runs share: fresh memory costs a page fault per page on first use
+                    "into": None if return_logits else into,
+                    "at": _metric_rows(metric, torch.arange(N, device=device)[sl]) if at_rows else None}   # buffers the batch's runs share: fresh memory costs a page fault per page on first use
             if set(kinds) != {"clean"} and not return_logits:   # the store, made before the counterfactual run, which writes its logits there
                 work["delta"] = torch.empty(work["max_store"], b, T, model.cfg.d_model, device=device, dtype=model.cfg.dtype)
             if intervention == "patching":
                 capture = _capture_z if compact else partial(_capture_for, sources_only=True)
-                if work["into"] is not None: into["out"] = work.get("delta")
+                if work["into"] is not None and "counterfactual" in kinds:   # (the capture unembeds only then)
+                    if work["at"] is not None: _unembed_at(into, work["at"])
+                    else: into["out"] = work.get("delta")
                 try: ablated, cf_logits = capture(model, lay, corrupted[sl], None if km is None else km[sl], convention,
                                                   logits="counterfactual" in kinds) if set(kinds) != {"clean"} else (None, None)
-                finally: into.pop("out", None)
+                finally: into.pop("out", None); into.pop("rows", None)
             elif intervention == "zero": ablated = torch.zeros(b, T, lay.n_forward, model.cfg.d_model, device=device, dtype=model.cfg.dtype)
             elif intervention == "mean": ablated = means[0][None, None].expand(b, T, -1, -1)
             elif intervention == "mean-positional": ablated = means[None, :T].expand(b, -1, -1, -1)
@@ -176,7 +182,7 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
             cf_value = None if cf_logits is None else value(cf_logits)
             del cf_logits
             for gi, (out_of_graph, kept_edges) in enumerate(weights):
-                if kinds[gi] == "clean": results[gi].append(value(_plain_run(model, c, cmask, work["into"], work.get("delta"))))
+                if kinds[gi] == "clean": results[gi].append(value(_plain_run(model, c, cmask, work["into"], work.get("delta"), work["at"])))
                 elif kinds[gi] == "counterfactual": results[gi].append(cf_value)
                 else: results[gi].append(value(_run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, norms, not_head,
                                                             convention, plans[gi], work, direct)))
@@ -187,18 +193,21 @@ def _own(values, logits):
     "A metric's `values`, copied if they are a view of `logits` (whose memory the next run reuses)."
     return values.clone() if values.untyped_storage().data_ptr() == logits.untyped_storage().data_ptr() else values
 
-def _plain_run(model, tokens, attention_mask, into=None, out=None):
+def _plain_run(model, tokens, attention_mask, into=None, out=None, rows=None):
     """The model's own forward, without the per-head copies and expansions edge work switches on (the same logits up to float
-    rounding); with `unembed_once`'s `into` and a tensor `out`, the logits written into `out`'s memory."""
+    rounding); with `unembed_once`'s `into`, the logits at `rows` alone or else written into `out`'s memory (`_forward_into`)."""
     with torch.no_grad(), _flags_off(model, "use_attn_result", "use_split_qkv_input", "use_hook_mlp_in"):
-        return _forward_into(model, tokens, attention_mask, into, out)
+        return _forward_into(model, tokens, attention_mask, into, out, rows)
 
-def _forward_into(model, tokens, attention_mask, into, out):
-    "`model(tokens)` with its logits in `out`'s memory (`unembed_once`'s `into`; None: fresh memory)."
-    if into is not None and out is not None: into["out"] = out
+def _forward_into(model, tokens, attention_mask, into, out, rows=None):
+    """`model(tokens)` with `unembed_once`'s `into` (None: as it is): its logits at `rows` alone (one position per batch row,
+    where the metric declares them: `edge_attribution._metric_rows`), or else in `out`'s memory (None: fresh memory)."""
+    if into is not None:
+        if rows is not None: _unembed_at(into, rows)
+        elif out is not None: into["out"] = out
     try: return model(tokens, attention_mask=attention_mask)
     finally:
-        if into is not None: into.pop("out", None)
+        if into is not None: into.pop("out", None); into.pop("rows", None)
 
 def _dest_groups(lay) -> list[tuple[list[tuple[str, int]], list[int], bool, int]]:
     """Destination hooks grouped as they fire together: the q, k and v inputs of a layer (one group), each MLP input, the logits;
@@ -532,8 +541,8 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
                 return normed[l]
             return hook
         fwd += [(f"blocks.{l}.ln1.hook_normalized", norm_swap(l)) for l in swaps]
-    with torch.no_grad(), _flags_off(model, *flags), hooks_at(model, fwd):   # the logits into the store, dead by then
-        return _forward_into(model, c, cmask, work.get("into"), delta)
+    with torch.no_grad(), _flags_off(model, *flags), hooks_at(model, fwd):   # the logits into the store, dead by then (or at the metric's positions)
+        return _forward_into(model, c, cmask, work.get("into"), delta, work.get("at"))
 
 @patch
 def ablated_logits(self: Graph, model: HookedTransformer, # the model the graph was found on
