@@ -4,6 +4,7 @@
 
 # %% ../nbs/15b_circuit_evaluation.ipynb #e032
 from __future__ import annotations
+from contextlib import contextmanager
 from functools import partial
 from typing import Callable, NamedTuple, Sequence
 
@@ -166,12 +167,9 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
                 work["delta"] = torch.empty(work["max_store"], b, T, model.cfg.d_model, device=device, dtype=model.cfg.dtype)
             if intervention == "patching":
                 capture = _capture_z if compact else partial(_capture_for, sources_only=True)
-                if work["into"] is not None and "counterfactual" in kinds:   # (the capture unembeds only then)
-                    if work["at"] is not None: _unembed_at(into, work["at"])
-                    else: into["out"] = work.get("delta")
-                try: ablated, cf_logits = capture(model, lay, corrupted[sl], None if km is None else km[sl], convention,
-                                                  logits="counterfactual" in kinds) if set(kinds) != {"clean"} else (None, None)
-                finally: into.pop("out", None); into.pop("rows", None)
+                with _logits_at(work["into"] if "counterfactual" in kinds else None, work.get("delta"), work["at"]):   # (the capture unembeds only then)
+                    ablated, cf_logits = capture(model, lay, corrupted[sl], None if km is None else km[sl], convention,
+                                                 logits="counterfactual" in kinds) if set(kinds) != {"clean"} else (None, None)
             elif intervention == "zero": ablated = torch.zeros(b, T, lay.n_forward, model.cfg.d_model, device=device, dtype=model.cfg.dtype)
             elif intervention == "mean": ablated = means[0][None, None].expand(b, T, -1, -1)
             elif intervention == "mean-positional": ablated = means[None, :T].expand(b, -1, -1, -1)
@@ -202,10 +200,16 @@ def _plain_run(model, tokens, attention_mask, into=None, out=None, rows=None):
 def _forward_into(model, tokens, attention_mask, into, out, rows=None):
     """`model(tokens)` with `unembed_once`'s `into` (None: as it is): its logits at `rows` alone (one position per batch row,
     where the metric declares them: `edge_attribution._metric_rows`), or else in `out`'s memory (None: fresh memory)."""
+    with _logits_at(into, out, rows): return model(tokens, attention_mask=attention_mask)
+
+@contextmanager
+def _logits_at(into, out, rows):
+    """Within: the next forward's logits at `rows` alone, or else written into `out`'s memory (`unembed_once`'s `into`; None:
+    as they are); neither key outlives the block, also for a forward that stops before the unembedding or raises."""
     if into is not None:
         if rows is not None: _unembed_at(into, rows)
         elif out is not None: into["out"] = out
-    try: return model(tokens, attention_mask=attention_mask)
+    try: yield
     finally:
         if into is not None: into.pop("out", None); into.pop("rows", None)
 
