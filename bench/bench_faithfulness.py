@@ -58,7 +58,7 @@ with the peak memory of its warm-up call.
 Any size given on the command line wins over the preset's (`--research --sizes 2 --seq_len 8 --out F`:
 the research shapes on a CPU, as a quick check that the GPU run's code path works).
 """
-import argparse, json, os, subprocess, sys, tempfile, warnings
+import argparse, json, os, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
 import torch
 
@@ -107,9 +107,10 @@ def per_circuit(model, graph, clean, corrupted, metric, b):
     return [(ev(c) - m_empty) / (m_full - m_empty) for c in sweep_circuits(graph)]
 
 
-def shared(model, graph, clean, corrupted, metric, b):
-    "The default: `faithfulness_curve` as a user calls it (its default `batch_size`, 32 prompts a pass)."
-    return faithfulness_curve(model, graph, clean, corrupted, metric, progress=False)["faithfulness"]
+def shared(model, graph, clean, corrupted, metric, b, memory_gb=None):
+    """The default: `faithfulness_curve` as a user calls it (its default `batch_size`, 32 prompts a pass, and `memory_gb`,
+    half the free memory, which on the machines measured holds those 32); `memory_gb`: that budget instead."""
+    return faithfulness_curve(model, graph, clean, corrupted, metric, progress=False, memory_gb=memory_gb)["faithfulness"]
 
 
 FLAGS_OFF = {"plain": ("use_attn_result", "use_split_qkv_input", "use_hook_mlp_in"), "split": ("use_attn_result",), "tl": ()}
@@ -198,12 +199,17 @@ def products(model, shapes: dict, b: int, seq_len: int):
     return run
 
 
-def one_memory(model, b, schedule, seq_len) -> float:
+def one_memory(model, b, schedule, seq_len, memory_gb=None) -> float:
     clean, corrupted, _, metric, graph = inputs(model, b, seq_len)
     fn = {"floor": lambda: floor(model, clean, corrupted, 1, metric=metric), "floor_split": lambda: floor(model, clean, corrupted, 1, "split", metric), "per-circuit": lambda: per_circuit(model, graph, clean, corrupted, metric, b),
-          "shared": lambda: shared(model, graph, clean, corrupted, metric, b)}[schedule]
+          "shared": lambda: shared(model, graph, clean, corrupted, metric, b, memory_gb)}[schedule]
     release_freed_memory()                  # the EAP scores' backward pass must not leave pages that hide the peak
-    return peak_memory_mb(fn)
+    cpu = {}
+    def timed():
+        t = time.process_time(); fn(); cpu["s"] = time.process_time() - t
+    mb = peak_memory_mb(timed)
+    print(f"cpu_s {cpu['s']:.2f}")          # the call's own time (a first call); the last line, the peak, is what `memory` reads
+    return mb
 
 
 def memory(args, b, schedule) -> float:
@@ -268,13 +274,14 @@ def main():
     ap.add_argument("--ref-python", default="/tmp/eapref/bin/python", help="python of the EAP-IG reference's environment")
     ap.add_argument("--ac-python", default="/tmp/eapbench/bin/python", help="python of auto-circuit's environment")
     ap.add_argument("--eap-git", default="/work/.mirror/hannamw+EAP-IG/repo", help="a bare git clone of hannamw/EAP-IG")
+    ap.add_argument("--memory_gb", type=float, default=None, help="with --one: the sweep's memory budget (faithfulness_curve's memory_gb)")
     ap.add_argument("--one", nargs=2, metavar=("BATCH", "SCHEDULE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     for k, v in (RESEARCH if args.research else SMALL).items():       # what is given on the command line wins
         if getattr(args, k) is None: setattr(args, k, v)
     torch.manual_seed(0)
     if args.one:
-        print(one_memory(make(args), int(args.one[0]), args.one[1], args.seq_len)); return
+        print(one_memory(make(args), int(args.one[0]), args.one[1], args.seq_len, args.memory_gb)); return
     model = make(args)
     rows = []
     for b in [int(s) for s in args.sizes.split(",")]:

@@ -4,6 +4,7 @@
 
 # %% ../nbs/15b_circuit_evaluation.ipynb #e032
 from __future__ import annotations
+import warnings
 from contextlib import contextmanager
 from functools import partial
 from typing import Callable, NamedTuple, Sequence
@@ -62,6 +63,74 @@ def _pad_classes(classes, N: int, T: int, what: str, device) -> Int[Tensor, "bat
     if c.shape[0] != N or c.shape[1] > T: raise ValueError(f"{what} has shape {tuple(c.shape)}, the prompts {(N, T)}")
     return torch.nn.functional.pad(c, (0, T - c.shape[1]), value=-1)
 
+def _memory_budget(memory_gb, device) -> float | None:
+    """Bytes a call's passes may hold beyond the weights: `memory_gb` GB, or (None) half of what `device` has free now (CUDA:
+    free memory plus what torch's allocator holds unused; CPU: the kernel's `MemAvailable`); None where that cannot be read."""
+    if memory_gb is not None:
+        if not float(memory_gb) > 0: raise ValueError(f"memory_gb={memory_gb!r}: give the GB a pass may hold (> 0), or None for half the free memory")
+        return float(memory_gb) * 2**30
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(dev)
+        return 0.5 * (free + torch.cuda.memory_reserved(dev) - torch.cuda.memory_allocated(dev))
+    if dev.type == "cpu":
+        try:
+            with open("/proc/meminfo") as f:
+                for line in f:
+                    if line.startswith("MemAvailable:"): return 0.5 * int(line.split()[1]) * 1024
+        except OSError: pass
+    return None
+
+def _forward_floats(cfg, T: int) -> int:
+    """Floats a prompt of `T` positions takes at the peak of one no-grad forward, beyond the weights: a few d_model-wide rows
+    per position, the MLP's hidden units twice, the attention's scores and pattern, and the logits at one position."""
+    return T * (8 * cfg.d_model + 2 * (cfg.d_mlp or 0) + 3 * cfg.n_heads * T) + 2 * cfg.d_vocab
+
+def _fit_prompts(need: tuple[float, float], budget: float | None, batch_size: int, memory_gb, who: str) -> int:
+    """Prompts per pass: at most `batch_size`, and as many as `budget` bytes hold where a pass needs `need` = (fixed bytes,
+    bytes a prompt). None: `batch_size`. An explicit `memory_gb` too small for one prompt is an error; half the free memory
+    too small, a warning (one prompt a pass)."""
+    if int(batch_size) < 1: raise ValueError(f"batch_size={batch_size} must be >= 1")
+    if budget is None: return int(batch_size)
+    fixed, per = need
+    n = int((budget - fixed) // per)
+    if n >= 1: return min(int(batch_size), n)
+    msg = f"{who}: a pass of one prompt needs {(fixed + per) / 2**30:.3g} GB ({fixed / 2**30:.3g} GB whatever the pass, {per / 2**30:.3g} GB a prompt)"
+    if memory_gb is not None: raise ValueError(f"{msg}; memory_gb={memory_gb} holds none: raise memory_gb or shorten the prompts")
+    warnings.warn(f"{msg}, more than half the free memory ({2 * budget / 2**30:.3g} GB free): running one prompt a pass"); return 1
+
+def _means_pass(model, lay, T: int, batch_size: int, budget, memory_gb) -> int:
+    "Prompts per pass of `_source_means`, whose capture holds every source's output: `n_forward` rows a position."
+    per = (T * model.cfg.d_model * lay.n_forward + _forward_floats(model.cfg, T)) * torch.finfo(model.cfg.dtype).bits // 8
+    return _fit_prompts((0, per), budget, batch_size, memory_gb, "evaluate_graph (the means' reference prompts)")
+
+def _sweep_memory(model, lay, T: int, kinds, intervention: str, compact: bool, max_store: int, logit_rows: int, max_rows: int,
+                  max_upd: int, n_graphs: int, n_cut: int, n_logits: int, direct: bool, most: int) -> tuple[float, float]:
+    """What a pass of `evaluate_graph` holds at its peak, beyond the weights, as (bytes whatever the pass, bytes a prompt):
+    per prompt, the store of `ablated - current` (which takes the logits where the metric declares no positions), the
+    counterfactual's source outputs (compact: each layer's heads' `z` and attention output, and the other sources; else one
+    row per source, as zero and class-mean ablations also make), the fused q/k/v product's rows, the running sum and one
+    forward's activations; per pass, the transposed `W_U`, the gather buffer (sized for `most` prompts a pass), one layer's
+    head-weight copies, the circuits' edge weights, the node cuts and returned logits of every prompt.
+    A row is `T x d_model` values. A test below compares it with the tensors alive during calls; the text, with the
+    resident set measured at GPT-2's shape."""
+    c, F = model.cfg, lay.n_forward
+    dt, d, V = torch.finfo(c.dtype).bits // 8, c.d_model, model.unembed.W_U.shape[-1]
+    hooked = "hooked" in kinds
+    rows = 0
+    if set(kinds) != {"clean"} and not n_logits: rows += max(max_store, logit_rows)
+    if intervention == "patching" and set(kinds) != {"clean"}:
+        rows += 2 * c.n_layers + F - sum(len(r) for r in lay.head_rows) if compact else F
+    elif intervention in ("zero", "mean-class"): rows += F
+    if hooked: rows += max(max_upd, c.n_heads) + 2
+    fresh_logits = n_logits or (set(kinds) == {"clean"} and logit_rows)      # a run's logits in fresh memory
+    per = (T * d * rows + _forward_floats(c, T) + (T * V if fresh_logits else 0)) * dt
+    fixed = (d * V + n_graphs * F * lay.n_backward * 2 + n_logits * n_graphs * T * V) * dt + n_cut * T * F * (dt + 1)
+    if hooked:                                       # `_run_ablated`'s block of gathered rows
+        fixed += max_rows * min(max(4096, (2**24 if str(c.device).startswith("cuda") else 2**18) // max(1, max_rows)), most * T * d) * dt
+    if hooked and direct: fixed += 3 * c.n_heads * d * c.d_head * dt
+    return fixed, per
+
 def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (checked)
                    graph: Graph | Sequence[Graph], # its `in_graph` edges are kept, every other edge ablated; a list: each graph, sharing one counterfactual run
                    clean_tokens: Int[Tensor, "batch pos"], # prompts the model runs on
@@ -72,7 +141,8 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
                    intervention: str = "patching", # 'patching', 'zero', 'mean', 'mean-positional' or 'mean-class'
                    mean_tokens=None, # prompts the means are taken over; None: the corrupted prompts
                    mean_lengths=None, # real lengths of `mean_tokens`; None: all positions
-                   batch_size: int = 32, # prompts per forward pass
+                   batch_size: int = 32, # most prompts per forward pass
+                   memory_gb: float | None = None, # what a pass may hold (GB), beyond the weights: passes are cut to fit (`_sweep_memory`); None: half the device's free memory
                    return_logits: bool = False, # return logits instead of the metric
                    progress: bool = False, # show a tqdm bar
                    device=None, # None: the model's device
@@ -96,6 +166,7 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
         corrupted_tokens, corrupted_lengths = clean_tokens, clean_lengths
     clean, corrupted, cl, kl, cm, km = _pad_pair(model, clean_tokens, corrupted_tokens, clean_lengths, corrupted_lengths, device)
     N, T = clean.shape
+    budget = _memory_budget(memory_gb, device)
     if intervention.startswith("mean"):
         ref, ref_l = (corrupted, kl) if mean_tokens is None else (mean_tokens, mean_lengths)
         ref_t = torch.as_tensor(ref)
@@ -106,7 +177,7 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
             ref_t = ref_t[:, :ref_cls.shape[1]] if ref_cls.shape[1] < ref_t.shape[1] else ref_t   # positions past the classes are padding
         elif intervention == "mean-positional": ref_cls = torch.arange(ref_t.shape[1]).expand(ref_t.shape[0], -1)
         else: ref_cls = None
-        means = _source_means(model, lay, ref_t, ref_l, ref_cls, batch_size, device, convention)
+        means = _source_means(model, lay, ref_t, ref_l, ref_cls, _means_pass(model, lay, ref_t.shape[1], batch_size, budget, memory_gb), device, convention)
         if intervention == "mean-class" and int(clean_cls.max()) >= means.shape[0]:   # a class the mean prompts lack: zeros
             means = torch.nn.functional.pad(means, (0, 0, 0, 0, 0, int(clean_cls.max()) + 1 - means.shape[0]))
         if intervention == "mean-positional" and means.shape[0] < T:
@@ -143,18 +214,24 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
     max_rows = max([len(g[5]) for pl in plans if pl for g in (pl[1] if compact else pl) if isinstance(g[5], Tensor)], default=0)   # the largest gather, sized once
     max_store = max([lay.n_forward if not compact or pl[0] is None else len(pl[0]) for pl in plans if pl], default=0)   # the largest delta store
     max_upd = max([_fused_rows(pl[1] if compact else pl) for pl in plans if pl], default=0)   # the largest fused q/k/v product
+    at_rows = not return_logits and getattr(metric, "positions", None) is not None
+    logit_rows = 0 if return_logits or at_rows else -(-model.unembed.W_U.shape[-1] // model.cfg.d_model)
+    fixed, per = _sweep_memory(model, lay, T, kinds, intervention, compact, max_store, logit_rows, max_rows, max_upd, len(uniq),
+                               N if node_keep is not None else 0, N if return_logits else 0, direct is not None, min(N, int(batch_size)))
+    batch_size = _fit_prompts((fixed, per), budget, batch_size, memory_gb, "evaluate_graph")
+    # with more than one pass, `_direct_heads`' copies of head subsets' weights are kept for the next pass, up to as many
+    # bytes as the q/k/v weights and as the budget has left beside the passes
+    memo = min(sum(D[0].nbytes for D in direct.values()), float("inf") if budget is None else max(0, budget - fixed - batch_size * per)) \
+           if direct and N > batch_size else 0
     not_head = torch.ones(lay.n_forward, device=device, dtype=model.cfg.dtype)
     for rows in lay.head_rows: not_head[rows] = 0
     results = [[] for _ in uniq]
-    # `_direct_heads`' copies of head subsets' weights, kept for the next batch of the call (none with one batch), up to as many bytes as the q/k/v weights
-    heads = {"budget": sum(D[0].nbytes for D in direct.values()) if direct and N > batch_size else 0}
+    heads = {"budget": memo if N > batch_size else 0}
     # a hooked run's store of `ablated - current` is dead once its last destination has read it: the run's logits are written
     # there (when they become the metric's values at once), and a plain run's after it, not into fresh memory: no run's
     # logits take memory beside the store
     # ... unless the metric declares the positions it reads (`answer_logit_metric` does): then each run computes its logits
     # at those positions alone (`unembed_once`'s rows), `[batch, d_vocab]` values, and the store need not hold them
-    at_rows = not return_logits and getattr(metric, "positions", None) is not None
-    logit_rows = 0 if return_logits or at_rows else -(-model.unembed.W_U.shape[-1] // model.cfg.d_model)
     with unembed_once(model) as into:                 # one transposed copy of W_U for every run (TransformerLens copies it per call)
         for i0 in tqdm(range(0, N, batch_size), desc=f"evaluate ({intervention})", disable=not progress, mininterval=5):
             sl = slice(i0, i0 + batch_size)
@@ -490,8 +567,8 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
                 swap = fast and len(full) > len(clean_cols) and _normalized(model.blocks[l].ln1) is not None
                 if swap: swaps.setdefault(l, set()).add("qkv".index(letter))
                 shared = clean_cols if swap else full        # the heads given one input, shared
-                D_shared, D_mixed = (_direct_heads(direct[l, letter], None if len(s) == hi - lo else s, work.setdefault("heads", {}))
-                                    for s in (shared, mixed))
+                # (copied when the hook fires: one layer's copies alive at a time, beyond what the memo keeps)
+                weights_of = lambda s: _direct_heads(direct[l, letter], None if len(s) == hi - lo else s, work.setdefault("heads", {}))
                 shared_heads = None if len(shared) == hi - lo else torch.from_numpy(shared).to(c.device)
                 mixed_heads = None if len(mixed) == hi - lo else mixed_t
             def hook(act, hook):
@@ -503,10 +580,10 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
                                                "this TransformerLens block differs from the one evaluate_graph knows; evaluate "
                                                "within edge_attribution._heads_through_copies()")
                         if len(shared): act = _heads_from_inputs(act, (base if swap else cum + base).view(1, b, p, d).expand(len(shared), -1, -1, -1),
-                                                                 *D_shared, heads=shared_heads)
+                                                                 *weights_of(shared), heads=shared_heads)
                         if len(mixed):
                             if "x" not in state: state["x"] = planned(n, how, rows, wt_fused, len(fused), base)
-                            act = _heads_from_inputs(act, state["x"][at:at + len(mixed)], *D_mixed, heads=mixed_heads)
+                            act = _heads_from_inputs(act, state["x"][at:at + len(mixed)], *weights_of(mixed), heads=mixed_heads)
                         return act
                     # post-attention norms: the group's q, k and v inputs in one pass over its rows, not one per letter
                     if "u" not in state: state["u"] = hook_update(n, cols, how, rows, wt, 0, len(cols), base)
@@ -529,8 +606,8 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         flags += ("use_split_qkv_input",)
         def stash(l):
             def hook(act, hook):
+                resid.clear(); normed.clear()                # (earlier layers' inputs are dead: not kept alive here)
                 resid[l], calls[l] = act, 0
-                normed.pop(l, None)
             return hook
         fwd += [(get_act_name("resid_pre", l), stash(l)) for l in range(lay.L)]
         def norm_swap(l):
@@ -554,7 +631,7 @@ def ablated_logits(self: Graph, model: HookedTransformer, # the model the graph 
                    intervention: str = "patching", # 'patching', 'zero', 'mean', 'mean-positional' or 'mean-class'
                    device=None, # None: the model's device
                    reference=None, # prompt set whose corrupted prompts give the means; None: `prompt_set`'s
-                   **kwargs, # passed to `evaluate_graph` (`batch_size`, `convention`...)
+                   **kwargs, # passed to `evaluate_graph` (`batch_size`, `memory_gb`, `convention`...)
                   ) -> Float[Tensor, "batch pos d_vocab"]:
     "Logits on `prompt_set`'s clean prompts with every edge outside the circuit ablated (`reference`: the set whose corrupted prompts give the means)."
     if reference is not None: kwargs.update(mean_tokens=reference.corrupted_tokens, mean_lengths=getattr(reference, "corrupted_lengths", None))
@@ -677,7 +754,7 @@ def faithfulness_curve(model: HookedTransformer, # the model `graph` was found o
                        batch_size: int = 32, # prompts per forward pass
                        progress: bool = True, # show a tqdm bar
                        convention: str = "circuit_gen", # "reference": MIB's edge counts (rounded down) and EAP-IG's input node
-                       **kwargs, # passed to `evaluate_graph` (`device`, `mean_tokens`...)
+                       **kwargs, # passed to `evaluate_graph` (`memory_gb`, `device`, `mean_tokens`...)
                       ) -> dict: # faithfulness and metric per percentage, edge counts, `area`, `area_abs_gap`
     "Faithfulness of the circuits with k% of `graph`'s edges (chosen by `selection`), with CPR/CMD-style areas."
     return _curves(model, graph, clean_tokens, corrupted_tokens, metric, clean_lengths, corrupted_lengths, percentages, [absolute],
@@ -729,7 +806,7 @@ def circuit_scores(model: HookedTransformer, # the model `graph` was found on
                    batch_size: int = 32, # prompts per forward pass
                    progress: bool = True, # show a tqdm bar
                    convention: str = "circuit_gen", # "reference": MIB's edge counts (rounded down) and EAP-IG's input node
-                   **kwargs, # passed to `evaluate_graph` (`device`, `mean_tokens`...)
+                   **kwargs, # passed to `evaluate_graph` (`memory_gb`, `device`, `mean_tokens`...)
                   ) -> dict: # `CPR`, `CMD`, and the `signed` and `absolute` curves
     "MIB's CPR (area under f, signed selection) and CMD (area under |1 - f|, absolute selection) with both curves."
     signed, absolute = _curves(model, graph, clean_tokens, corrupted_tokens, metric, clean_lengths, corrupted_lengths, percentages,
