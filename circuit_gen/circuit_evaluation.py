@@ -104,6 +104,11 @@ def _means_pass(model, lay, T: int, batch_size: int, budget, memory_gb) -> int:
     per = (T * model.cfg.d_model * lay.n_forward + _forward_floats(model.cfg, T)) * torch.finfo(model.cfg.dtype).bits // 8
     return _fit_prompts((0, per), budget, batch_size, memory_gb, "evaluate_graph (the means' reference prompts)")
 
+def _gather_block(cuda: bool, max_rows: int, n: int) -> int:
+    """Columns at a time in which `_run_ablated` reads (and gathers) a group's rows, of `n` columns in all: about a MiB of
+    `max_rows` rows on a CPU (64 MiB on a GPU), at least 4,096."""
+    return min(max(4096, ((2**26 if cuda else 2**20) // 4) // max(1, max_rows)), n)
+
 def _sweep_memory(model, lay, T: int, kinds, intervention: str, compact: bool, max_store: int, logit_rows: int, max_rows: int,
                   max_upd: int, n_graphs: int, n_cut: int, n_logits: int, direct: bool, most: int) -> tuple[float, float]:
     """What a pass of `evaluate_graph` holds at its peak, beyond the weights, as (bytes whatever the pass, bytes a prompt):
@@ -127,7 +132,7 @@ def _sweep_memory(model, lay, T: int, kinds, intervention: str, compact: bool, m
     per = (T * d * rows + _forward_floats(c, T) + (T * V if fresh_logits else 0)) * dt
     fixed = (d * V + n_graphs * F * lay.n_backward * 2 + n_logits * n_graphs * T * V) * dt + n_cut * T * F * (dt + 1)
     if hooked:                                       # `_run_ablated`'s block of gathered rows
-        fixed += max_rows * min(max(4096, (2**24 if str(c.device).startswith("cuda") else 2**18) // max(1, max_rows)), most * T * d) * dt
+        fixed += max_rows * _gather_block(str(c.device).startswith("cuda"), max_rows, most * T * d) * dt
     if hooked and direct: fixed += 3 * c.n_heads * d * c.d_head * dt
     return fixed, per
 
@@ -226,7 +231,7 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
     not_head = torch.ones(lay.n_forward, device=device, dtype=model.cfg.dtype)
     for rows in lay.head_rows: not_head[rows] = 0
     results = [[] for _ in uniq]
-    heads = {"budget": memo if N > batch_size else 0}
+    heads = {"budget": memo}
     # a hooked run's store of `ablated - current` is dead once its last destination has read it: the run's logits are written
     # there (when they become the metric's values at once), and a plain run's after it, not into fresh memory: no run's
     # logits take memory beside the store
@@ -404,9 +409,8 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
     work = {} if work is None else work
     if "upd" not in work:
         n_upd = max([k for g in plan for _, k in g[0]] + [work.get("max_upd", 0)])
-        # a group's rows are read (and gathered) a block of columns at a time, about a MiB each on a CPU (64 MiB on a GPU)
-        block = max(4096, ((2**26 if c.is_cuda else 2**20) // 4) // max(1, work.get("max_rows", 1)))
-        work.update(upd=new(n_upd, b * p * d), cum=new(b * p * d), block=min(block, b * p * d), rows=new(work.get("max_rows", 0) * min(block, b * p * d)))
+        block = _gather_block(c.is_cuda, work.get("max_rows", 1), b * p * d)     # a group's rows a block of columns at a time
+        work.update(upd=new(n_upd, b * p * d), cum=new(b * p * d), block=block, rows=new(work.get("max_rows", 0) * block))
     if work.get("delta") is None or work["delta"].shape[0] < n_store: work["delta"] = new(max(n_store, work.get("max_store", 0)), b, p, d)
     n_rows = max([len(g[5]) for g in plan if isinstance(g[5], Tensor)], default=0)
     if work["rows"].numel() < n_rows * work["block"]: work["rows"] = new(n_rows * work["block"])   # the largest gather of this circuit
