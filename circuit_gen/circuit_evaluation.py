@@ -23,8 +23,8 @@ from .core import resolve_device
 from .models import hooks_at, unembed_once
 from .circuit_graph import (Graph, _attn_post_norms, _dest_hooks, _model_label, _node_hook, check_model_hooks,
                                       select_greedy, select_top_n, _select_top_ns)
-from .edge_attribution import (_call_metric, _capture_for, _check_convention, _direct_for, _direct_heads, _flags_off,
-                                          _head_hook, _heads_from_inputs, _heads_through_copies, _metric_rows, _normalized, _pad_pair, _recording_forward,
+from .edge_attribution import (_call_metric, _capture_for, _check_convention, _direct_for, _direct_heads, _fit_prompts, _flags_off,
+                                          _head_hook, _heads_from_inputs, _heads_through_copies, _memory_budget, _metric_rows, _normalized, _pad_pair, _recording_forward,
                                           _unembed_at, _z_sources, answer_logit_metric, attribute, attribute_prompts, check_prompts, prompt_metric)
 
 # %% auto #0
@@ -63,41 +63,10 @@ def _pad_classes(classes, N: int, T: int, what: str, device) -> Int[Tensor, "bat
     if c.shape[0] != N or c.shape[1] > T: raise ValueError(f"{what} has shape {tuple(c.shape)}, the prompts {(N, T)}")
     return torch.nn.functional.pad(c, (0, T - c.shape[1]), value=-1)
 
-def _memory_budget(memory_gb, device) -> float | None:
-    """Bytes a call's passes may hold beyond the weights: `memory_gb` GB, or (None) half of what `device` has free now (CUDA:
-    free memory plus what torch's allocator holds unused; CPU: the kernel's `MemAvailable`); None where that cannot be read."""
-    if memory_gb is not None:
-        if not float(memory_gb) > 0: raise ValueError(f"memory_gb={memory_gb!r}: give the GB a pass may hold (> 0), or None for half the free memory")
-        return float(memory_gb) * 2**30
-    dev = torch.device(device)
-    if dev.type == "cuda":
-        free, _ = torch.cuda.mem_get_info(dev)
-        return 0.5 * (free + torch.cuda.memory_reserved(dev) - torch.cuda.memory_allocated(dev))
-    if dev.type == "cpu":
-        try:
-            with open("/proc/meminfo") as f:
-                for line in f:
-                    if line.startswith("MemAvailable:"): return 0.5 * int(line.split()[1]) * 1024
-        except OSError: pass
-    return None
-
 def _forward_floats(cfg, T: int) -> int:
     """Floats a prompt of `T` positions takes at the peak of one no-grad forward, beyond the weights: a few d_model-wide rows
     per position, the MLP's hidden units twice, the attention's scores and pattern, and the logits at one position."""
     return T * (8 * cfg.d_model + 2 * (cfg.d_mlp or 0) + 3 * cfg.n_heads * T) + 2 * cfg.d_vocab
-
-def _fit_prompts(need: tuple[float, float], budget: float | None, batch_size: int, memory_gb, who: str) -> int:
-    """Prompts per pass: at most `batch_size`, and as many as `budget` bytes hold where a pass needs `need` = (fixed bytes,
-    bytes a prompt). None: `batch_size`. An explicit `memory_gb` too small for one prompt is an error; half the free memory
-    too small, a warning (one prompt a pass)."""
-    if int(batch_size) < 1: raise ValueError(f"batch_size={batch_size} must be >= 1")
-    if budget is None: return int(batch_size)
-    fixed, per = need
-    n = int((budget - fixed) // per)
-    if n >= 1: return min(int(batch_size), n)
-    msg = f"{who}: a pass of one prompt needs {(fixed + per) / 2**30:.3g} GB ({fixed / 2**30:.3g} GB whatever the pass, {per / 2**30:.3g} GB a prompt)"
-    if memory_gb is not None: raise ValueError(f"{msg}; memory_gb={memory_gb} holds none: raise memory_gb or shorten the prompts")
-    warnings.warn(f"{msg}, more than half the free memory ({2 * budget / 2**30:.3g} GB free): running one prompt a pass"); return 1
 
 def _means_pass(model, lay, T: int, batch_size: int, budget, memory_gb) -> int:
     "Prompts per pass of `_source_means`, whose capture holds every source's output: `n_forward` rows a position."

@@ -4,7 +4,7 @@
 
 # %% ../nbs/15a_edge_attribution.ipynb #a018
 from __future__ import annotations
-import contextlib, copy, io, re, weakref
+import contextlib, copy, io, re, warnings, weakref
 from contextlib import contextmanager
 from typing import Callable
 
@@ -339,23 +339,62 @@ def _single_source_effects(model, lay, base: Float[Tensor, "batch pos n_forward 
         out[:, :, r] = norms[l](z[:, :, None] + delta[:, :, r]) - norms[l](z)[:, :, None]
     return out
 
-def _rows_per_pass(model, T: int, memory_gb: float | None, max_rows: int | None, method: str = "EAP-IG-inputs") -> int | None:
-    """Model rows per pass: `max_rows`, or as many as `memory_gb` of activations holds (None: no cap). A gradient method keeps
-    every layer's activations, with the per-head copies, for the backward pass; exact patching's passes are plain no-grad
-    forwards, which hold about one layer's activations (the norm's three outputs, q/k/v, the attention scores and pattern,
-    the MLP's hidden units), the head's own input and two copies of the logits at a time."""
+def _memory_budget(memory_gb, device) -> float | None:
+    """Bytes a call's passes may hold beyond the weights: `memory_gb` GB, or (None) half of what `device` has free now (CUDA:
+    free memory plus what torch's allocator holds unused; CPU: the kernel's `MemAvailable`); None where that cannot be read."""
+    if memory_gb is not None:
+        if not float(memory_gb) > 0: raise ValueError(f"memory_gb={memory_gb!r}: give the GB a pass may hold (> 0), or None for half the free memory")
+        return float(memory_gb) * 2**30
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(dev)
+        return 0.5 * (free + torch.cuda.memory_reserved(dev) - torch.cuda.memory_allocated(dev))
+    if dev.type == "cpu":
+        try:
+            with open("/proc/meminfo") as f:
+                for line in f:
+                    if line.startswith("MemAvailable:"): return 0.5 * int(line.split()[1]) * 1024
+        except OSError: pass
+    return None
+
+def _fit_prompts(need: tuple[float, float], budget: float | None, batch_size: int, memory_gb, who: str, unit: str = "prompt") -> int:
+    """Prompts (or other `unit`s: model rows) per pass: at most `batch_size`, and as many as `budget` bytes hold where a pass
+    needs `need` = (fixed bytes, bytes a prompt). None: `batch_size`. An explicit `memory_gb` too small for one prompt is
+    an error; half the free memory too small, a warning (one prompt a pass)."""
+    if int(batch_size) < 1: raise ValueError(f"batch_size={batch_size} must be >= 1")
+    if budget is None: return int(batch_size)
+    fixed, per = need
+    n = int((budget - fixed) // per)
+    if n >= 1: return min(int(batch_size), n)
+    msg = f"{who}: a pass of one {unit} needs {(fixed + per) / 2**30:.3g} GB ({fixed / 2**30:.3g} GB whatever the pass, {per / 2**30:.3g} GB a {unit})"
+    if memory_gb is not None: raise ValueError(f"{msg}; memory_gb={memory_gb} holds none: raise memory_gb or shorten the prompts")
+    warnings.warn(f"{msg}, more than half the free memory ({2 * budget / 2**30:.3g} GB free): running one {unit} a pass"); return 1
+
+def _row_bytes(model, T: int, method: str = "EAP-IG-inputs") -> int:
+    """Bytes of activations a model row (a prompt of `T` positions, at one IG step or one patched edge) holds in a pass. A
+    gradient method keeps every layer's activations, with the per-head copies, for the backward pass; exact patching's
+    passes are plain no-grad forwards, which hold about one layer's activations (the norm's three outputs, q/k/v, the
+    attention scores and pattern, the MLP's hidden units), the head's own input and two copies of the logits at a time."""
+    c = model.cfg
+    if method == "exact": return 4 * T * (16 * c.d_model + 3 * c.n_heads * T + (0 if c.attn_only else 2 * c.d_mlp) + 2 * c.d_vocab)
+    per_layer = T * (3 * c.n_heads * c.d_model * 3 + 3 * c.n_heads * T + 4 * c.n_heads * c.d_head + c.n_heads * c.d_model
+                     + (0 if c.attn_only else 3 * c.d_mlp) + 8 * c.d_model)
+    return 4 * (c.n_layers * per_layer + 3 * T * c.d_vocab)
+
+def _rows_per_pass(model, T: int, memory_gb: float | None, max_rows: int | None, method: str = "EAP-IG-inputs",
+                   prompts: int = 1, device=None) -> int | None:
+    """Model rows per pass (prompts x IG steps, or x edges for exact): `max_rows`; else None, the default schedule (one IG
+    step of `prompts` prompts a pass, or `EXACT_EDGES_PER_PASS` edges of them), unless the memory budget holds fewer rows
+    (`_row_bytes` each): then as many as it holds. The budget is `memory_gb` GB or, None, half of what `device` has free
+    (`_memory_budget`); it only ever cuts the default (a larger one does not stack steps or edges: `max_rows` does). An
+    explicit budget too small for one row is an error; half the free memory too small, a warning and one row a pass."""
     if max_rows is not None:
         if int(max_rows) < 1: raise ValueError(f"max_rows={max_rows} must be >= 1")
         return int(max_rows)
-    if memory_gb is None: return None
-    c = model.cfg
-    if method == "exact":
-        per_row = 4 * T * (16 * c.d_model + 3 * c.n_heads * T + (0 if c.attn_only else 2 * c.d_mlp) + 2 * c.d_vocab)
-        return max(1, int(memory_gb * 2**30 // per_row))
-    per_layer = T * (3 * c.n_heads * c.d_model * 3 + 3 * c.n_heads * T + 4 * c.n_heads * c.d_head + c.n_heads * c.d_model
-                     + (0 if c.attn_only else 3 * c.d_mlp) + 8 * c.d_model)
-    per_row = 4 * (c.n_layers * per_layer + 3 * T * c.d_vocab)
-    return max(1, int(memory_gb * 2**30 // per_row))
+    default = max(1, int(prompts)) * (EXACT_EDGES_PER_PASS if method == "exact" else 1)
+    budget = _memory_budget(memory_gb, model.cfg.device if device is None else device)
+    n = _fit_prompts((0, _row_bytes(model, T, method)), budget, default, memory_gb, "attribute", "model row")
+    return None if n >= default else n
 
 class _FrozenWeights:
     "Turn off parameter gradients for the duration (attribution needs activation gradients only)."
@@ -608,7 +647,7 @@ def attribute(model: HookedTransformer, # loaded with the edge hooks (`load_mode
               ig_steps: int = 5, # integrated-gradient steps (EAP-IG methods; MIB uses 5)
               batch_size: int = 16, # prompts per batch
               max_rows: int | None = None, # largest number of model rows (prompts x IG steps, or x edges for exact) per pass; None: one IG step of the batch per pass (exact: `EXACT_EDGES_PER_PASS` edges)
-              memory_gb: float | None = None, # activation-memory budget that sets `max_rows` when it is None; None: no budget
+              memory_gb: float | None = None, # what a pass may hold (GB of activations) when `max_rows` is None: the default schedule's passes are cut to fit; None: half the device's free memory
               progress: bool = True, # show a progress bar
               device=None, # where to run; None: the model's device
               convention: str = "circuit_gen", # "reference": the EAP-IG reference's points, averaging, input node and IG-activations
@@ -624,7 +663,7 @@ def attribute(model: HookedTransformer, # loaded with the edge hooks (`load_mode
     clean, corrupted, cl, kl, cm, km = _pad_pair(model, clean_tokens, corrupted_tokens, clean_lengths, corrupted_lengths, device)
     N, T = clean.shape
     if N == 0: raise ValueError("no prompts to attribute")
-    rows_cap = _rows_per_pass(model, T, memory_gb, max_rows, method)
+    rows_cap = _rows_per_pass(model, T, memory_gb, max_rows, method, min(int(batch_size), N), device)
     bs = max(1, min(int(batch_size), rows_cap or int(batch_size)))
     scores = torch.zeros(lay.n_forward, lay.n_backward, dtype=torch.float64, device=device)
     n_batches = 0
