@@ -6,7 +6,8 @@ environment; nothing here imports circuit_gen).
 MIB/EAP-IG JSON file written by circuit_gen's `Graph.to_json` (`circuit_00.json`, ...; the same edges in every tool)
 and `params.json` (batch size, repeats). This script, run with a peer's python, evaluates every circuit with that
 peer's own code, times the whole sweep (median of `repeats` after a warm-up call; process CPU and wall; peak resident
-memory of the warm-up call beyond what the process held) and writes each circuit's per-prompt metric (the answer's
+memory beyond what the process held of a second call after the warm-up call, since 2026-12-05: before, of the warm-up
+call, which also paged in library code) and writes each circuit's per-prompt metric (the answer's
 logit minus the wrong answer's at the last position), the full model's and the empty circuit's to `<peer>.json`, which
 `bench_faithfulness.py` compares with circuit_gen's values on the same circuits.
 
@@ -55,7 +56,7 @@ def run_reference(work: Path, batch: int, repeats: int) -> dict:
     def sweep():
         m_full, m_empty = evaluate_baseline(model, loader, [full, empty], quiet=True)
         out.update(full=m_full.tolist(), empty=m_empty.tolist(), circuits=[evaluate_graph(model, g, loader, full, quiet=True).tolist() for g in graphs])
-    return {**timed(sweep, repeats), **out}
+    return {**timed(sweep, repeats, warm=True), **out}
 
 
 def auto_circuit_model(model):
@@ -97,7 +98,7 @@ def run_auto_circuit(work: Path, batch: int, repeats: int) -> dict:
             full, empty = ([metric(pm(getattr(b, which)), b) for b in batches] for which in ("clean", "corrupt"))
         per = {n: torch.cat([metric(runs[n][b.key], b) for b in batches]).tolist() for n in sizes}
         out.update(full=torch.cat(full).tolist(), empty=torch.cat(empty).tolist(), circuits=[per[len(c)] for c in circuits])
-    return {**timed(sweep, repeats), **out}
+    return {**timed(sweep, repeats, warm=True), **out}
 
 
 def main():

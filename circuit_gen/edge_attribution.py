@@ -374,12 +374,14 @@ def _row_bytes(model, T: int, method: str = "EAP-IG-inputs") -> int:
     """Bytes of activations a model row (a prompt of `T` positions, at one IG step or one patched edge) holds in a pass. A
     gradient method keeps every layer's activations, with the per-head copies, for the backward pass; exact patching's
     passes are plain no-grad forwards, which hold about one layer's activations (the norm's three outputs, q/k/v, the
-    attention scores and pattern, the MLP's hidden units), the head's own input and two copies of the logits at a time."""
+    attention scores and pattern, the MLP's hidden units), the head's own input and two copies of the logits at a time.
+    Values of the model's dtype (before 2026-12-05 four bytes each whatever the dtype: twice the estimate for half precision)."""
     c = model.cfg
-    if method == "exact": return 4 * T * (16 * c.d_model + 3 * c.n_heads * T + (0 if c.attn_only else 2 * c.d_mlp) + 2 * c.d_vocab)
+    dt = torch.finfo(c.dtype).bits // 8
+    if method == "exact": return dt * T * (16 * c.d_model + 3 * c.n_heads * T + (0 if c.attn_only else 2 * c.d_mlp) + 2 * c.d_vocab)
     per_layer = T * (3 * c.n_heads * c.d_model * 3 + 3 * c.n_heads * T + 4 * c.n_heads * c.d_head + c.n_heads * c.d_model
                      + (0 if c.attn_only else 3 * c.d_mlp) + 8 * c.d_model)
-    return 4 * (c.n_layers * per_layer + 3 * T * c.d_vocab)
+    return dt * (c.n_layers * per_layer + 3 * T * c.d_vocab)
 
 def _rows_per_pass(model, T: int, memory_gb: float | None, max_rows: int | None, method: str = "EAP-IG-inputs",
                    prompts: int = 1, device=None) -> int | None:
