@@ -355,7 +355,7 @@ def main():
                         f"forward (store_floats: the counterfactual's source outputs, heads as z, and the most ablated - current rows any "
                         f"circuit's destinations read one by one); memory_over_floor: shared's peak over floor_mem_mb + store_mb; peers (where installed, bench/peer_faithfulness.py): the EAP-IG reference's "
                         f"evaluate_graph per circuit and evaluate_baseline (MIB's evaluation), and auto-circuit's run_circuits, on the same circuits, "
-                        f"each in its own process (reference_mem_mb, auto_circuit_mem_mb: the peak of its warm-up call); speedup_vs_reference, "
+                        f"each in its own process (reference_mem_mb, auto_circuit_mem_mb: the peak of a second call, after its warm-up call, as ours and the floors' (mem_mb: each a second call in a fresh process)); speedup_vs_reference, "
                         f"speedup_vs_auto_circuit: its CPU time over ours (> 1: ours faster); reference_max_abs_diff, auto_circuit_max_abs_diff: "
                         f"its per-prompt metric values against ours in its convention; "
                         f"model {args.n_layers}L x {args.n_heads}H, d_model {args.d_model}, {args.seq_len} tokens, patching", path=args.out)
