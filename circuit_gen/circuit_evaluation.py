@@ -4,7 +4,6 @@
 
 # %% ../nbs/15b_circuit_evaluation.ipynb #e032
 from __future__ import annotations
-import warnings
 from contextlib import contextmanager
 from functools import partial
 from typing import Callable, NamedTuple, Sequence
