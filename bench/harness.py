@@ -83,19 +83,13 @@ def peak_memory_mb(fn) -> float:
     return max(0.0, _status_mb("VmHWM") - base)
 
 
-def warm_peak_mb(fn) -> float:
-    """`peak_memory_mb` of a second call of `fn`, after a warm-up call and `release_freed_memory`: a first call's peak also
-    holds the library code it pages in and its one-time caches (on the faithfulness benchmark's small model, 2.4 MB of
-    code and about 2 MB of caches against a 9 MB sweep)."""
-    fn()
-    release_freed_memory()
-    return peak_memory_mb(fn)
-
-
 def timed(fn, repeats: int = 3, warm: bool = False) -> dict:
     """`measure` with the peak memory (`peak_memory_mb`) of a first call, which is also the warm-up: how the peer scripts time
-    a tool in its own process. `warm`: the peak of a second call instead (`warm_peak_mb`)."""
-    peak = warm_peak_mb(fn) if warm else peak_memory_mb(fn)
+    a tool in its own process. `warm`: the peak of a second call instead, after the warm-up call and `release_freed_memory`
+    (a first call's peak also holds the library code it pages in and its one-time caches: on the faithfulness benchmark's
+    small model, 2.4 MB of code and about 2 MB of caches against a 9 MB sweep)."""
+    if warm: fn(); release_freed_memory()
+    peak = peak_memory_mb(fn)
     return {**measure(fn, repeats=repeats, warmup=0), "peak_mb": peak}
 
 
