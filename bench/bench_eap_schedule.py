@@ -11,7 +11,9 @@ each round runs the floor and then every schedule once, so that a load that chan
 machine is shared) moves the floor and the schedules alike; and it checks that every schedule gives the
 same edge scores (max |difference|). Peak memory is measured in a fresh process per schedule (resident high-water
 mark of one call minus the resident set before it: within one process the allocator keeps freed pages and
-hides later peaks; on a GPU, CUDA's peak allocation in-process), against one forward+backward pass of the batch.
+hides later peaks; on a GPU, CUDA's peak allocation in-process), against one forward+backward pass of the batch,
+each of a second call after a warm-up call, the median of three processes (since 2026-12-05; before, of the first call
+in one process, which also paged in code).
 Growth: the log-log slope of the default schedule's CPU time (and the floor's) over the batch sizes.
 
     OMP_NUM_THREADS=1 python bench/bench_eap_schedule.py [--batches 2,4,8,16,32] [--json out.json]
@@ -69,21 +71,24 @@ def _inputs(b, seq_len, d_vocab, device):
 
 
 def one_memory(model, b: int, schedule: str, seq_len: int, steps: int) -> float:
-    "Peak MB of one call of `schedule` ('floor' = one forward+backward, 'default', or rows per pass)."
+    """Peak MB of one call of `schedule` ('floor' = one forward+backward, 'default', or rows per pass): of a second call, after
+    a warm-up call (since 2026-12-05; before, of the first, which also paged in library code: more of it for `attribute`'s
+    hooks than for the floor's bare passes)."""
     clean, corrupted, metric = _inputs(b, seq_len, model.cfg.d_vocab, model.cfg.device)
-    if schedule == "floor": return peak_memory_mb(lambda: floor_passes(model, clean, metric, 1))
+    if schedule == "floor": return peak_memory_mb(lambda: floor_passes(model, clean, metric, 1), warm=True)
     kw = {} if schedule == "default" else {"max_rows": int(schedule)}
-    return peak_memory_mb(lambda: attribute(model, clean, corrupted, metric, ig_steps=steps, batch_size=b, progress=False, **kw))
+    return peak_memory_mb(lambda: attribute(model, clean, corrupted, metric, ig_steps=steps, batch_size=b, progress=False, **kw), warm=True)
 
 
 def memory(model, args, b, schedule) -> float:
-    "Peak MB of one call: in a fresh process on a CPU (the allocator keeps freed pages), in-process on a GPU."
+    """Peak MB of one call: in a fresh process on a CPU (the allocator keeps freed pages), the median of three (since
+    2026-12-05), in-process on a GPU."""
     if torch.device(model.cfg.device).type == "cuda": return one_memory(model, b, schedule, args.seq_len, args.steps)
     import subprocess
     shape = [f"--{k}={getattr(args, k)}" for k in ("seq_len", "steps", "n_layers", "n_heads", "d_model", "d_vocab", "device")]
-    out = subprocess.run([sys.executable, __file__, "--one", str(b), schedule, *shape],
-                         capture_output=True, text=True, check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    return float(out.stdout.strip().splitlines()[-1])
+    runs = [float(subprocess.run([sys.executable, __file__, "--one", str(b), schedule, *shape], capture_output=True, text=True,
+                                 check=True, env={**os.environ, "OMP_NUM_THREADS": "1"}).stdout.strip().splitlines()[-1]) for _ in range(3)]
+    return sorted(runs)[1]
 
 
 def main():
@@ -149,7 +154,8 @@ def main():
              f"{torch.get_num_threads()} thread(s), device {args.device}. Floor: {m} forward+backward passes of the batch "
              f"(weights frozen; the same model and hooks). Times: median of {args.repeats} interleaved rounds (floor, then every "
              f"schedule) after a warm-up round. Ratios and growth from {key.replace('_s', ' time')} at the largest batch, "
-             "default schedule. "
+             "default schedule. Memory: each schedule's and the floor's peak in a fresh process (median of three), of a second call after a warm-up "
+             "call (before 2026-12-05, of the first call, which also paged in code). "
              "max_abs_diff: the largest edge-score difference between schedules. No peer here: bench/bench_eap.py.")
     command = reproduce_command("bench/bench_eap_schedule.py")
     write_results("eap_schedule", "EAP-IG pass schedule against its floor", command, rows, summary, notes, path=args.out)

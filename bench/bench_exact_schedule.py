@@ -6,7 +6,8 @@ before, every pass held one destination's edges only). This script times each
 schedule with the floor in interleaved rounds (bench/harness.py: median of 5 after a warm-up, process CPU and wall) on a random 2-layer, 4-head, d_model 64
 model (8 positions) at three batch sizes, checks every schedule gives the same scores (max |difference|), and measures
 peak memory in a fresh process per schedule (on a GPU: CUDA's peak, in-process) against one plain forward pass of
-the batch. The floor is the forwards patching cannot avoid, as plain forwards (`floor_forwards`): the clean run with its
+the batch, each of a second call after a warm-up call (since 2026-12-05; before, of the first call, which also paged in
+code; the peer's likewise). The floor is the forwards patching cannot avoid, as plain forwards (`floor_forwards`): the clean run with its
 metric, the corrupted run (the patch values; since 2026-12-04, with the metric of every patched run: before, the
 floor left out both, which any exact patching does), and one no-grad forward of every (edge, prompt) row from its
 destination's layer on (the run before that layer is the clean run; until 2026-12-03 the floor ran whole forwards,
@@ -91,25 +92,29 @@ def floor_forwards(model, clean, corrupted, metric, rows_cap=None):
 
 
 def one(a, b, mr):
-    "Peak MB of one call: 'floor' (one plain forward of the batch, its logits at the metric's positions), 'none' (the default) or `max_rows`."
+    """Peak MB of one call: 'floor' (one plain forward of the batch, its logits at the metric's positions), 'floor_passes' (the
+    time floor, `floor_forwards`: its passes stack the default's edges), 'none' (the default) or `max_rows`; of a second call,
+    after a warm-up call (since 2026-12-05; before, of the first, which also paged in library code)."""
     m, c, k, met, _ = setup(a, b)
+    if mr == "floor_passes": return peak_memory_mb(lambda: floor_forwards(m, c, k, met), warm=True)
     if mr == "floor":
         def forward():
             with torch.no_grad(), unembed_once(m) as into:
                 _unembed_at(into, _metric_rows(met, torch.arange(b, device=c.device)))
                 m(c)
-        return peak_memory_mb(forward)
+        return peak_memory_mb(forward, warm=True)
     kw = {} if mr == "none" else {"max_rows": int(mr)}
-    return peak_memory_mb(lambda: attribute(m, c, k, met, method="exact", batch_size=b, progress=False, **kw))
+    return peak_memory_mb(lambda: attribute(m, c, k, met, method="exact", batch_size=b, progress=False, **kw), warm=True)
 
 
 def memory(a, b, mr) -> float:
-    "`one` in a fresh process on a CPU (the allocator keeps freed pages and hides later peaks), in-process on a GPU."
+    """`one` in a fresh process on a CPU (the allocator keeps freed pages and hides later peaks), the median of three
+    (since 2026-12-05: one process's reading moved by up to 0.9 MB of 5 on the small model), in-process on a GPU."""
     if torch.device(a.device).type == "cuda": return one(a, b, mr)
     shape = [f"--{k}={getattr(a, k)}" for k in (*SMALL, "device") if k != "batches"]
-    out = subprocess.run([sys.executable, __file__, "--one", str(b), mr, *shape], capture_output=True, text=True,
-                         check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    return float(out.stdout.split()[-1])
+    runs = [float(subprocess.run([sys.executable, __file__, "--one", str(b), mr, *shape], capture_output=True, text=True,
+                                 check=True, env={**os.environ, "OMP_NUM_THREADS": "1"}).stdout.split()[-1]) for _ in range(3)]
+    return sorted(runs)[1]
 
 
 REFERENCE = "EAP-IG reference (hannamw/EAP-IG 795f560)"
@@ -162,7 +167,7 @@ def main():
         # the floor and every schedule in interleaved rounds, so that a changing machine speed moves them alike
         times = measure_interleaved({"floor": lambda: floor_forwards(m, c, k, met), **runs}, a.repeats if a.research else max(a.repeats, 5))
         floor = times["floor"]
-        fl = memory(a, b, "floor")
+        fl, fl_passes = memory(a, b, "floor"), memory(a, b, "floor_passes")
         ref = None
         for mr in schedules:
             t = times[mr]
@@ -173,19 +178,22 @@ def main():
             rows.append({"batch": b, "max_rows": "all (default)" if mr == "none" else int(mr), "cpu_s": t["cpu_s"],
                          "wall_s": t["wall_s"], "floor_cpu_s": floor["cpu_s"], "floor_wall_s": floor["wall_s"],
                          "ratio_to_floor": t[key] / floor[key], "peak_mb": mem, "floor_fwd_mb": fl,
-                         "mem_ratio": mem / max(fl, 1e-9), "max_score_difference": d})
+                         "mem_ratio": mem / max(fl, 1e-9), "floor_passes_mb": fl_passes,
+                         "mem_over_floor": mem / max(fl_passes, 1e-9), "max_score_difference": d})
             print(json.dumps(rows[-1]), flush=True)
         r = None if a.research else reference(a, m, c, k, ans, met, b)
         if r is not None:
             rows.append({"batch": b, "max_rows": REFERENCE, "cpu_s": r["cpu_s"], "wall_s": r["wall_s"], "floor_cpu_s": floor["cpu_s"],
                          "floor_wall_s": floor["wall_s"], "ratio_to_floor": r[key] / floor[key], "peak_mb": r["peak_mb"],
-                         "floor_fwd_mb": fl, "mem_ratio": r["peak_mb"] / max(fl, 1e-9), "max_score_difference": r["max_abs_diff"]})
+                         "floor_fwd_mb": fl, "mem_ratio": r["peak_mb"] / max(fl, 1e-9), "floor_passes_mb": fl_passes,
+                         "mem_over_floor": r["peak_mb"] / max(fl_passes, 1e-9), "max_score_difference": r["max_abs_diff"]})
     first = [r for r in rows if r["max_rows"] == rows[0]["max_rows"]]   # the default
     peer = [r for r in rows if r["max_rows"] == REFERENCE]
     sizes = [r["batch"] for r in first]
     summary = {"peer": REFERENCE if peer else None, "ratio_to_fastest_peer": peer[-1][key] / first[-1][key] if peer else None,
                "ratio_to_floor": first[-1]["ratio_to_floor"],
                "ratio_to_floor_worst": max(r["ratio_to_floor"] for r in first), "memory_ratio": first[-1]["mem_ratio"],
+               "memory_ratio_worst": max(r["mem_ratio"] for r in first), "memory_over_floor": first[-1]["mem_over_floor"],
                "max_abs_diff": max(r["max_score_difference"] for r in rows if r["max_rows"] != REFERENCE),
                "max_abs_diff_reference": max(r["max_score_difference"] for r in peer) if peer else None,
                "growth_exponent": growth_exponent(sizes, [r[key] for r in first]),
@@ -196,11 +204,12 @@ def main():
              f"{a.device}. Floor: the clean run and the corrupted run, and one plain no-grad forward per (edge, prompt) row from its "
              f"destination's layer on, each with its metric (the logits at the metric's positions alone, as attribute computes them since 2026-12-05), stacked in the default's passes ({EXACT_EDGES_PER_PASS} edges a pass, the "
              f"destinations that start at one layer sharing passes). Summary ratios at the largest batch, default "
-             f"schedule, from {key.replace('_s', ' time')}; mem_ratio: peak memory / one plain forward of the batch (its logits at the metric's positions). "
+             f"schedule, from {key.replace('_s', ' time')}; mem_ratio: peak memory / one plain forward of the batch (its logits at the metric's positions), each of a second call in a fresh process after a warm-up call, median of three processes; "
+             "floor_passes_mb: the floor's own peak (its passes stack the default's edges, as attribute's do), mem_over_floor: peak memory / that. "
              "max_abs_diff: the largest edge-score difference between schedules. Peer row (where its environment is "
              f"installed): {REFERENCE}'s exact patching (get_scores_exact: one evaluate_graph call, a counterfactual run and a "
-             "hooked clean run, per edge) in its own environment and process (bench/peer_exact.py), its peak memory that of its "
-             "warm-up call; its max_score_difference is against circuit_gen's scores with convention='reference' (its input "
+             "hooked clean run, per edge) in its own environment and process (bench/peer_exact.py), its peak memory, as ours "
+             "and the floor's, that of a second call after a warm-up call (before 2026-12-05: of the first call); its max_score_difference is against circuit_gen's scores with convention='reference' (its input "
              "node, its metric's batch mean); ratio_to_fastest_peer: its time over the default's (> 1: ours faster).")
     command = reproduce_command("bench/bench_exact_schedule.py")
     write_results("exact_schedule", "Exact edge patching: pass schedule against its floor", command, rows, summary,

@@ -65,7 +65,7 @@ import torch
 
 warnings.filterwarnings("ignore")
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import growth_exponent, measure, measure_interleaved, peak_memory_mb, release_freed_memory, reproduce_command, write_results
+from harness import growth_exponent, measure, measure_interleaved, peak_memory_mb, reproduce_command, write_results
 from bench_eap_schedule import bench_model   # the same random model as the EAP-IG schedule benchmark
 from circuit_gen.circuit_graph import Graph, select_top_n
 from circuit_gen.circuit_evaluation import MIB_PERCENTAGES, evaluate_graph, faithfulness_curve
@@ -207,12 +207,11 @@ def one_memory(model, b, schedule, seq_len, memory_gb=None) -> float:
     # a warm call (since 2026-12-05; before, the first): a first call also pages in library code and makes one-time caches
     # (2.4 MB of code and about 2 MB more on the small model's sweep, whose warm peak is 9 MB), and the floor's forward code
     # was paged in already by the EAP scores' pass, so a first call charged the sweep alone for them
-    fn()
-    release_freed_memory()                  # no freed pages (the EAP scores' backward pass, the warm-up) may hide the peak
+    # (`warm`: after it, `release_freed_memory`, so that no freed pages, the EAP scores' backward pass's or the warm-up's, hide the peak)
     cpu = {}
     def timed():
         t = time.process_time(); fn(); cpu["s"] = time.process_time() - t
-    mb = peak_memory_mb(timed)
+    mb = peak_memory_mb(timed, warm=True)
     print(f"cpu_s {cpu['s']:.2f}")          # the call's own time (the second call); the last line, the peak, is what `memory` reads
     return mb
 

@@ -4,7 +4,8 @@
   process CPU time (`time.process_time`, all threads of this process), with every run listed;
 - peak memory is the resident high-water mark during the call (Linux `VmHWM`, reset through
   `/proc/self/clear_refs` before it) minus the resident set before it: what the call allocates beyond what the
-  process already holds (on a GPU: `torch.cuda.max_memory_allocated` around the call);
+  process already holds (on a GPU: `torch.cuda.max_memory_allocated` around the call); where a method is compared with
+  its floor, of a second call (`warm=True`), so that neither is charged for code the other had paged in already;
 - growth over sizes is the least-squares slope of log(time) on log(size) (1 = linear).
 Peers run in their own environments; scripts compare outputs (max difference or rank correlation) besides time.
 """
@@ -69,8 +70,12 @@ def release_freed_memory():
     except (OSError, AttributeError): pass
 
 
-def peak_memory_mb(fn) -> float:
-    "Peak memory `fn()` allocates beyond what the process held before (MB): Linux's resident high-water mark, or CUDA's peak."
+def peak_memory_mb(fn, warm: bool = False) -> float:
+    """Peak memory `fn()` allocates beyond what the process held before (MB): Linux's resident high-water mark, or CUDA's peak.
+    `warm`: of a second call, after one warm-up call and `release_freed_memory` (a first call's peak also holds the library
+    code it pages in and its one-time caches: on the faithfulness benchmark's small model, 2.4 MB of code and about 2 MB of
+    caches against a 9 MB sweep)."""
+    if warm: fn(); release_freed_memory()
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
         base = torch.cuda.memory_allocated()
@@ -85,11 +90,8 @@ def peak_memory_mb(fn) -> float:
 
 def timed(fn, repeats: int = 3, warm: bool = False) -> dict:
     """`measure` with the peak memory (`peak_memory_mb`) of a first call, which is also the warm-up: how the peer scripts time
-    a tool in its own process. `warm`: the peak of a second call instead, after the warm-up call and `release_freed_memory`
-    (a first call's peak also holds the library code it pages in and its one-time caches: on the faithfulness benchmark's
-    small model, 2.4 MB of code and about 2 MB of caches against a 9 MB sweep)."""
-    if warm: fn(); release_freed_memory()
-    peak = peak_memory_mb(fn)
+    a tool in its own process. `warm`: the peak of a second call instead (`peak_memory_mb`'s `warm`)."""
+    peak = peak_memory_mb(fn, warm=warm)
     return {**measure(fn, repeats=repeats, warmup=0), "peak_mb": peak}
 
 

@@ -6,7 +6,8 @@ them, `src/` (the reference's `eap` package, as `peer_eap_reference.reference_so
 the model's) and `params.json` (batch size, repeats). This script runs hannamw/EAP-IG's `attribute(..., "exact")`
 (`get_scores_exact`: for each edge, the graph without that edge through `evaluate_graph`, which runs the counterfactual
 batch and the hooked clean batch) with MIB's logit-difference loss, times it (median of `repeats` after a warm-up call;
-process CPU and wall; peak resident memory of the warm-up call beyond what the process held), and writes the time and
+process CPU and wall; peak resident memory of a second call, after the warm-up call, beyond what the process held:
+since 2026-12-05, as circuit_gen's; before, of the warm-up call), and writes the time and
 its edge scores to `reference.json`; `bench_exact_schedule.py` compares them with circuit_gen's
 `attribute(method="exact", convention="reference")` on the same prompts (the reference's input node and its metric's
 batch mean; `peer_eap_reference.py` checks the same agreement on every model family).
@@ -30,7 +31,7 @@ def run_reference(work: Path, batch: int, repeats: int) -> dict:
         graph = Graph.from_model(model)
         ref_attribute.attribute(model, graph, loader, exchange.logit_diff_loss, "exact", quiet=True)
         out["scores"] = graph.scores.tolist()
-    return {**timed(run, repeats), **out}
+    return {**timed(run, repeats, warm=True), **out}     # the peak of a second call, as circuit_gen's (since 2026-12-05)
 
 
 def main():
