@@ -40,6 +40,9 @@ size, on this small model and on a 4-layer, 8-head, d_model 256 one (`--n_layers
 positions (2026-12-05) 16 edges per pass stays within 2x on both (1.36-1.77x) at 0.78-1.08x the floor, against the
 default's 1.06-1.16x; the default stays at 8 because a metric that does not declare its positions still gets every
 position's logits. `max_rows` / `memory_gb` trade time for memory.
+These memory ratios (before 2026-12-05's evening) divide by a forward with the per-head copies and results on and read
+first calls; against a plain forward on a second call no schedule that stacks edges is within 2x (the default 8-13x on
+the small model), and the default is within 1.2-1.3x of the floor's own passes (`floor_passes_mb`).
 """
 import argparse, json, os, subprocess, sys, tempfile, warnings
 from pathlib import Path
@@ -98,8 +101,8 @@ def one(a, b, mr):
     m, c, k, met, _ = setup(a, b)
     if mr == "floor_passes": return peak_memory_mb(lambda: floor_forwards(m, c, k, met), warm=True)
     if mr == "floor":
-        def forward():
-            with torch.no_grad(), unembed_once(m) as into:
+        def forward():   # plain, as the time floor's forwards (before 2026-12-05: with the per-head copies and results the model is loaded with)
+            with torch.no_grad(), _flags_off(m, "use_split_qkv_input", "use_attn_result", "use_hook_mlp_in"), unembed_once(m) as into:
                 _unembed_at(into, _metric_rows(met, torch.arange(b, device=c.device)))
                 m(c)
         return peak_memory_mb(forward, warm=True)
@@ -204,7 +207,7 @@ def main():
              f"{a.device}. Floor: the clean run and the corrupted run, and one plain no-grad forward per (edge, prompt) row from its "
              f"destination's layer on, each with its metric (the logits at the metric's positions alone, as attribute computes them since 2026-12-05), stacked in the default's passes ({EXACT_EDGES_PER_PASS} edges a pass, the "
              f"destinations that start at one layer sharing passes). Summary ratios at the largest batch, default "
-             f"schedule, from {key.replace('_s', ' time')}; mem_ratio: peak memory / one plain forward of the batch (its logits at the metric's positions), each of a second call in a fresh process after a warm-up call, median of three processes; "
+             f"schedule, from {key.replace('_s', ' time')}; mem_ratio: peak memory / one plain forward of the batch (its logits at the metric's positions; plain since 2026-12-05, before with the per-head copies and results the model is loaded with), each of a second call in a fresh process after a warm-up call, median of three processes; "
              "floor_passes_mb: the floor's own peak (its passes stack the default's edges, as attribute's do), mem_over_floor: peak memory / that. "
              "max_abs_diff: the largest edge-score difference between schedules. Peer row (where its environment is "
              f"installed): {REFERENCE}'s exact patching (get_scores_exact: one evaluate_graph call, a counterfactual run and a "

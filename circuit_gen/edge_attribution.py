@@ -574,7 +574,10 @@ def _exact_batch(model, lay, clean, corrupted, cmask, kmask, metric, idx, rows_c
         with hooks_at(model, [(n, keep) for n in resid_names] if from_resid or direct else []):
             clean_acts, clean_logits = _capture_for(model, lay, clean, cmask, "circuit_gen", sources_only=True, logits=True)
         corr_acts, _ = _capture_for(model, lay, corrupted, kmask, "circuit_gen", sources_only=True)
-        delta = _single_source_effects(model, lay, clean_acts, corr_acts - clean_acts)
+        # `corrupted - clean` in the corrupted capture's own memory, and neither capture kept beyond it: one
+        # `[batch, pos, n_forward, d_model]` buffer lives through the passes, not three (2 GB at GPT-2's shape, 128 prompts of 16 tokens)
+        delta = _single_source_effects(model, lay, clean_acts, corr_acts.sub_(clean_acts))
+        del clean_acts, corr_acts
         base = _call_metric(metric, clean_logits, idx)
         # one hook per destination hook point, installed once for all passes (TransformerLens resets every hook point when a
         # `hooks` context ends: per pass, that was about a quarter of the run); each applies the current pass's patches there
