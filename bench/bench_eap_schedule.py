@@ -28,7 +28,7 @@ import torch
 
 warnings.filterwarnings("ignore")
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import growth_exponent, measure_interleaved, peak_memory_mb, reproduce_command, write_results
+from harness import fresh_processes_mb, growth_exponent, measure_interleaved, peak_memory_mb, reproduce_command, write_results
 from transformer_lens import HookedTransformer, HookedTransformerConfig
 from circuit_gen.edge_attribution import _metric_rows, _unembed_at, attribute, answer_logit_metric
 from circuit_gen.models import unembed_once
@@ -84,11 +84,8 @@ def memory(model, args, b, schedule) -> float:
     """Peak MB of one call: in a fresh process on a CPU (the allocator keeps freed pages), the median of three (since
     2026-12-05), in-process on a GPU."""
     if torch.device(model.cfg.device).type == "cuda": return one_memory(model, b, schedule, args.seq_len, args.steps)
-    import subprocess
     shape = [f"--{k}={getattr(args, k)}" for k in ("seq_len", "steps", "n_layers", "n_heads", "d_model", "d_vocab", "device")]
-    runs = [float(subprocess.run([sys.executable, __file__, "--one", str(b), schedule, *shape], capture_output=True, text=True,
-                                 check=True, env={**os.environ, "OMP_NUM_THREADS": "1"}).stdout.strip().splitlines()[-1]) for _ in range(3)]
-    return sorted(runs)[1]
+    return fresh_processes_mb([sys.executable, __file__, "--one", str(b), schedule, *shape])
 
 
 def main():

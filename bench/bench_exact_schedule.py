@@ -49,7 +49,7 @@ from pathlib import Path
 warnings.filterwarnings("ignore")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch
-from harness import growth_exponent, measure_interleaved, peak_memory_mb, reproduce_command, write_results
+from harness import fresh_processes_mb, growth_exponent, measure_interleaved, peak_memory_mb, reproduce_command, write_results
 from bench_eap_schedule import bench_model
 from circuit_gen.circuit_graph import Graph
 from circuit_gen.edge_attribution import EXACT_EDGES_PER_PASS, _exact_passes, _flags_off, _metric_rows, _unembed_at, attribute, answer_logit_metric
@@ -68,6 +68,9 @@ def setup(a, b):
     return m, c, k, answer_logit_metric(ans, torch.full((b,), a.seq_len - 1, device=a.device)), ans
 
 
+PLAIN = ("use_split_qkv_input", "use_attn_result", "use_hook_mlp_in")   # TransformerLens' per-head copies and results, off: a plain forward
+
+
 def floor_forwards(model, clean, corrupted, metric, rows_cap=None):
     """The forwards exact patching cannot avoid, as plain no-grad forwards: the clean run (its residual stream at every
     layer, its logits and metric), the corrupted run up to the unembedding (the sources' patch values), and one forward per
@@ -83,7 +86,7 @@ def floor_forwards(model, clean, corrupted, metric, rows_cap=None):
     step = EXACT_EDGES_PER_PASS if rows_cap is None else max(1, rows_cap // b)
     idx = torch.arange(b, device=clean.device)
     rows = _metric_rows(metric, idx)
-    with torch.no_grad(), _flags_off(model, "use_split_qkv_input", "use_attn_result", "use_hook_mlp_in"), unembed_once(model) as into:   # plain forwards
+    with torch.no_grad(), _flags_off(model, *PLAIN), unembed_once(model) as into:   # plain forwards
         _unembed_at(into, rows)
         logits, resid = model.run_with_cache(clean, names_filter=lambda n: n in names)
         metric(logits, idx)
@@ -102,7 +105,7 @@ def one(a, b, mr):
     if mr == "floor_passes": return peak_memory_mb(lambda: floor_forwards(m, c, k, met), warm=True)
     if mr == "floor":
         def forward():   # plain, as the time floor's forwards (before 2026-12-05: with the per-head copies and results the model is loaded with)
-            with torch.no_grad(), _flags_off(m, "use_split_qkv_input", "use_attn_result", "use_hook_mlp_in"), unembed_once(m) as into:
+            with torch.no_grad(), _flags_off(m, *PLAIN), unembed_once(m) as into:
                 _unembed_at(into, _metric_rows(met, torch.arange(b, device=c.device)))
                 m(c)
         return peak_memory_mb(forward, warm=True)
@@ -115,9 +118,7 @@ def memory(a, b, mr) -> float:
     (since 2026-12-05: one process's reading moved by up to 0.9 MB of 5 on the small model), in-process on a GPU."""
     if torch.device(a.device).type == "cuda": return one(a, b, mr)
     shape = [f"--{k}={getattr(a, k)}" for k in (*SMALL, "device") if k != "batches"]
-    runs = [float(subprocess.run([sys.executable, __file__, "--one", str(b), mr, *shape], capture_output=True, text=True,
-                                 check=True, env={**os.environ, "OMP_NUM_THREADS": "1"}).stdout.split()[-1]) for _ in range(3)]
-    return sorted(runs)[1]
+    return fresh_processes_mb([sys.executable, __file__, "--one", str(b), mr, *shape])
 
 
 REFERENCE = "EAP-IG reference (hannamw/EAP-IG 795f560)"

@@ -65,7 +65,7 @@ import torch
 
 warnings.filterwarnings("ignore")
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import growth_exponent, measure, measure_interleaved, peak_memory_mb, reproduce_command, write_results
+from harness import fresh_processes_mb, growth_exponent, measure, measure_interleaved, peak_memory_mb, reproduce_command, write_results
 from bench_eap_schedule import bench_model   # the same random model as the EAP-IG schedule benchmark
 from circuit_gen.circuit_graph import Graph, select_top_n
 from circuit_gen.circuit_evaluation import MIB_PERCENTAGES, evaluate_graph, faithfulness_curve
@@ -221,10 +221,7 @@ def memory(args, b, schedule) -> float:
     forward's small peak moved between 1.6 and 4.6 MB from process to process), in-process on a GPU."""
     if args.device.startswith("cuda"): return one_memory(make(args), b, schedule, args.seq_len)
     shape = [f"--{k}={getattr(args, k)}" for k in ("seq_len", "n_layers", "n_heads", "d_model", "d_vocab", "device")]
-    runs = [float(subprocess.run([sys.executable, __file__, "--one", str(b), schedule, *shape], capture_output=True, text=True,
-                                 check=True, env={**os.environ, "OMP_NUM_THREADS": "1"}).stdout.strip().splitlines()[-1])
-            for _ in range(args.repeats)]
-    return sorted(runs)[len(runs) // 2]
+    return fresh_processes_mb([sys.executable, __file__, "--one", str(b), schedule, *shape], args.repeats)
 
 
 PEERS = {"reference": ("EAP-IG reference (MIB)", "ref_python"), "auto-circuit": ("auto-circuit 1.0.1", "ac_python")}
