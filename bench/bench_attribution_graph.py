@@ -12,7 +12,9 @@ active features) both libraries build the full (unpruned) attribution graph of t
   attribution_targets=<our logit tokens>)` with `ReplacementModel.from_config` on the same weights;
 * the same `--batch` (targets per backward pass) for both, float32, one thread;
 * each timing is the median of 3 after a warm-up (`harness.measure`), process CPU time and wall time; peak memory
-  is `harness.peak_memory_mb` (resident high-water mark above what the process held before);
+  is `harness.peak_memory_mb` (resident high-water mark above what the process held before) of a second build after a
+  warm-up build and `malloc_trim`, for both libraries (since 2026-12-06; before, of the first build, which also paged in
+  library code and, at the second and third sizes, could reuse the freed pages of the sizes before it);
 * the outputs compared: the max |difference| of the two adjacency matrices over every target row and every
   feature, error and logit column (the same node order in both), and separately over the token columns, which
   differ by convention: circuit-tracer's token node is the token embedding `W_E[t]` (`hook_embed`), ours is the
@@ -22,7 +24,7 @@ active features) both libraries build the full (unpruned) attribution graph of t
 Run it from the repository root (the peer in its own environment, as a subprocess):
 
     python3 -m venv /tmp/ctvenv && /tmp/ctvenv/bin/pip install torch==2.13.0 &&
-    /tmp/ctvenv/bin/pip install circuit-tracer -c <(printf 'torch==2.13.0\\ntransformer-lens==3.9.0\\n')
+    /tmp/ctvenv/bin/pip install circuit-tracer -c <(printf 'torch==2.13.0\\n')   # pulls TransformerLens 3.2.1 and transformers 4.57
     OMP_NUM_THREADS=1 .venv/bin/python bench/bench_attribution_graph.py --peer-python /tmp/ctvenv/bin/python
 
 It prints one table (markdown), keeps its intermediate files in `--dir` (default /tmp/bench_attribution_graph) and
@@ -94,8 +96,8 @@ def _dictionary(model, kind: str, tokens, n_pos: int, target: int, d_features: i
 
 
 def _timings(build, batches: list[int]) -> dict:
-    "Peak memory of the first build (`batches[0]`), then median CPU/wall per batch size."
-    out = {"peak_mb": peak_memory_mb(lambda: build(batches[0]))}
+    "Peak memory of a warm build (`batches[0]`; `peak_memory_mb`'s `warm`), then median CPU/wall per batch size."
+    out = {"peak_mb": peak_memory_mb(lambda: build(batches[0]), warm=True)}
     for b in batches: out[str(b)] = measure(lambda: build(b))
     return out
 
@@ -313,7 +315,8 @@ if __name__ == "__main__":
              f"float32, one thread, device {device}; each library at its fastest batch of {a.batch} "
              f"({key.replace('_s', ' time')}); peer_over_ours > 1: ours faster. ratio_to_fastest_peer at the largest "
              "size. max_abs_diff: adjacency over feature, error and logit columns; token columns differ by convention "
-             "(circuit-tracer's token node is W_E[t], ours the whole input residual W_E[t] + W_pos[p]). No floor. " + note)
+             "(circuit-tracer's token node is W_E[t], ours the whole input residual W_E[t] + W_pos[p]). No floor. Peak memory: a second build at the "
+             "first batch size, after a warm-up build and malloc_trim, both libraries. " + note)
     command = reproduce_command("bench/bench_attribution_graph.py", ".venv/bin/python")
     write_results("attribution_graph", "Attribution graphs: against circuit-tracer", command, rows, summary, notes,
                   path=a.out)

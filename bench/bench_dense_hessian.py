@@ -9,7 +9,8 @@ Same model (LeNet-tiny, briefly trained on scikit-learn's digits at 28x28), same
 - `torch.func`: `jacrev(grad(loss), chunk_size=...)`, reverse-over-reverse, torch's own route (the peer).
 
 Reports (bench/harness.py) the median of 3 after a warm-up of process CPU and wall time, peak memory (resident
-high-water mark of one call above what the process held, in-process; on a GPU CUDA's peak), HVPs, the largest
+high-water mark of one call after a warm-up call and `malloc_trim`, above what the process held, in-process; on a GPU
+CUDA's peak), HVPs, the largest
 difference to the triangle result relative to its largest entry, the time ratio to the triangle scheme, and the
 growth exponent of each method's time in the number of parameters. There is no floor: a dense Hessian from HVPs
 has no cheaper reference than the methods themselves.
@@ -34,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch.func import grad, jacrev
 
-from harness import growth_exponent, measure, peak_memory_mb, reproduce_command, write_results
+from harness import growth_exponent, measure, peak_memory_mb, release_freed_memory, reproduce_command, write_results
 from circuit_gen.core import resolve_device, seed_everything
 from circuit_gen.hessian import HessianOperator
 from circuit_gen.digits import LeNetTiny, load_digits_28, train_classifier
@@ -57,11 +58,14 @@ def one_size(channels, x, y, a, device) -> list[dict]:
     rows, H_tri = [], op.dense(max_gb=gb, chunk_size=a.chunk)   # the reference the others are compared with
     scale = float(H_tri.abs().max())
     for name, fn in methods.items():
-        op.n_hvp, out = 0, []
-        mem = peak_memory_mb(lambda: out.append(fn()))   # the method's first call: its peak, its HVPs, its result
+        op.n_hvp = 0
+        diff = float((fn() - H_tri).abs().max()) / scale   # the warm-up call: its output is the one compared, its HVPs counted
         hvps = op.n_hvp if name.startswith("circuit_gen") else op.n
-        diff = float((out.pop() - H_tri).abs().max()) / scale
-        t = measure(fn, repeats=a.repeats, warmup=0)   # the call above was the warm-up
+        # peak memory: a second call, after `malloc_trim` (since 2026-12-06; before, the first call, which also paged in
+        # code and made torch.func's one-time set-up); its result is allocated within the call, so it counts
+        release_freed_memory()
+        mem = peak_memory_mb(fn)
+        t = measure(fn, repeats=a.repeats, warmup=0)   # the calls above were the warm-up
         rows.append({"n_params": op.n, "method": name, "cpu_s": t["cpu_s"], "wall_s": t["wall_s"], "peak_mb": mem,
                      "hvps": hvps, "max_rel_diff": diff})
     return rows

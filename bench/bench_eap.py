@@ -6,8 +6,9 @@ prompt pairs of 16 tokens (a correct and a wrong answer token at the last positi
 Our environment writes the config, the weights (safetensors) and the prompts to a work folder
 (`peer_eap_reference.save_inputs`); each tool then runs in a fresh process of its own environment (`--role`), rebuilds
 the model from those files (`load_inputs`), freezes its weights (ours does so itself, auto-circuit's own loader does)
-and measures with `bench/harness.py`: peak memory of the first call (the warm-up; resident high-water mark beyond what
-the process held), then the median wall and process-CPU time of 3 calls (ours and the floor in alternation, 3 rounds,
+and measures with `bench/harness.py`: peak memory of a second call, after a warm-up call and `malloc_trim` (resident
+high-water mark beyond what the process held; since 2026-12-06, before, of the first call, which also paged in library
+code), then the median wall and process-CPU time of 3 calls (ours and the floor in alternation, 3 rounds,
 so that a changing load on the shared machine moves both alike).
 
 - ours: `attribute(..., method="EAP-IG-inputs", ig_steps=5, batch_size=8)`, default settings (one IG step of a batch
@@ -148,7 +149,7 @@ def run_ours(work: Path, steps: int, batch: int, repeats: int) -> dict:
                                 progress=False, **kw))
         del graphs[:-1]
     from harness import measure_interleaved
-    peak = peak_memory_mb(ours)                                          # the first call: warm-up and peak memory
+    peak = peak_memory_mb(ours, warm=True)                               # a warm-up call, then the peak of a second
     default = graphs[-1].scores
     freeze(model)
     floor = lambda: floor_passes(model, clean, metric, steps, batch)
@@ -177,7 +178,7 @@ def run_reference(work: Path, steps: int, batch: int, repeats: int) -> dict:
         graph = Graph.from_model(model)
         ref_attribute.attribute(model, graph, batches, exchange.logit_diff_loss, METHOD, ig_steps=steps, quiet=True)
         graphs[:] = [graph]
-    out = {"reference": timed(reference, repeats)}
+    out = {"reference": timed(reference, repeats, warm=True)}
     save_file({"scores": graphs[-1].scores.float().contiguous()}, str(work/"reference_scores.safetensors"))
     return out
 
@@ -212,7 +213,7 @@ def run_auto_circuit(work: Path, steps: int, batch: int, repeats: int) -> dict:
         scores[:] = [mask_gradient_prune_scores(model=pm, dataloader=batches, official_edges=None, grad_function="logit",
                                                 answer_function="avg_diff", mask_val=None,
                                                 ablation_type=AblationType.RESAMPLE, integrated_grad_samples=steps)]
-    out = {"auto-circuit": {**timed(auto_circuit, repeats), "setup_s": setup_s}}
+    out = {"auto-circuit": {**timed(auto_circuit, repeats, warm=True), "setup_s": setup_s}}
     edges = [[e.src.name, e.dest.name, float(e.prune_score(scores[-1]))] for e in pm.edges]
     (work/"auto_circuit_scores.json").write_text(json.dumps(edges))
     return out
@@ -355,7 +356,7 @@ def summarize(sizes, rows, per_size, args, reference_version: str) -> tuple[dict
              f"(safetensors) and the same {args.n_prompts} random prompt pairs of {args.seq_len} tokens in every tool, "
              f"batches of {args.batch}, m = {args.steps} IG steps, one thread, each tool in a fresh process of its own "
              f"environment, weights frozen in all. Times: median of {args.repeats} after a warm-up call (ours and the floor in alternating rounds), per prompt; "
-             "peak_mb: resident high-water mark of the warm-up call beyond what the process held. cpu_vs_floor: CPU "
+             "peak_mb: resident high-water mark of a second call (after a warm-up call and malloc_trim) beyond what the process held. cpu_vs_floor: CPU "
              "time / the floor's (m forward+backward passes per batch); ours_speedup_cpu: the row's CPU time / ours "
              "(> 1: ours faster). max_abs_diff_vs_ours: the reference's scores against ours with "
              "convention='reference'; spearman_vs_ours: rank correlation with our default scores over all edges "

@@ -48,7 +48,9 @@ def _row(case, size, ours, reference, ref, rel_diff=None, key="cpu_s") -> dict:
 
 
 def _timed(fn, repeats) -> dict:
-    return {**measure(fn, repeats=repeats), "peak_mb": peak_memory_mb(fn)}
+    """Median time (`measure`), then the peak memory of one more call after `malloc_trim` (`peak_memory_mb`'s `warm`; since
+    2026-12-06: before, no trim, so the timed calls' freed pages could hide part of the peak), ours and the peer alike."""
+    return {**measure(fn, repeats=repeats), "peak_mb": peak_memory_mb(fn, warm=True)}
 
 
 def overhead(p: int, d_model: int, steps: int, repeats: int, device, key: str) -> dict:

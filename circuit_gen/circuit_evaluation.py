@@ -22,7 +22,7 @@ from .core import resolve_device
 from .models import hooks_at, unembed_once
 from .circuit_graph import (Graph, _attn_post_norms, _dest_hooks, _model_label, _node_hook, check_model_hooks,
                                       select_greedy, select_top_n, _select_top_ns)
-from .edge_attribution import (_call_metric, _capture_for, _check_convention, _direct_for, _direct_heads, _fit_prompts, _flags_off,
+from .edge_attribution import (_call_metric, _capture_for, _check_convention, _direct_for, _direct_heads, _fit_prompts, _flags_off, _forward_floats,
                                           _head_hook, _heads_from_inputs, _heads_through_copies, _memory_budget, _metric_rows, _normalized, _pad_pair, _recording_forward,
                                           _unembed_at, _z_sources, answer_logit_metric, attribute, attribute_prompts, check_prompts, prompt_metric)
 
@@ -62,14 +62,9 @@ def _pad_classes(classes, N: int, T: int, what: str, device) -> Int[Tensor, "bat
     if c.shape[0] != N or c.shape[1] > T: raise ValueError(f"{what} has shape {tuple(c.shape)}, the prompts {(N, T)}")
     return torch.nn.functional.pad(c, (0, T - c.shape[1]), value=-1)
 
-def _forward_floats(cfg, T: int) -> int:
-    """Floats a prompt of `T` positions takes at the peak of one no-grad forward, beyond the weights: a few d_model-wide rows
-    per position, the MLP's hidden units twice, the attention's scores and pattern, and the logits at one position."""
-    return T * (8 * cfg.d_model + 2 * (cfg.d_mlp or 0) + 3 * cfg.n_heads * T) + 2 * cfg.d_vocab
-
 def _means_pass(model, lay, T: int, batch_size: int, budget, memory_gb) -> int:
     "Prompts per pass of `_source_means`, whose capture holds every source's output: `n_forward` rows a position."
-    per = (T * model.cfg.d_model * lay.n_forward + _forward_floats(model.cfg, T)) * torch.finfo(model.cfg.dtype).bits // 8
+    per = (T * model.cfg.d_model * lay.n_forward + _forward_floats(model.cfg, T, 1)) * torch.finfo(model.cfg.dtype).bits // 8
     return _fit_prompts((0, per), budget, batch_size, memory_gb, "evaluate_graph (the means' reference prompts)")
 
 def _gather_block(cuda: bool, max_rows: int, n: int) -> int:
@@ -97,7 +92,7 @@ def _sweep_memory(model, lay, T: int, kinds, intervention: str, compact: bool, m
     elif intervention in ("zero", "mean-class"): rows += F
     if hooked: rows += max(max_upd, c.n_heads) + 2
     fresh_logits = n_logits or (set(kinds) == {"clean"} and logit_rows)      # a run's logits in fresh memory
-    per = (T * d * rows + _forward_floats(c, T) + (T * V if fresh_logits else 0)) * dt
+    per = (T * d * rows + _forward_floats(c, T, 1) + (T * V if fresh_logits else 0)) * dt
     fixed = (d * V + n_graphs * F * lay.n_backward * 2 + n_logits * n_graphs * T * V) * dt + n_cut * T * F * (dt + 1)
     if hooked:                                       # `_run_ablated`'s block of gathered rows
         fixed += max_rows * _gather_block(str(c.device).startswith("cuda"), max_rows, most * T * d) * dt

@@ -370,6 +370,13 @@ def _fit_prompts(need: tuple[float, float], budget: float | None, batch_size: in
     if memory_gb is not None: raise ValueError(f"{msg}; memory_gb={memory_gb} holds none: raise memory_gb or shorten the prompts")
     warnings.warn(f"{msg}, more than half the free memory ({2 * budget / 2**30:.3g} GB free): running one {unit} a pass"); return 1
 
+def _forward_floats(cfg, T: int, logit_positions: int) -> int:
+    """Floats a prompt of `T` positions takes at the peak of one no-grad forward, beyond the weights: a few d_model-wide rows
+    per position, the MLP's hidden units twice, the attention's scores and pattern, and two copies of the logits at
+    `logit_positions` positions (every position, or one where a metric reads one). The one estimate of a plain forward:
+    exact patching's rows (`_row_bytes`) and `circuit_evaluation`'s passes build on it."""
+    return T * (8 * cfg.d_model + (0 if cfg.attn_only else 2 * (cfg.d_mlp or 0)) + 3 * cfg.n_heads * T) + 2 * logit_positions * cfg.d_vocab
+
 def _row_bytes(model, T: int, method: str = "EAP-IG-inputs") -> int:
     """Bytes of activations a model row (a prompt of `T` positions, at one IG step or one patched edge) holds in a pass. A
     gradient method keeps every layer's activations, with the per-head copies, for the backward pass; exact patching's
@@ -378,7 +385,7 @@ def _row_bytes(model, T: int, method: str = "EAP-IG-inputs") -> int:
     Values of the model's dtype (before 2026-12-05 four bytes each whatever the dtype: twice the estimate for half precision)."""
     c = model.cfg
     dt = torch.finfo(c.dtype).bits // 8
-    if method == "exact": return dt * T * (16 * c.d_model + 3 * c.n_heads * T + (0 if c.attn_only else 2 * c.d_mlp) + 2 * c.d_vocab)
+    if method == "exact": return dt * (_forward_floats(c, T, T) + 8 * T * c.d_model)   # the logits at every position; 8 more rows
     per_layer = T * (3 * c.n_heads * c.d_model * 3 + 3 * c.n_heads * T + 4 * c.n_heads * c.d_head + c.n_heads * c.d_model
                      + (0 if c.attn_only else 3 * c.d_mlp) + 8 * c.d_model)
     return dt * (c.n_layers * per_layer + 3 * T * c.d_vocab)
