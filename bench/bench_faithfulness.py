@@ -58,6 +58,12 @@ with the peak memory of a second call after its warm-up call, as ours (since 202
 (faithfulness_cuda.json on a GPU), which the docs page `benchmarks` renders.
 Any size given on the command line wins over the preset's (`--research --sizes 2 --seq_len 8 --out F`:
 the research shapes on a CPU, as a quick check that the GPU run's code path works).
+
+`--anatomy` (since 2026-12-06) prints, per size, where the default sweep's time goes beyond its floor (`anatomy`): its
+parts, the time inside each kind of hook, and the same forwards with do-nothing hooks at the same hook points; it writes
+no results file (`circuit_evaluation` quotes it):
+
+    OMP_NUM_THREADS=1 python bench/bench_faithfulness.py --anatomy --sizes 8,16,32
 """
 import argparse, json, os, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
@@ -263,6 +269,85 @@ def peers(args, model, graph, clean, corrupted, answers, metric, b) -> dict:
     return out
 
 
+def anatomy(model, b: int, seq_len: int, repeats: int) -> dict:
+    """Where the default sweep's time goes beyond its floor (`--anatomy`): process CPU ms, the median of `repeats` (>= 5)
+    after a warm-up, of
+    - `floor`: the floor's forwards (`floor`), and `floor_forward` one of them;
+    - `sweep`: the default sweep (`shared`), and the same sweep in its parts: `counterfactual` (the capture run),
+      `full_model` (the plain run of the 100% circuit), `hooked` (every hooked circuit's run, `_run_ablated`), `hooks`
+      (the time inside the hooked runs' hook functions, by hook point kind in `hooks_by_kind`) and `rest` (set-up: plans,
+      graph checks, circuit selection, metric);
+    - `identity_hooked_run`: one forward with a hook at every hook point a hooked run uses, each doing nothing (what
+      TransformerLens' hook machinery costs), and `registration`: adding and removing those hooks alone, both per run.
+    Timing the parts adds a few calls to `process_time` per hook (about 1 us each): `parts_total` against `sweep` shows it."""
+    import collections, contextlib
+    import circuit_gen.circuit_evaluation as ce
+    clean, corrupted, _, metric, graph = inputs(model, b, seq_len)
+    n, _ = distinct_runs(graph)
+    idx = torch.arange(b, device=clean.device)
+    parts, kinds, names = collections.Counter(), collections.Counter(), []
+    def timed_part(name):
+        f = getattr(ce, name)
+        def g(*a, **k):
+            t0 = time.process_time()
+            try: return f(*a, **k)
+            finally: parts[name] += time.process_time() - t0
+        return f, g
+    def timed_hook(name, fn):
+        kind = name.rsplit(".", 1)[-1]
+        def h(act, hook):
+            t0 = time.process_time()
+            try: return fn(act, hook)
+            finally: kinds[kind] += time.process_time() - t0
+        return h
+    hooks_at = ce.hooks_at
+    @contextlib.contextmanager
+    def recording(m, fwd):                     # `_run_ablated`'s hooks (the capture run's are edge_attribution's own)
+        names.append([nm for nm, _ in fwd])
+        with hooks_at(m, [(nm, timed_hook(nm, fn)) for nm, fn in fwd]) as x: yield x
+    sweep = lambda: shared(model, graph, clean, corrupted, metric, b)
+    t_sweep = measure(sweep, repeats)["cpu_s"]
+    originals = {k: timed_part(k) for k in ("_capture_z", "_plain_run", "_run_ablated")}
+    runs = []
+    try:
+        for k, (_, g) in originals.items(): setattr(ce, k, g)
+        ce.hooks_at = recording
+        sweep()                                 # warm-up, and the hook points of each hooked run
+        per_run = names[:]
+        for _ in range(repeats):
+            parts.clear(); kinds.clear()
+            t0 = time.process_time(); sweep(); total = time.process_time() - t0
+            runs.append((total, dict(parts), dict(kinds)))
+    finally:
+        for k, (f, _) in originals.items(): setattr(ce, k, f)
+        ce.hooks_at = hooks_at
+    total, p, k = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
+    nothing = lambda act, hook: None
+    plain = FLAGS_OFF["plain"]
+    rows = _metric_rows(metric, idx)
+    def identity():                             # as `floor`'s forwards: one transposed W_U for all, the logits at the rows
+        with torch.no_grad(), _flags_off(model, *plain), unembed_once(model) as into:
+            for run in per_run:
+                with hooks_at(model, [(nm, nothing) for nm in run]):
+                    _unembed_at(into, rows); metric(model(clean), idx)
+    def registration():
+        for run in per_run:
+            with hooks_at(model, [(nm, nothing) for nm in run]): pass
+    t = measure_interleaved({"floor": lambda: floor(model, clean, corrupted, n, metric=metric), "identity": identity,
+                             "registration": registration}, repeats)
+    ms = lambda s: round(1e3 * s, 2)
+    hooked = p.get("_run_ablated", 0.0)
+    return {"prompts": b, "floor_forwards": n, "hooked_runs": len(per_run), "floor_forward_ms": ms(t["floor"]["cpu_s"] / n),
+            "floor_ms": ms(t["floor"]["cpu_s"]), "sweep_ms": ms(t_sweep), "parts_total_ms": ms(total),
+            "counterfactual_ms": ms(p.get("_capture_z", 0.0)), "full_model_ms": ms(p.get("_plain_run", 0.0)),
+            "hooked_ms": ms(hooked), "hooked_run_ms": ms(hooked / max(1, len(per_run))), "hooks_ms": ms(sum(k.values())),
+            "rest_ms": ms(total - sum(p.values())),
+            "identity_hooked_run_ms": ms(t["identity"]["cpu_s"] / max(1, len(per_run))),
+            "registration_ms": ms(t["registration"]["cpu_s"] / max(1, len(per_run))),
+            "hook_points_per_run": round(sum(map(len, per_run)) / max(1, len(per_run)), 1),
+            "hooks_by_kind_ms": {kind: ms(v) for kind, v in sorted(k.items(), key=lambda kv: -kv[1])}}
+
+
 def make(args): return bench_model(args.n_layers, args.n_heads, args.d_model, args.d_vocab, args.device)
 
 
@@ -277,12 +362,17 @@ def main():
     ap.add_argument("--eap-git", default="/work/.mirror/hannamw+EAP-IG/repo", help="a bare git clone of hannamw/EAP-IG")
     ap.add_argument("--memory_gb", type=float, default=None, help="with --one: the sweep's memory budget (faithfulness_curve's memory_gb)")
     ap.add_argument("--one", nargs=2, metavar=("BATCH", "SCHEDULE"), help=argparse.SUPPRESS)
+    ap.add_argument("--anatomy", action="store_true", help="where the sweep's time goes beyond its floor, per size (printed; no results file)")
     args = ap.parse_args()
     for k, v in (RESEARCH if args.research else SMALL).items():       # what is given on the command line wins
         if getattr(args, k) is None: setattr(args, k, v)
     torch.manual_seed(0)
     if args.one:
         print(one_memory(make(args), int(args.one[0]), args.one[1], args.seq_len, args.memory_gb)); return
+    if args.anatomy:
+        model = make(args)
+        for b in [int(x) for x in args.sizes.split(",")]: print(json.dumps(anatomy(model, b, args.seq_len, max(args.repeats, 5))), flush=True)
+        return
     model = make(args)
     rows = []
     for b in [int(s) for s in args.sizes.split(",")]:
