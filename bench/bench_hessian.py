@@ -25,6 +25,10 @@ ours directly: diff_to_ours).
 running `hutchpp_trace` on the dense Hessian (same probes, matrix products instead of HVPs) and confirmed with real
 HVPs over 10 seeds; then the time each needs for that accuracy.
 Growth exponents: slope of log CPU time on log batch size over the three sizes, per method.
+Floor (since 2026-12-06), for our rows: what an HVP method cannot avoid given its HVP count, timed the same way: build
+the operator (the batch's gradient graph, kept) and make that many HVPs, as many vectors per call as the method batches
+(one for Lanczos; `probes_per_call` for the trace estimators), and nothing else (`hvp_floor`); `ratio_to_floor` is our
+whole call over it. How many HVPs a method needs is compared with the peers' separately (the `hvps` column).
 
 The peers must not go into the project's .venv (they pull torchvision builds that break TransformerLens imports).
 Run it from a separate environment (circuit_gen is imported from this checkout; it needs nothing more):
@@ -62,6 +66,11 @@ process CPU time, median of 3 after a warm-up (full table and the exact command 
     accuracy: ours Hutch++ 2.50 s; hessian-eigenthings' Hutch++ 4.27 s (1.7x); pyhessian's Hutchinson 69.4 s (28x).
 Growth exponents (batch 64 -> 256): lanczos ours 0.91, hessian-eigenthings 0.81; trace ours 1.05 (Hutchinson) and
 1.13 (Hutch++), pyhessian 0.83, hessian-eigenthings 0.79 / 0.89 (their fixed per-HVP costs weigh more at small batches).
+
+Measured again 2026-12-06 with nothing else running (the run bench/results/hessian.json holds), with the floor: Lanczos
+1.12 / 1.56 / 4.05 s (hessian-eigenthings until converged 3.7x / 5.1x / 3.3x slower; pyhessian 33x), 1.00 / 1.00 /
+1.03x its floor; Hutchinson 0.97 / 2.18 / 4.26 s and Hutch++ 1.01 / 2.20 / 4.09 s, 1.01-1.05x their floors, against
+pyhessian's Hutchinson 1.37x / 1.17x / 1.08x and hessian-eigenthings' 1.8-2.3x slower.
 """
 import argparse, contextlib, importlib, json, math, os, subprocess, sys, tempfile, warnings
 from dataclasses import dataclass
@@ -77,7 +86,7 @@ import torch.nn.functional as F
 from harness import growth_exponent, measure, peak_memory_mb, reproduce_command, write_results
 from circuit_gen.core import seed_everything
 from circuit_gen.digits import LeNetTiny, count_parameters, load_digits_28, train_classifier
-from circuit_gen.hessian import HessianOperator, hutchinson_trace, hutchpp_trace, lanczos_eigs
+from circuit_gen.hessian import HessianOperator, hutchinson_trace, hutchpp_trace, lanczos_eigs, probes_per_call
 
 warnings.filterwarnings("ignore", message=".*create_graph=True.*")  # pyhessian's loss.backward(create_graph=True)
 OURS_EIG, OURS_HUTCH, OURS_HPP = "circuit_gen lanczos_eigs", "circuit_gen hutchinson_trace", "circuit_gen hutchpp_trace"
@@ -249,10 +258,27 @@ def memory(state_path: str, section: str, method: str, b: int, a) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def row(section, b, method, hvps, t, mem, err, rms, diff=None, note=""):
-    "One table row: the same columns for every section (None where a column does not apply)."
+def row(section, b, method, hvps, t, mem, err, rms, diff=None, note="", floor=None):
+    "One table row: the same columns for every section (None where a column does not apply; `floor`: `hvp_floor`'s, our rows)."
     return {"section": section, "batch": b, "method": method, "hvps": hvps, "cpu_s": t["cpu_s"], "wall_s": t["wall_s"],
-            "peak_mb": mem, "max_rel_err": err, "rms_rel_err": rms, "diff_to_ours": diff, "ours_speedup": None, "note": note}
+            "peak_mb": mem, "max_rel_err": err, "rms_rel_err": rms, "diff_to_ours": diff, "ours_speedup": None,
+            "floor_cpu_s": None if floor is None else floor["cpu_s"],
+            "ratio_to_floor": None if floor is None else t["cpu_s"] / floor["cpu_s"], "note": note}
+
+
+def hvp_floor(model, batch, hvps: int, per_call: int, a) -> dict:
+    """The least an HVP method with `hvps` HVPs costs: build the operator (the batch's gradient graph, kept for the HVPs)
+    and make `hvps` HVPs, `per_call` vectors a call as the method batches them, nothing else; timed as the methods are."""
+    def run():
+        op = ours_op(model, batch)
+        V = torch.randn(per_call, op.n) if per_call > 1 else torch.randn(op.n)
+        for i in range(0, hvps, per_call): op.hvp(V[:min(per_call, hvps - i)] if per_call > 1 else V)
+    return measure(run, repeats=a.repeats)
+
+
+def per_call_of(method: str, model, batch) -> int:
+    "Vectors per HVP call our `method` makes: one for Lanczos, `probes_per_call` (at the estimators' defaults) for a trace."
+    return 1 if method == OURS_EIG else probes_per_call(ours_op(model, batch))
 
 
 def timed(fn, a) -> tuple[Call, dict]:
@@ -275,8 +301,9 @@ def eig_section(model, batch, b, a, main: bool, state_path) -> list[dict]:
             bottom = lanczos_eigs(ref_op, k=a.k, which="SA", tol=1e-12, shift=float(ref[0]), return_vectors=False).numpy()
             both = np.concatenate([ref, bottom])
             target = np.sort(both[np.argsort(-np.abs(both))[:a.k]])[::-1]
+        floor = hvp_floor(model, batch, call.hvps, per_call_of(name, model, batch), a) if name == OURS_EIG else None
         rows.append(row("top-k eigenvalues", b, name, call.hvps, t, memory(state_path, "eig", name, b, a),
-                        rel_err(call.values, target), None, note=call.note))
+                        rel_err(call.values, target), None, note=call.note, floor=floor))
         if name.startswith("hessian-eigenthings"):  # its best case: one run of the step count that passed, known in advance
             steps = int(call.note.split()[0])
             once, t1 = timed(lambda: eigenthings_eigs(model, batch, a, steps=steps), a)
@@ -297,8 +324,9 @@ def trace_section(model, batch, b, a, main: bool, state_path, exact: float) -> t
             ests = np.array([fn(model, batch, a.hvps, seed=s).values for s in range(a.seeds)])
             rms = float(np.sqrt(np.mean((ests - exact) ** 2)) / abs(exact))
         if not name.startswith("circuit_gen"): diff = abs(call.values - seed0[ours_kind(name)]) / abs(exact)
+        floor = hvp_floor(model, batch, call.hvps, per_call_of(name, model, batch), a) if name.startswith("circuit_gen") else None
         rows.append(row("trace", b, name, call.hvps, t, memory(state_path, "trace", name, b, a),
-                        abs(call.values - exact) / abs(exact), rms, diff))
+                        abs(call.values - exact) / abs(exact), rms, diff, floor=floor))
     return rows, seed0
 
 
@@ -395,12 +423,14 @@ def main():
         summary["ratio_to_fastest_peer"] = min(r["ours_speedup"] for r in peers("top-k eigenvalues"))
         adv = [r for r in rows if "known in advance" in r["method"] and r["batch"] == main_b]
         if adv: summary["ratio_to_peer_single_run_known_steps"] = adv[0]["ours_speedup"]
+        summary["ratio_to_floor"] = at("top-k eigenvalues", OURS_EIG)["ratio_to_floor"]
         summary["eig_max_rel_err_ours"] = at("top-k eigenvalues", OURS_EIG)["max_rel_err"]
         summary["eig_hvps_ours"] = at("top-k eigenvalues", OURS_EIG)["hvps"]
     if "trace" in sections:
         ph = peers("trace")
         hutch_peers = [r for r in ph if ours_kind(r["method"]) == OURS_HUTCH]
         summary["trace_ratio_to_fastest_peer"] = min(r["cpu_s"] for r in hutch_peers) / at("trace", OURS_HUTCH)["cpu_s"]
+        summary["trace_ratio_to_floor"] = {m: at("trace", m)["ratio_to_floor"] for m in (OURS_HUTCH, OURS_HPP)}
         hpp_peers = [r for r in ph if ours_kind(r["method"]) == OURS_HPP]
         if hpp_peers: summary["hutchpp_ratio_to_fastest_peer"] = min(r["cpu_s"] for r in hpp_peers) / at("trace", OURS_HPP)["cpu_s"]
         summary["trace_rms_rel_err"] = {r["method"]: r["rms_rel_err"] for r in rows if r["section"] == "trace" and r["batch"] == main_b
@@ -430,9 +460,10 @@ def main():
     print(json.dumps(info, indent=1, default=float))
     summary["details"] = info
     notes = (f"LeNet-tiny ({count_parameters(model):,} parameters) trained {a.epochs} epochs on digits 28x28; batches "
-             f"{sizes}, main {main_b}; float32; 1 thread on a shared 2-core machine (load from other jobs); median of "
+             f"{sizes}, main {main_b}; float32; 1 thread; median of "
              f"{a.repeats} after a warm-up of each whole call (operator construction included). ours_speedup: peer CPU "
-             "time / ours of the same kind (> 1: ours faster). Eigenvalues: max relative error of the top k against "
+             "time / ours of the same kind (> 1: ours faster). ratio_to_floor (our rows): our whole call over hvp_floor, the "
+             "operator built and the same HVPs made, as many vectors a call as the method batches, nothing else. Eigenvalues: max relative error of the top k against "
              "float64 ARPACK (pyhessian: against the largest-magnitude k). Trace: |relative error| of seed 0 against "
              "the dense Hessian's trace; rms_rel_err over seeds at the main size (ours; the peers draw the same "
              "Rademacher probes from the same seed, so diff_to_ours, |peer - ours| / |trace| at seed 0, compares "
