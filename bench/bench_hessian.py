@@ -72,7 +72,7 @@ Measured again 2026-12-06 with nothing else running (the run bench/results/hessi
 1.03x its floor; Hutchinson 0.97 / 2.18 / 4.26 s and Hutch++ 1.01 / 2.20 / 4.09 s, 1.01-1.05x their floors, against
 pyhessian's Hutchinson 1.37x / 1.17x / 1.08x and hessian-eigenthings' 1.8-2.3x slower.
 """
-import argparse, contextlib, importlib, json, math, os, subprocess, sys, tempfile, warnings
+import argparse, contextlib, importlib, json, math, sys, tempfile, warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,7 +83,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from harness import growth_exponent, measure, peak_memory_mb, reproduce_command, write_results
+from harness import fresh_processes_mb, growth_exponent, measure, peak_memory_mb, reproduce_command, write_results
 from circuit_gen.core import seed_everything
 from circuit_gen.digits import LeNetTiny, count_parameters, load_digits_28, train_classifier
 from circuit_gen.hessian import HessianOperator, hutchinson_trace, hutchpp_trace, lanczos_eigs, probes_per_call
@@ -253,9 +253,8 @@ def one_memory(state_path: str, section: str, method: str, b: int, a) -> float:
 
 def memory(state_path: str, section: str, method: str, b: int, a) -> float:
     "Peak MB of one call, in a fresh process (the allocator keeps freed pages and would hide a later peak)."
-    cmd = [sys.executable, __file__, "--one", state_path, section, method, str(b), f"--k={a.k}", f"--tol={a.tol}", f"--hvps={a.hvps}"]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    return float(out.stdout.strip().splitlines()[-1])
+    return fresh_processes_mb([sys.executable, __file__, "--one", state_path, section, method, str(b), f"--k={a.k}",
+                               f"--tol={a.tol}", f"--hvps={a.hvps}"], runs=1)
 
 
 def row(section, b, method, hvps, t, mem, err, rms, diff=None, note="", floor=None):
@@ -266,19 +265,17 @@ def row(section, b, method, hvps, t, mem, err, rms, diff=None, note="", floor=No
             "ratio_to_floor": None if floor is None else t["cpu_s"] / floor["cpu_s"], "note": note}
 
 
-def hvp_floor(model, batch, hvps: int, per_call: int, a) -> dict:
-    """The least an HVP method with `hvps` HVPs costs: build the operator (the batch's gradient graph, kept for the HVPs)
-    and make `hvps` HVPs, `per_call` vectors a call as the method batches them, nothing else; timed as the methods are."""
+def hvp_floor(model, batch, method: str, hvps: int, a) -> dict:
+    """The least our HVP `method` with `hvps` HVPs costs: build the operator (the batch's gradient graph, kept for the HVPs)
+    and make `hvps` HVPs, as many vectors a call as the method batches them (one for Lanczos, `probes_per_call` at the
+    estimators' defaults for a trace), nothing else; timed as the methods are."""
+    per_call = 1 if method == OURS_EIG else probes_per_call(ours_op(model, batch))
     def run():
         op = ours_op(model, batch)
         V = torch.randn(per_call, op.n) if per_call > 1 else torch.randn(op.n)
         for i in range(0, hvps, per_call): op.hvp(V[:min(per_call, hvps - i)] if per_call > 1 else V)
     return measure(run, repeats=a.repeats)
 
-
-def per_call_of(method: str, model, batch) -> int:
-    "Vectors per HVP call our `method` makes: one for Lanczos, `probes_per_call` (at the estimators' defaults) for a trace."
-    return 1 if method == OURS_EIG else probes_per_call(ours_op(model, batch))
 
 
 def timed(fn, a) -> tuple[Call, dict]:
@@ -301,7 +298,7 @@ def eig_section(model, batch, b, a, main: bool, state_path) -> list[dict]:
             bottom = lanczos_eigs(ref_op, k=a.k, which="SA", tol=1e-12, shift=float(ref[0]), return_vectors=False).numpy()
             both = np.concatenate([ref, bottom])
             target = np.sort(both[np.argsort(-np.abs(both))[:a.k]])[::-1]
-        floor = hvp_floor(model, batch, call.hvps, per_call_of(name, model, batch), a) if name == OURS_EIG else None
+        floor = hvp_floor(model, batch, name, call.hvps, a) if name == OURS_EIG else None
         rows.append(row("top-k eigenvalues", b, name, call.hvps, t, memory(state_path, "eig", name, b, a),
                         rel_err(call.values, target), None, note=call.note, floor=floor))
         if name.startswith("hessian-eigenthings"):  # its best case: one run of the step count that passed, known in advance
@@ -324,7 +321,7 @@ def trace_section(model, batch, b, a, main: bool, state_path, exact: float) -> t
             ests = np.array([fn(model, batch, a.hvps, seed=s).values for s in range(a.seeds)])
             rms = float(np.sqrt(np.mean((ests - exact) ** 2)) / abs(exact))
         if not name.startswith("circuit_gen"): diff = abs(call.values - seed0[ours_kind(name)]) / abs(exact)
-        floor = hvp_floor(model, batch, call.hvps, per_call_of(name, model, batch), a) if name.startswith("circuit_gen") else None
+        floor = hvp_floor(model, batch, name, call.hvps, a) if name.startswith("circuit_gen") else None
         rows.append(row("trace", b, name, call.hvps, t, memory(state_path, "trace", name, b, a),
                         abs(call.values - exact) / abs(exact), rms, diff, floor=floor))
     return rows, seed0
