@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #c0002
 from __future__ import annotations
-import contextlib, json, os, random, tempfile, warnings
+import atexit, contextlib, json, os, random, shutil, tempfile, warnings
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -15,8 +15,9 @@ from safetensors.torch import load_file as _st_load_file, save_file as _st_save_
 
 # %% auto #0
 __all__ = ['DEVICE_ENV', 'default_device', 'resolve_device', 'seed_everything', 'atomic_path', 'atomic_write', 'ConfigError',
-           'write_json', 'read_json', 'write_yaml', 'read_yaml', 'yaml_lines', 'save_tensors', 'load_tensors',
-           'torch_load', 'flatten_state', 'unflatten_state', 'save_state', 'load_state', 'check_resume_config']
+           'write_json', 'read_json', 'write_yaml', 'read_yaml', 'yaml_lines', 'temp_folder', 'save_tensors',
+           'load_tensors', 'torch_load', 'flatten_state', 'unflatten_state', 'save_state', 'load_state',
+           'check_resume_config']
 
 # %% ../nbs/00_core.ipynb #c0005
 DEVICE_ENV = "CIRCUIT_GEN_DEVICE"
@@ -153,6 +154,22 @@ def yaml_lines(path, # a `.yaml` file
                 walk(v, key + ".")
     walk(root, "")
     return out
+
+# %% ../nbs/00_core.ipynb #c00tmp2
+_TEMP_FOLDERS: list[str] = []
+
+def _remove_temp_folders():
+    "Remove every folder `temp_folder` made in this process (at exit)."
+    while _TEMP_FOLDERS: shutil.rmtree(_TEMP_FOLDERS.pop(), ignore_errors=True)
+
+atexit.register(_remove_temp_folders)
+
+def temp_folder(prefix: str = "circuit_gen-", # start of the folder's name
+               ) -> Path: # a new, empty folder under the system's temporary directory
+    "A new temporary folder that is removed, with what is in it, when this process exits."
+    d = tempfile.mkdtemp(prefix=prefix)
+    _TEMP_FOLDERS.append(d)
+    return Path(d)
 
 # %% ../nbs/00_core.ipynb #c0015
 def save_tensors(tensors: Mapping[str, torch.Tensor], # flat `name -> tensor` map; saved on CPU

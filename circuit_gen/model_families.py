@@ -12,6 +12,7 @@ from typing import Callable, Iterator, Sequence
 import torch
 from transformer_lens import HookedTransformer
 
+from .core import temp_folder
 from .models import build_bpe_tokenizer, load_model, toy_corpus
 
 # %% auto #0
@@ -98,13 +99,13 @@ def _perturb_(model: torch.nn.Module, seed: int, scale: float = 0.02) -> None:
         for p in model.parameters(): p.add_(scale * torch.randn(p.shape, generator=g, dtype=p.dtype))
 
 def build_family_folder(family: str, # family name, a key of `FAMILIES`
-                        folder=None, # where to write the model; None: a new temporary folder `tiny-<family>`
+                        folder=None, # where to write the model; None: `tiny-<family>` in a temporary folder removed when the process exits
                         seed: int = 0, # seed of the random weights: same seed, same model
                        ) -> Path: # the folder, loadable by `load_model` and `transformers`
     "Write a tiny random `family` model with its quirks on, as a Hugging Face folder with a tokenizer; returns the folder."
     import transformers
     fam = get_family(family)
-    folder = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="circuit_gen-")) / f"tiny-{family}"
+    folder = Path(folder) if folder is not None else temp_folder() / f"tiny-{family}"
     tok = family_tokenizer(family)
     hf_cfg = fam.config(len(tok), tok.bos_token_id, tok.eos_token_id)
     torch.manual_seed(seed)
@@ -137,13 +138,13 @@ def family_models(families: Sequence[str] | None = None, # family names; None: e
 # %% ../nbs/01a_model_families.ipynb #c0008
 def check_family_loading(family: str, # family name, a key of `FAMILIES`
                          text: str = "When Mary and John went to the store, John gave a drink to Mary and Tom", # the prompt scored
-                         folder=None, # where to build; None: a temp folder named with 'llama' and 'gemma'
+                         folder=None, # where to build; None: a folder named with 'llama' and 'gemma', removed when the process exits
                          atol: float = 1e-4, # largest allowed |log p ours - log p transformers|
                         ) -> dict: # max log-prob difference, load seconds, number of tokens
     "Build `family`'s folder (under a name with 'llama' and 'gemma' in it), load it, and compare log-probs with `transformers`."
     import time
     from transformers import AutoModelForCausalLM
-    folder = build_family_folder(family, folder or Path(tempfile.mkdtemp()) / f"my-llama-gemma-{family}")
+    folder = build_family_folder(family, folder or temp_folder() / f"my-llama-gemma-{family}")
     t0 = time.time()
     model = load_model(folder)
     seconds = time.time() - t0

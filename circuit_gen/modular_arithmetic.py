@@ -12,7 +12,7 @@ import torch
 from jaxtyping import Int
 from torch import Tensor
 
-from .core import resolve_device
+from .core import resolve_device, temp_folder
 
 # %% auto #0
 __all__ = ['OPERATIONS', 'ModularData', 'make_modular_data', 'modular_tokenizer']
@@ -70,14 +70,13 @@ def make_modular_data(p: int, # modulus (>= 2): numbers 0..p-1, `=` is token p
 def modular_tokenizer(p: int, # modulus: tokens '0'..'p-1' are ids 0..p-1, '=' is id p
                      ): # a `PreTrainedTokenizerFast` saved in a temporary folder (TransformerLens re-reads it)
     "A word-level HF tokenizer for `a b =` inputs: tokens '0'..'p-1' and '=' (id p)."
-    import tempfile
     from tokenizers import Tokenizer, models as tok_models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
     vocab = {str(i): i for i in range(p)} | {"=": p}
     tok = Tokenizer(tok_models.WordLevel(vocab=vocab, unk_token="="))
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="=", eos_token="=", pad_token="=", unk_token="=")
-    # TransformerLens re-reads a tokenizer from its name_or_path, so the files must stay on disk
-    d = tempfile.mkdtemp(prefix=f"circuit_gen_modular_tokenizer_p{p}_")
+    # TransformerLens re-reads a tokenizer from its name_or_path, so the files must stay on disk while the process runs
+    d = temp_folder(f"circuit_gen_modular_tokenizer_p{p}_")
     fast.save_pretrained(d)
     return PreTrainedTokenizerFast.from_pretrained(d)
