@@ -156,19 +156,69 @@ def yaml_lines(path, # a `.yaml` file
     return out
 
 # %% ../nbs/00_core.ipynb #c00tmp2
-_TEMP_FOLDERS: list[str] = []
+_TEMP_FOLDERS: list[str] = []        # folders made by this process
+_LOCK: list = []                     # [this process's lock file, its descriptor], made with the first folder
+_NOTE, _LOCK_SUFFIX = ".cg-owner", ".cg-lock"
 
 def _remove_temp_folders():
-    "Remove every folder `temp_folder` made in this process (at exit)."
-    while _TEMP_FOLDERS: shutil.rmtree(_TEMP_FOLDERS.pop(), ignore_errors=True)
+    "Remove every folder `temp_folder` made in this process, its note, and the process's lock file (at exit)."
+    while _TEMP_FOLDERS:
+        d = _TEMP_FOLDERS.pop()
+        shutil.rmtree(d, ignore_errors=True)
+        with contextlib.suppress(OSError): os.unlink(d + _NOTE)
+    if _LOCK:
+        with contextlib.suppress(OSError): os.unlink(_LOCK[0])
+        with contextlib.suppress(OSError): os.close(_LOCK[1])
+        _LOCK.clear()
 
 atexit.register(_remove_temp_folders)
 
+def _ended(lock: str) -> bool:
+    "Whether the process that holds (held) `lock` has ended: the file is gone or its lock can be taken."
+    import fcntl
+    try: fd = os.open(lock, os.O_RDWR)
+    except FileNotFoundError: return True
+    except OSError: return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError: return False                         # held: its process is alive (this one's too)
+    finally: os.close(fd)
+
+def _sweep_temp_folders(root: str, # the folder to clean (the system's temporary directory)
+                        min_age_s: float = 60.0, # notes and lock files younger than this are left alone
+                       ) -> list[str]: # the folders removed
+    "Remove the `temp_folder`s under `root` whose process has ended, their notes, and the lock files of ended processes."
+    import time
+    old = lambda p: time.time() - p.stat().st_mtime >= min_age_s
+    gone = []
+    for note in Path(root).glob(f"*{_NOTE}"):
+        try:
+            if not old(note) or not _ended(note.read_text().strip()): continue
+        except OSError: continue
+        folder = str(note)[:-len(_NOTE)]
+        shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError): note.unlink()
+        gone.append(folder)
+    for lock in Path(root).glob(f"circuit_gen-*{_LOCK_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            if old(lock) and _ended(str(lock)): lock.unlink()
+    return gone
+
 def temp_folder(prefix: str = "circuit_gen-", # start of the folder's name
                ) -> Path: # a new, empty folder under the system's temporary directory
-    "A new temporary folder that is removed, with what is in it, when this process exits."
+    """A new temporary folder, removed with what is in it when this process exits, or else by the first `temp_folder`
+    call of a later process once this one has ended."""
+    try: import fcntl
+    except ImportError: fcntl = None                # (not POSIX: removed at exit only)
+    if fcntl is not None and not _LOCK:
+        _sweep_temp_folders(tempfile.gettempdir())
+        fd, lock = tempfile.mkstemp(prefix="circuit_gen-", suffix=_LOCK_SUFFIX)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        _LOCK[:] = [lock, fd]
     d = tempfile.mkdtemp(prefix=prefix)
     _TEMP_FOLDERS.append(d)
+    if _LOCK: Path(d + _NOTE).write_text(_LOCK[0])
     return Path(d)
 
 # %% ../nbs/00_core.ipynb #c0015
