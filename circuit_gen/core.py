@@ -156,17 +156,19 @@ def yaml_lines(path, # a `.yaml` file
     return out
 
 # %% ../nbs/00_core.ipynb #c00tmp2
-_TEMP_FOLDERS: list[str] = []        # folders made by this process
-_LOCK: list = []                     # [this process's lock file, its descriptor], made with the first folder
+_TEMP_FOLDERS: list[tuple[str, int]] = []   # (folder, the pid of the process that made it)
+_LOCK: list = []                     # [this process's lock file, its descriptor, its pid], made with the first folder
 _NOTE, _LOCK_SUFFIX = ".cg-owner", ".cg-lock"
 
 def _remove_temp_folders():
-    "Remove every folder `temp_folder` made in this process, its note, and the process's lock file (at exit)."
-    while _TEMP_FOLDERS:
-        d = _TEMP_FOLDERS.pop()
+    """Remove every folder `temp_folder` made in this process, its note, and the process's lock file (at exit); a forked
+    child that exits normally inherits this handler and the list, and leaves its parent's folders alone."""
+    pid = os.getpid()
+    for d, owner in [f for f in _TEMP_FOLDERS if f[1] == pid]:
         shutil.rmtree(d, ignore_errors=True)
         with contextlib.suppress(OSError): os.unlink(d + _NOTE)
-    if _LOCK:
+    _TEMP_FOLDERS[:] = [f for f in _TEMP_FOLDERS if f[1] != pid]
+    if _LOCK and _LOCK[2] == pid:
         with contextlib.suppress(OSError): os.unlink(_LOCK[0])
         with contextlib.suppress(OSError): os.close(_LOCK[1])
         _LOCK.clear()
@@ -211,13 +213,13 @@ def temp_folder(prefix: str = "circuit_gen-", # start of the folder's name
     call of a later process once this one has ended."""
     try: import fcntl
     except ImportError: fcntl = None                # (not POSIX: removed at exit only)
-    if fcntl is not None and not _LOCK:
+    if fcntl is not None and (not _LOCK or _LOCK[2] != os.getpid()):     # (a forked child takes a lock of its own)
         _sweep_temp_folders(tempfile.gettempdir())
         fd, lock = tempfile.mkstemp(prefix="circuit_gen-", suffix=_LOCK_SUFFIX)
         fcntl.flock(fd, fcntl.LOCK_EX)
-        _LOCK[:] = [lock, fd]
+        _LOCK[:] = [lock, fd, os.getpid()]
     d = tempfile.mkdtemp(prefix=prefix)
-    _TEMP_FOLDERS.append(d)
+    _TEMP_FOLDERS.append((d, os.getpid()))
     if _LOCK: Path(d + _NOTE).write_text(_LOCK[0])
     return Path(d)
 
