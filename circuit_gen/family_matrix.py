@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+from .core import atomic_write
 from .model_families import FAMILIES, check_family_loading, load_family
 from .patching import check_path_patching
 from .circuit_scoring import check_circuit_scorer
@@ -99,6 +100,6 @@ def write_readme_table(index_nb, # path of the README source notebook (`nbs/inde
             new = re.sub(re.escape(TABLE_START) + r".*?" + re.escape(TABLE_END), lambda _: f"{TABLE_START}\n{table}\n{TABLE_END}", src, flags=re.S)
             lines = new.split("\n")
             c["source"] = [l + "\n" for l in lines[:-1]] + [lines[-1]]
-            Path(index_nb).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+            with atomic_write(index_nb) as f: f.write(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")   # (a source file: never half-written)
             return
     raise ValueError(f"{index_nb} has no cell with {TABLE_START}")
