@@ -732,6 +732,11 @@ def _curves(model, graph, clean_tokens, corrupted_tokens, metric, clean_lengths,
     "One faithfulness curve per entry of `absolutes`; every circuit and the empty one share each batch's counterfactual run."
     reference = _check_convention(convention) == "reference"
     if selection not in ("top_n", "greedy"): raise ValueError(f"selection={selection!r}: choose 'top_n' or 'greedy'")
+    percentages = list(percentages)
+    if not percentages: raise ValueError("percentages is empty: give the circuit sizes in percent of the graph's edges (e.g. MIB_PERCENTAGES)")
+    bad = [k for k in percentages if not 0 <= float(k) <= 100]     # (NaN fails too)
+    if bad: raise ValueError(f"percentages={percentages}: {bad[0]} is not within 0-100 (each is a circuit size in percent of the graph's "
+                             f"{graph.n_edges} edges)")
     device = resolve_device(kwargs.get("device") or model.cfg.device)
     clean, *_ , cm, _ = _pad_pair(model, clean_tokens, corrupted_tokens, clean_lengths, corrupted_lengths, device)
     size = lambda k: int(float(k) / 100 * graph.n_edges) if reference else int(round(graph.n_edges * float(k) / 100))

@@ -249,7 +249,7 @@ def _select_top_ns(graph: Graph, ns, absolute: bool = False, prune: bool = True)
     score and, of those tied with it, the first in row-major order: the same circuit every time."""
     ns = [int(n) for n in ns]
     for n in ns:
-        if not 0 <= n <= graph.n_edges: raise ValueError(f"n={n}: the graph has {graph.n_edges} edges")
+        if not 0 <= n <= graph.n_edges: raise ValueError(f"n={n}: the graph has {graph.n_edges} edges; give n from 0 to {graph.n_edges}")
     s, real = _ranked(graph, absolute).flatten(), graph.real_edge_mask.flatten()
     top = torch.topk(s, max(ns)).values if max(ns, default=0) else None   # highest first
     out = []
@@ -275,7 +275,7 @@ def select_greedy(graph: Graph, # the scored graph
                   prune: bool = True, # drop edges not on an input->logits path (`prune`)
                  ) -> Graph:
     "A copy of `graph` grown from `logits` backwards: repeatedly add the best edge into a node already in the circuit."
-    if not 0 <= int(n) <= graph.n_edges: raise ValueError(f"n={n}: the graph has {graph.n_edges} edges")
+    if not 0 <= int(n) <= graph.n_edges: raise ValueError(f"n={n}: the graph has {graph.n_edges} edges; give n from 0 to {graph.n_edges}")
     s = _ranked(graph, absolute)
     owner = graph._layout.owner
     in_nodes = torch.zeros(graph.n_forward + 1, dtype=torch.bool)

@@ -668,6 +668,7 @@ def attribute(model: HookedTransformer, # loaded with the edge hooks (`load_mode
     if method not in METHODS: raise ValueError(f"unknown method {method!r}: choose one of {METHODS}")
     reference = _check_convention(convention) == "reference"
     if int(ig_steps) < 1: raise ValueError(f"ig_steps={ig_steps} must be >= 1")
+    if int(batch_size) < 1: raise ValueError(f"batch_size={batch_size} must be >= 1 (prompts per batch)")
     check_model_hooks(model)
     device = resolve_device(device if device is not None else model.cfg.device)
     graph = Graph.from_model(model)
