@@ -170,6 +170,8 @@ class CLTConfig:
         if self.sparsity not in ("tanh", "l0"): raise ValueError(f"sparsity={self.sparsity!r}: use 'tanh' or 'l0'")
         if self.d_features < 1: raise ValueError(f"d_features={self.d_features} must be >= 1")
         self.layers = [int(l) for l in self.layers]
+        if not self.layers or min(self.layers) < 0 or sorted(set(self.layers)) != self.layers:
+            raise ValueError(f"layers={self.layers}: give the MLP layers the CLT covers, non-negative, increasing and distinct (e.g. [0, 1, 2])")
 
     @property
     def n_layers(self) -> int: return len(self.layers)

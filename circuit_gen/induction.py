@@ -106,6 +106,8 @@ def repeated_tokens(model: HookedTransformer, # the model (its vocabulary and BO
                     device=None, # where to put them; None: the model's device
                    ) -> Int[Tensor, "batch pos"]: # `[batch, 1 + 2 seq_len]`
     "BOS (a random token where the model prepends none), `seq_len` random ordinary tokens, then the same again."
+    if int(seq_len) < 1: raise ValueError(f"seq_len={seq_len}: give at least one random token per copy")
+    if int(batch_size) < 1: raise ValueError(f"batch_size={batch_size}: give at least one sequence")
     g = torch.Generator().manual_seed(seed)
     vocab = non_special_token_ids(model)
     seq = vocab[torch.randint(len(vocab), (batch_size, seq_len), generator=g)]
