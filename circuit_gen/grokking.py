@@ -86,6 +86,16 @@ class GrokConfig:
     checkpoint_every: int = 1000
     keep_checkpoints: int = 3
 
+    def __post_init__(self):
+        "Refuse settings no run can use, naming each with the range it needs (the modulus and split are `make_modular_data`'s)."
+        need = {"d_model": (1, None), "n_heads": (1, None), "d_mlp": (1, None), "n_layers": (1, None), "steps": (0, None),
+                "eval_every": (1, None), "batch_size": (0, None), "warmup_steps": (0, None), "checkpoint_every": (0, None),
+                "keep_checkpoints": (1, None), "weight_decay": (0, None), "beta1": (0, 1), "beta2": (0, 1)}
+        bad = [f"{k}={getattr(self, k)!r} (needs >= {lo}{f' and < {hi}' if hi is not None else ''})" for k, (lo, hi) in need.items()
+               if not (lo <= getattr(self, k) and (hi is None or getattr(self, k) < hi))]
+        if not self.lr > 0: bad.append(f"lr={self.lr!r} (needs > 0)")
+        if bad: raise ValueError(f"GrokConfig: {', '.join(bad)}; batch_size 0 means full batch, checkpoint_every 0 no checkpoints")
+
     @property
     def n_train(self) -> int: return int(round(self.frac * self.p * self.p))
     @property
