@@ -149,6 +149,7 @@ class ActivationStore:
                  progress: bool = True, # show a progress bar
                  fingerprint: dict | None = None, # model identity a cache must match; None: `model_fingerprint`
                 ):
+        if int(batch_size) < 1: raise ValueError(f"batch_size={batch_size}: give the token rows per batch (>= 1)")
         self.model, self.token_source, self.batch_size = model, token_source, int(batch_size)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.n_tokens, self.shard_tokens, self.seed, self.epochs, self.progress = n_tokens, int(shard_tokens), seed, epochs, progress

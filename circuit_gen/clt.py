@@ -284,6 +284,7 @@ def train_clt(clt: CrossLayerTranscoder, # the transcoder to train (in place)
               max_seconds: float | None = None, # stop (with a checkpoint) after this much wall time
              ) -> list[dict]:
     "Train `clt` in a resumable `training.TrainingLoop`, tracking dead features; returns the history."
+    if int(log_every) < 1: raise ValueError(f"log_every={log_every}: record every k steps with k >= 1")
     device = clt.W_enc.device
     opt = torch.optim.Adam(clt.parameters(), lr=lr, foreach=True)   # one multi-tensor update, the same numbers
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, warmup)))

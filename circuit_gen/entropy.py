@@ -118,6 +118,8 @@ class IterateStats:
                  rank: int = 20, # deviations kept for SWAG's low-rank part
                  window: int | None = None, # moments over the last `window` iterates; None: over all iterates
                 ):
+        if int(rank) < 1: raise ValueError(f"rank={rank}: SWAG keeps at least one deviation")
+        if window is not None and int(window) < 2: raise ValueError(f"window={window}: moments need at least 2 iterates (None: all of them)")
         self.shapes, self.rank, self.window = dict(shapes), rank, window
         self.samples: deque = deque(maxlen=window) if window else None
         self.n, self.mean, self.sq = 0, None, None
@@ -301,6 +303,8 @@ class EntropyMonitor:
                  mask=None, # the circuit: a mask, or `mask(model)` giving one at each snapshot; None: totals only
                  names: Sequence[str] | None = None, # `named_parameters` names to use; None: all trainable
                 ):
+        if int(interval) < 1 or int(snapshot_every) < 1:
+            raise ValueError(f"interval={interval}, snapshot_every={snapshot_every}: both count steps or iterates and must be >= 1")
         self.interval, self.snapshot_every, self.mask, self.names = interval, snapshot_every, mask, names
         self.shapes = param_shapes(model, names)
         self.stats = IterateStats(self.shapes, rank=rank, window=window)

@@ -103,6 +103,8 @@ class TrainingLoop:
         bad = [k for k in list(state) + list(extra or {}) if k in _RESERVED]
         if bad: raise ValueError(f"state names {bad} are reserved ({_RESERVED}): rename them")
         if int(checkpoint_every) < 0: raise ValueError(f"checkpoint_every={checkpoint_every} must be >= 0")
+        if int(steps) < 0: raise ValueError(f"steps={steps} must be >= 0 (the step to train until)")
+        if keep is not None and int(keep) < 1: raise ValueError(f"keep={keep} must be >= 1, or None to keep every checkpoint")
         if (checkpoint_every or checkpoint_steps) and checkpoint_dir is None:
             raise ValueError("checkpoints were asked for (checkpoint_every/checkpoint_steps) without a checkpoint_dir: give one")
         self.steps, self.state, self.train_config = int(steps), dict(state), dict(train_config)
