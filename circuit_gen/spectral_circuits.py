@@ -23,6 +23,9 @@ __all__ = ['eigenvalue_linkage', 'eigenvalue_clusters', 'gap_barcode', 'group_bl
 # %% ../nbs/10_spectral_circuits.ipynb #c0005
 def _scaled(eigenvalues, scale: str, linthresh: float) -> np.ndarray:
     ev = np.asarray(torch.as_tensor(eigenvalues, dtype=torch.float64).cpu(), dtype=np.float64).reshape(-1)
+    bad = np.flatnonzero(~np.isfinite(ev))
+    if len(bad): raise ValueError(f"eigenvalues has {len(bad)} non-finite value(s), the first {ev[bad[0]]} at index {bad[0]}: "
+                                  "drop them (a diverged HVP or a failed Lanczos run) before clustering")
     if scale == "linear": return ev
     if scale == "symlog": return np.sign(ev) * np.log1p(np.abs(ev) / linthresh)
     raise ValueError(f"scale={scale!r}: use 'linear' or 'symlog'")
@@ -115,10 +118,27 @@ def coupling_graph(H: Float[Tensor, "n_params n_params"], # dense Hessian `[n, n
         W[W < np.quantile(off, quantile)] = 0
     return W
 
+def _adjacency(W) -> np.ndarray:
+    "`W` as a float64 array, refused unless it is a square, finite, symmetric and non-negative adjacency matrix."
+    W = np.asarray(W, dtype=np.float64)
+    fix = "coupling_graph(H) makes one from a Hessian"
+    if W.ndim != 2 or W.shape[0] != W.shape[1]: raise ValueError(f"W has shape {W.shape}: give a square [n, n] adjacency ({fix})")
+    if not np.isfinite(W).all(): raise ValueError(f"W has {int((~np.isfinite(W)).sum())} non-finite entries: give a finite adjacency ({fix})")
+    if (W < 0).any(): raise ValueError(f"W has {int((W < 0).sum())} negative entries (the least {W.min():.3g}): a Laplacian needs "
+                                       f"non-negative weights ({fix}, with |H|)")
+    asym = max([float(np.abs(W[i:i + 512] - W[:, i:i + 512].T).max()) for i in range(0, len(W), 512)], default=0.0)   # (blocks: no n x n copy)
+    if asym > 1e-12 * max(1.0, float(np.abs(W).max())):
+        raise ValueError(f"W is not symmetric (largest |W - W.T| {asym:.3g}): symmetrise it, (W + W.T) / 2, as {fix}")
+    return W
+
 def fiedler(W: np.ndarray, # symmetric non-negative adjacency `[n, n]` (`coupling_graph`)
             normed: bool = False, # use the normalised Laplacian
            ) -> tuple[float, np.ndarray]: # ($\lambda_2$ of the Laplacian, its eigenvector)
     "Algebraic connectivity and Fiedler vector of the graph with weighted adjacency `W`."
+    return _fiedler(_adjacency(W), normed)
+
+def _fiedler(W: np.ndarray, normed: bool) -> tuple[float, np.ndarray]:
+    "`fiedler` of a checked adjacency (`_adjacency`)."
     if len(W) < 2: raise ValueError(f"a graph needs at least 2 nodes for a Fiedler vector, got {len(W)}")
     L = scipy.sparse.csgraph.laplacian(np.asarray(W, dtype=np.float64), normed=normed)
     vals, vecs = scipy.linalg.eigh(L, subset_by_index=[0, 1])
@@ -146,7 +166,7 @@ def fiedler_bipartition(W: np.ndarray, # symmetric non-negative adjacency `[n, n
                         normed: bool = False, # use the normalised Laplacian
                        ) -> dict:
     "Recursive Fiedler bipartition of the graph `W`: a tree of dicts {nodes, connectivity, children}."
-    W = np.asarray(W, dtype=np.float64)
+    W = _adjacency(W)
     def split(nodes, depth):
         node = {"nodes": nodes, "depth": depth, "connectivity": None, "children": []}
         if len(nodes) < max(2 * min_size, 2) or depth >= max_depth: return node
@@ -158,7 +178,7 @@ def fiedler_bipartition(W: np.ndarray, # symmetric non-negative adjacency `[n, n
             side = degree > 0 if (degree == 0).any() else comp == np.bincount(comp).argmax()
             conn = 0.0
         else:
-            conn, vec = fiedler(sub, normed)
+            conn, vec = _fiedler(sub, normed)
             side = vec >= np.median(vec) if (vec >= 0).all() or (vec < 0).all() else vec >= 0
         node["connectivity"] = conn
         left, right = nodes[side], nodes[~side]
