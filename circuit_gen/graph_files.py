@@ -34,6 +34,7 @@ def cantor_pair(layer: int, # transcoder layer
 def cantor_unpair(number: int, # a circuit-tracer `feature` number (>= 0)
                  ) -> tuple[int, int]:
     "The `(layer, feature)` behind a circuit-tracer `feature` number (the inverse of `cantor_pair`)."
+    if int(number) < 0: raise ValueError(f"number={number}: circuit-tracer's feature numbers are >= 0 (cantor_pair(layer, feature))")
     w = (math.isqrt(8 * number + 1) - 1) // 2
     feature = number - w * (w + 1) // 2
     return w - feature, feature

@@ -378,7 +378,10 @@ def write_viewer(graph_json_path, # a graph file (`<slug>.json` from `create_gra
     graph_json_path = Path(graph_json_path)
     out = Path(out_html) if out_html is not None else graph_json_path.with_suffix(".html")
     if out.resolve() == graph_json_path.resolve(): raise ValueError(f"out_html {out} would overwrite the graph file: name an .html file")
-    return write_page(viewer_html(read_json(graph_json_path), contexts), out)
+    graph = read_json(graph_json_path)
+    try: html = viewer_html(graph, contexts)
+    except ValueError as e: raise ValueError(f"{graph_json_path}: {e}") from None     # (the message names the file)
+    return write_page(html, out)
 
 def view(graph_json, # a graph file in circuit-tracer's format
          out=None, # the page to write (default: the graph's name with .html)
