@@ -28,6 +28,9 @@ def expand_grid(grid: Mapping[str, Sequence], # name -> non-empty list of values
                 seed_name: str = "seed", # the parameter the seeds go to; must not be a `grid` name too
                ) -> list[dict]: # one dict per combination
     "Every combination of the `grid` values (last name fastest), times seeds 0..seeds-1."
+    for k, v in grid.items():   # (a string is a sequence too: "gpt2" would sweep over its letters)
+        if isinstance(v, (str, bytes, Mapping)) or not hasattr(v, "__iter__"):
+            raise ValueError(f"grid {k!r} is {v!r}, not a list of values: write {k!r}: [{v!r}]")
     grid = {k: list(v) for k, v in grid.items()}
     for k, v in grid.items():
         if not v: raise ValueError(f"grid {k!r} has no values")
@@ -45,13 +48,17 @@ def parse_grid(specs: Sequence[str], # `--grid` texts: `lr=1e-3,1e-2` or `widths
         if "=" not in s: raise ValueError(f"--grid {s!r}: write name=v1,v2,... (or name=[v1, v2] for values with commas)")
         name, text = s.split("=", 1)
         name = name.strip()
+        if name in grid: raise ConfigError(f"--grid {name!r} is given twice: put all its values in one, {name}=v1,v2,...")
+        if not text.strip(): raise ConfigError(f"--grid {s!r}: no values after '=': write {name}=v1,v2,...")
         t = (declared or {}).get(name, {}).get("type")
         if text.lstrip().startswith("["):
             try: vals = yaml.safe_load(text)
             except yaml.YAMLError as e: raise ConfigError(f"--grid {s!r}: not a valid YAML list ({getattr(e, 'problem', e)})") from None
             if not isinstance(vals, list) or not vals: raise ConfigError(f"--grid {s!r}: give a non-empty list, e.g. {name}=[1, 2]")
             vals = [str(v) if t == "str" else v for v in vals]
-        else: vals = [coerce_parameter(name, v, t) for v in text.split(",")]
+        else:
+            if any(not v.strip() for v in text.split(",")): raise ConfigError(f"--grid {s!r}: an empty value between commas: write {name}=v1,v2,...")
+            vals = [coerce_parameter(name, v, t) for v in text.split(",")]
         grid[name] = vals
     return grid
 
