@@ -4,7 +4,7 @@
 
 # %% ../nbs/01a_model_families.ipynb #c0002
 from __future__ import annotations
-import dataclasses, functools, json, os, shutil, subprocess, sys, tempfile, textwrap
+import dataclasses, functools, json, os, shutil, subprocess, sys, textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
