@@ -164,7 +164,7 @@ def _remove_temp_folders():
     """Remove every folder `temp_folder` made in this process, its note, and the process's lock file (at exit); a forked
     child that exits normally inherits this handler and the list, and leaves its parent's folders alone."""
     pid = os.getpid()
-    for d, owner in [f for f in _TEMP_FOLDERS if f[1] == pid]:
+    for d, _ in [f for f in _TEMP_FOLDERS if f[1] == pid]:
         shutil.rmtree(d, ignore_errors=True)
         with contextlib.suppress(OSError): os.unlink(d + _NOTE)
     _TEMP_FOLDERS[:] = [f for f in _TEMP_FOLDERS if f[1] != pid]

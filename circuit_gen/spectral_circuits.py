@@ -140,7 +140,7 @@ def fiedler(W: np.ndarray, # symmetric non-negative adjacency `[n, n]` (`couplin
 def _fiedler(W: np.ndarray, normed: bool) -> tuple[float, np.ndarray]:
     "`fiedler` of a checked adjacency (`_adjacency`)."
     if len(W) < 2: raise ValueError(f"a graph needs at least 2 nodes for a Fiedler vector, got {len(W)}")
-    L = scipy.sparse.csgraph.laplacian(np.asarray(W, dtype=np.float64), normed=normed)
+    L = scipy.sparse.csgraph.laplacian(W, normed=normed)
     vals, vecs = scipy.linalg.eigh(L, subset_by_index=[0, 1])
     return float(vals[1]), vecs[:, 1]
 
