@@ -180,6 +180,13 @@ def save_gemma_scope(clt: CrossLayerTranscoder, # a `CrossLayerTranscoder` that 
             np.savez(f, **{k: getattr(t, k).detach().float().cpu().numpy() for k in GEMMA_SCOPE_KEYS})
     return path
 
+def _folder(path, what: str) -> Path:
+    "`path` as a Path, or an error naming it when it is missing or a file (a loader would otherwise report an empty folder)."
+    path = Path(path).expanduser()
+    if not path.exists(): raise FileNotFoundError(f"{path} does not exist: give the folder {what}")
+    if not path.is_dir(): raise NotADirectoryError(f"{path} is a file: give the folder {what} (the folder that holds it)")
+    return path
+
 def load_gemma_scope(path, # folder of `layer_{l}/.../params.npz` (one per layer), or dict layer -> params.npz file
                      model: HookedTransformer | None = None, # checked against it (d_model, layers); None: not
                      layers: Sequence[int] | None = None, # the layers you expect (checked)
@@ -190,7 +197,8 @@ def load_gemma_scope(path, # folder of `layer_{l}/.../params.npz` (one per layer
     if isinstance(path, Mapping): files = {int(l): Path(f) for l, f in path.items()}
     else:
         found: dict[int, list[Path]] = {}
-        for f in sorted(Path(path).glob("layer_*/**/params.npz")):
+        path = _folder(path, "of Gemma Scope's layout (layer_{l}/width_.../average_l0_.../params.npz)")
+        for f in sorted(path.glob("layer_*/**/params.npz")):
             found.setdefault(int(re.match(r"layer_(\d+)", f.relative_to(path).parts[0]).group(1)), []).append(f)
         if not found: raise ValueError(f"no layer_*/.../params.npz under {path}: pass {{layer: params.npz path}}")
         many = {l: [str(f.relative_to(path)) for f in fs] for l, fs in found.items() if len(fs) > 1}
@@ -252,7 +260,7 @@ def load_sae_lens(path, # a sae-lens folder (cfg.json + sae_weights.safetensors)
                  ) -> CrossLayerTranscoder:
     "Load sae-lens transcoder folders (one folder with cfg.json, a folder of them, or a list) as a transcoder set."
     if isinstance(path, (str, Path)):
-        path = Path(path)
+        path = _folder(path, "sae-lens writes (cfg.json and sae_weights.safetensors), or a folder of such folders")
         folders = [path] if (path/"cfg.json").exists() else sorted(p.parent for p in path.glob("*/cfg.json"))
         if not folders: raise ValueError(f"no cfg.json in {path} or its subfolders: is it a sae-lens folder?")
     else: folders = [Path(p) for p in path]
@@ -355,7 +363,7 @@ def load_circuit_tracer(path, # folder: config.yaml, `layer_{i}` or `W_enc_{i}`/
                         device=None, # device of the tensors; None: `default_device()`
                        ) -> CrossLayerTranscoder:
     "Load a circuit-tracer transcoder set or CLT folder (config.yaml + safetensors) as a `CrossLayerTranscoder`."
-    path = Path(path)
+    path = _folder(path, "circuit-tracer writes (config.yaml with layer_{i}.safetensors, or W_enc_{i}/W_dec_{i}.safetensors)")
     cfg = read_yaml(path/"config.yaml") if (path/"config.yaml").exists() else {}
     kind = cfg.get("model_kind") or ("cross_layer_transcoder" if (path/"W_enc_0.safetensors").exists() else "transcoder_set")
     if cfg.get("activation") == "topk":
@@ -366,7 +374,10 @@ def load_circuit_tracer(path, # folder: config.yaml, `layer_{i}` or `W_enc_{i}`/
             remote = [p for p in cfg["transcoders"] if str(p).startswith("hf://")]
             if remote: raise ValueError(f"config lists hub files ({remote[0]}, ...): download them and list local paths")
             files = [p if Path(p).is_absolute() else path/p for p in map(Path, cfg["transcoders"])]
-        else: files = _numbered(path, "layer_{i}.safetensors")
+        else:
+            files = _numbered(path, "layer_{i}.safetensors")
+            if not files: raise ValueError(f"{path} has no layer_{{i}}.safetensors, W_enc_{{i}}.safetensors or config.yaml listing "
+                                           "transcoders: is it a circuit-tracer transcoder folder?")
         read = [_read_ct_layer(Path(f), device) for f in files]
         clt = transcoder_set({i: t for i, (t, _) in enumerate(read)}, d_features=d_features, device=device)
         meta = read[0][1]

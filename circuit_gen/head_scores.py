@@ -38,6 +38,8 @@ def attention_window(model: HookedTransformer, # any HookedTransformer
                      layer: int, # block index
                     ) -> int | None:
     "How many keys (itself included) a query of `layer` can see: the sliding window of a local layer, None for global ones."
+    L = model.cfg.n_layers
+    if not -L <= layer < L: raise ValueError(f"layer={layer}: the model has {L} layers (0..{L - 1})")
     types = getattr(model.cfg, "attn_types", None)
     return int(model.cfg.window_size) if types is not None and types[layer] == "local" else None
 
@@ -319,6 +321,7 @@ def composition_scores(model: HookedTransformer, # the model to score
                        kind: str = "k", # "q", "k" or "v" composition
                       ) -> Float[Tensor, "layer head_index layer head_index"]:
     "Q/K/V-composition of each (earlier head -> later head) pair (Elhage et al. 2021); zero where not earlier."
+    if kind not in ("q", "k", "v"): raise ValueError(f"kind={kind!r}: give 'q', 'k' or 'v' composition")
     L, H = model.cfg.n_layers, model.cfg.n_heads
     out = torch.zeros(L, H, L, H)
     with torch.no_grad():

@@ -330,6 +330,7 @@ def split_name_pairs(names, # the name pool
                      seed: int = 0, # seed of the shuffle
                     ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]: # (train pairs, test pairs)
     "Split the unordered pairs of `names` into (train, test) lists, reproducibly."
+    if not 0 < test_fraction < 1: raise ValueError(f"test_fraction={test_fraction}: give the share of pairs held out, between 0 and 1")
     pairs = list(itertools.combinations(sorted(names), 2))
     random.Random(seed).shuffle(pairs)
     k = int(round(len(pairs) * test_fraction))
@@ -341,6 +342,7 @@ def split_templates(n_test: int = 3, # templates held out
                    ) -> tuple[list[int], list[int]]: # (train indices, test indices)
     "Split template indices into (train, test), reproducibly."
     idx = list(range(len(templates or IOI_TEMPLATES)))
+    if not 0 < n_test < len(idx): raise ValueError(f"n_test={n_test}: hold out between 1 and {len(idx) - 1} of the {len(idx)} templates")
     random.Random(seed).shuffle(idx)
     return sorted(idx[n_test:]), sorted(idx[:n_test])
 
@@ -381,7 +383,14 @@ def normalised_metric(value: Tensor, # metric of the run to score
                       corrupted_value: Tensor, # metric on the corrupted run (maps to 0)
                      ) -> Tensor:
     "(value - corrupted) / (clean - corrupted): 0 at the corrupted run, 1 at the clean run."
-    return (value - corrupted_value) / (clean_value - corrupted_value)
+    clean = torch.as_tensor(clean_value)
+    gap = clean - torch.as_tensor(corrupted_value)
+    if (gap == 0).any():
+        i = int((gap == 0).flatten().nonzero()[0])
+        raise ValueError(f"the clean and corrupted metric are equal ({float(clean.broadcast_to(gap.shape).flatten()[i])}"
+                         f"{'' if gap.ndim == 0 else f' at prompt {i}'}): the corrupted prompts do not "
+                         "move the metric, so nothing can be normalised between them; check the counterfactuals")
+    return (value - corrupted_value) / gap
 
 def run_prompts(model, # any HookedTransformer
                 prompts: PromptSet, # the prompt set to run
@@ -390,6 +399,7 @@ def run_prompts(model, # any HookedTransformer
                 device=None, # where to run; None: the model's device
                ) -> Float[Tensor, "batch pos d_vocab"]:
     "The model's logits on the clean (or corrupted) prompts, in batches, without gradients."
+    if batch_size < 1: raise ValueError(f"batch_size={batch_size}: give at least 1 prompt per forward pass")
     device = resolve_device(device) if device is not None else next(model.parameters()).device
     toks = (prompts.corrupted_tokens if corrupted else prompts.clean_tokens).to(device)
     with torch.no_grad():

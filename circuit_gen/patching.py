@@ -29,6 +29,8 @@ _MLP = re.compile(r"^m(\d+)$")
 def parse_component(name: str, # MIB-style name: `a{l}.h{h}`, `a{l}.h{h}<q|k|v>`, `m{l}`, "input" or "logits"
                    ) -> tuple[str, int | None, int | None, str | None]:
     "('head', layer, head, q|k|v|None), ('mlp', layer, None, None) or ('logits', None, None, None) from a MIB-style name."
+    if not isinstance(name, str):
+        raise TypeError(f"component {name!r} is a {type(name).__name__}: name it as a string, e.g. 'a{{layer}}.h{{head}}' or 'm{{layer}}'")
     if name == "logits": return ("logits", None, None, None)
     if name == "input": return ("input", None, None, None)
     m = _HEAD.match(name)
@@ -277,6 +279,7 @@ def ablation_hooks(model: HookedTransformer, # the model to hook
                   ) -> list[tuple[str, Callable]]: # `(hook name, hook)` pairs for `run_with_hooks`
     "Forward hooks that replace the `z` of `heads` by zero, the reference mean per position, or a resampled reference prompt."
     if method not in ("zero", "mean", "resample"): raise ValueError(f"method={method!r}: use 'zero', 'mean' or 'resample'")
+    if isinstance(heads, str): raise ValueError(f"heads={heads!r}: give a list of head names, e.g. [{heads!r}]")
     by_layer: dict[int, list[int]] = {}
     for name in heads:
         kind, l, h, _ = check_component(model, name)

@@ -25,7 +25,9 @@ def accumulated_residual(cache: ActivationCache, # activations from `model.run_w
                          n_layers: int | None = None, # layers to read; None: all of the cached model's
                         ) -> Float[Tensor, "layer batch pos d_model"]:
     "The residual stream before each layer and after the last: `n_layers + 1` slices."
-    n_layers = n_layers if n_layers is not None else cache.model.cfg.n_layers
+    L = cache.model.cfg.n_layers
+    n_layers = n_layers if n_layers is not None else L
+    if not 1 <= n_layers <= L: raise ValueError(f"n_layers={n_layers}: the cached model has {L} layers; give 1..{L} (None: all)")
     return torch.stack([cache["resid_pre", l] for l in range(n_layers)] + [cache["resid_post", n_layers - 1]])
 
 def apply_final_norm(model: HookedTransformer, # whose `ln_final` (LN, LNPre, RMS, RMSPre or none) to apply
@@ -104,11 +106,30 @@ def decompose_residual(model: HookedTransformer, # the model the cache was run o
     return torch.stack(comps), labels
 
 # %% ../nbs/02_residual_stream.ipynb #c0016
+def _check_answers(model: HookedTransformer, answer_tokens: Tensor, batch: int | None = None) -> Tensor:
+    "`answer_tokens` if it is `[batch, 2]` token ids the model has; else an error naming the shape or id and the fix."
+    t = torch.as_tensor(answer_tokens)
+    if t.ndim != 2 or t.shape[1] != 2 or (batch is not None and t.shape[0] != batch):
+        raise ValueError(f"answer_tokens of shape {tuple(t.shape)}: give one (correct, wrong) pair of token ids per prompt, "
+                         f"shape [{'batch' if batch is None else batch}, 2]")
+    if t.dtype.is_floating_point or t.dtype == torch.bool: raise ValueError(f"answer_tokens of dtype {t.dtype}: give integer token ids")
+    bad = t[(t < 0) | (t >= model.cfg.d_vocab)]
+    if len(bad): raise ValueError(f"answer token id {int(bad[0])} is outside the model's vocabulary (0..{model.cfg.d_vocab - 1})")
+    return t
+
+def _check_positions(positions, batch: int, n_pos: int) -> Tensor:
+    "`positions` if it is one position per prompt within the `n_pos` cached ones (negative counts from the end); else a clear error."
+    p = torch.as_tensor(positions)
+    if p.shape != (batch,): raise ValueError(f"positions of shape {tuple(p.shape)}: give one position per prompt, shape [{batch}]")
+    bad = p[(p < -n_pos) | (p >= n_pos)]
+    if len(bad): raise ValueError(f"position {int(bad[0])} is outside the cached prompts' {n_pos} positions (-{n_pos}..{n_pos - 1})")
+    return p
+
 def logit_diff_directions(model: HookedTransformer, # the model whose unembedding to read
                           answer_tokens: Int[Tensor, "batch 2"], # (correct, wrong) token ids per prompt
                          ) -> Float[Tensor, "batch d_model"]:
     "W_U[:, correct] - W_U[:, wrong] per prompt: the direction whose dot product is the logit difference."
-    ans = answer_tokens.to(model.W_U.device)
+    ans = _check_answers(model, answer_tokens).to(model.W_U.device)
     return model.W_U[:, ans[:, 0]].T - model.W_U[:, ans[:, 1]].T
 
 def direct_logit_attribution(model: HookedTransformer, # the model the cache was run on
@@ -119,7 +140,8 @@ def direct_logit_attribution(model: HookedTransformer, # the model the cache was
     "Each residual component's direct contribution to logit[correct] - logit[wrong] at `positions`, final LN scale frozen."
     comps, labels = decompose_residual(model, cache)
     b = torch.arange(comps.shape[1], device=comps.device)
-    pos = positions.to(comps.device)
+    answer_tokens = _check_answers(model, answer_tokens, comps.shape[1])
+    pos = _check_positions(positions, comps.shape[1], comps.shape[2]).to(comps.device)
     at = comps[:, b, pos]                                            # component batch d_model
     scale = cache[get_act_name("scale")][b, pos] if model.cfg.normalization_type else None
     norm = model.cfg.normalization_type
@@ -142,7 +164,8 @@ def per_layer_logit_diff(model: HookedTransformer, # the model the cache was run
     "The logit lens's logit difference at `positions`, before each layer and after the last."
     lens = logit_lens(model, cache)
     b = torch.arange(lens.shape[1], device=lens.device)
-    pos, ans = positions.to(lens.device), answer_tokens.to(lens.device)
+    pos = _check_positions(positions, lens.shape[1], lens.shape[2]).to(lens.device)
+    ans = _check_answers(model, answer_tokens, lens.shape[1]).to(lens.device)
     return lens[:, b, pos, ans[:, 0]] - lens[:, b, pos, ans[:, 1]]
 
 # %% ../nbs/02_residual_stream.ipynb #f13r02

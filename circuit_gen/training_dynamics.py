@@ -17,20 +17,30 @@ from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer, HookedTransformerConfig
 
 from .core import load_state, load_tensors, resolve_device, save_tensors
-from .models import load_model, non_special_token_ids, train_language_model
+from .models import _official_name, load_model, non_special_token_ids, train_language_model
 from .induction import bos_token_id, make_induction_prompts, repeated_tokens
 from .head_scores import head_scores
 from .testing import tiny_model
 from .training import checkpoint_step, list_checkpoints
 
 # %% auto #0
-__all__ = ['PYTHIA_STEPS', 'TASKS', 'TASK_ROLES', 'CheckpointError', 'CheckpointSeries', 'periodic_batch', 'map_checkpoints',
-           'stack_results', 'induction_metrics', 'ioi_metrics', 'task_metrics', 'task_prompts', 'circuit_edges',
-           'enable_edge_hooks', 'edge_names_of', 'edge_jaccard', 'weighted_jaccard', 'overlap_table', 'role_heads',
-           'role_consistency', 'phase_change', 'checkpoint_head_scores', 'train_induction_series', 'open_series']
+__all__ = ['PYTHIA_STEPS', 'PYTHIA_V0_STEPS', 'TASKS', 'TASK_ROLES', 'CheckpointError', 'CheckpointSeries', 'periodic_batch',
+           'map_checkpoints', 'stack_results', 'induction_metrics', 'ioi_metrics', 'task_metrics', 'task_prompts',
+           'circuit_edges', 'enable_edge_hooks', 'edge_names_of', 'edge_jaccard', 'weighted_jaccard', 'overlap_table',
+           'role_heads', 'role_consistency', 'phase_change', 'checkpoint_head_scores', 'train_induction_series',
+           'open_series']
 
 # %% ../nbs/17_training_dynamics.ipynb #c0005
 PYTHIA_STEPS = [0] + [2 ** i for i in range(10)] + list(range(1000, 143001, 1000))
+PYTHIA_V0_STEPS = list(range(1000, 143001, 1000))    # the "-v0" models (before the 2023 retraining) have no early checkpoints
+
+def _pythia(name: str) -> tuple[str, list[int]]:
+    "The official name of a Pythia model and the steps it has checkpoints at; a clear error for any other name."
+    official = _official_name(name)
+    if official is None or not official.startswith("EleutherAI/pythia"):
+        raise ValueError(f"{name!r} is not a Pythia model TransformerLens knows (" + ("no such name" if official is None else official) +
+                         "): give a name such as 'pythia-160m' or 'EleutherAI/pythia-70m-deduped'")
+    return official, (PYTHIA_V0_STEPS if official.endswith("-v0") else PYTHIA_STEPS)
 
 class CheckpointError(ValueError):
     "A checkpoint that cannot be used: missing, unreadable, or of another architecture."
@@ -111,14 +121,16 @@ class CheckpointSeries:
 
     @classmethod
     def from_pythia(cls, name: str = "pythia-160m", # a Pythia model name
-                    steps: Iterable[int] | None = None, # steps from `PYTHIA_STEPS`; None: all 154
+                    steps: Iterable[int] | None = None, # steps from `PYTHIA_STEPS` (`PYTHIA_V0_STEPS` for a "-v0" model); None: all of them
                     device=None, # defaults to `core.default_device()`
                     **kwargs, # passed to `load_model` for every checkpoint (`dtype`, hook switches)
                    ) -> "CheckpointSeries":
         "Pythia training checkpoints (HF revisions step{N}) through TransformerLens."
-        steps = list(PYTHIA_STEPS if steps is None else steps)
-        bad = sorted(set(steps) - set(PYTHIA_STEPS))
-        if bad: raise ValueError(f"Pythia has no checkpoint at steps {bad[:5]}: it has 0, 1, 2, 4, ..., 512, then every 1000 to 143000")
+        official, have = _pythia(name)
+        steps = list(have if steps is None else steps)
+        bad = sorted(set(steps) - set(have))
+        if bad: raise ValueError(f"{official} has no checkpoint at steps {bad[:5]}: it has " +
+                                 ("every 1000 from 1000 to 143000" if have is PYTHIA_V0_STEPS else "0, 1, 2, 4, ..., 512, then every 1000 to 143000"))
         return cls(steps, [lambda s=s: load_model(name, checkpoint=s, device=device, **kwargs) for s in steps], name=name,
                    on_error="raise")
 
@@ -317,10 +329,16 @@ def edge_names_of(model: HookedTransformer, # any HookedTransformer
     from circuit_gen.circuit_graph import Graph
     return Graph.from_model(model).edge_names
 
+def _same_edges(a: Tensor, b: Tensor):
+    if a.shape != b.shape:     # broadcasting would compare a one-edge vector with every edge
+        raise ValueError(f"edge vectors of shapes {tuple(a.shape)} and {tuple(b.shape)}: compare circuits over the same edges "
+                         "(one graph's edge order, as `circuit_edges` gives)")
+
 def edge_jaccard(a: Tensor, # edge mask
                  b: Tensor, # edge mask over the same edges
                 ) -> float:
     "Jaccard overlap of two boolean edge masks (1.0 for two empty circuits)."
+    _same_edges(a, b)
     a, b = a.bool(), b.bool()
     union = (a | b).sum().item()
     return 1.0 if union == 0 else (a & b).sum().item() / union
@@ -329,6 +347,7 @@ def weighted_jaccard(a: Tensor, # edge scores
                      b: Tensor, # edge scores over the same edges
                     ) -> float:
     "Σ min(|a|,|b|) / Σ max(|a|,|b|) of two edge-score vectors over the same edges."
+    _same_edges(a, b)
     a, b = a.abs().double(), b.abs().double()
     den = torch.maximum(a, b).sum().item()
     return 1.0 if den == 0 else torch.minimum(a, b).sum().item() / den
@@ -444,5 +463,11 @@ def open_series(series: str, # "" (train the tiny induction series into `folder`
         full = train_induction_series(folder, device=device, progress=False, **train_kwargs)
     elif Path(series).expanduser().is_dir():
         full = CheckpointSeries.from_folder(Path(series).expanduser(), base=base_model or None, on_error=on_error, device=device)
-    else: full = CheckpointSeries.from_pythia(series, device=device)
+    else:
+        try: _pythia(series)
+        except ValueError:
+            what = "a file, not a folder" if Path(series).expanduser().exists() else "no such folder"
+            raise ValueError(f"series={series!r} is neither a checkpoint folder ({what}) nor a Pythia model name: give a folder "
+                             "of checkpoints, a name such as 'pythia-160m', or '' to train the tiny induction series") from None
+        full = CheckpointSeries.from_pythia(series, device=device)
     return full.select([int(s) for s in checkpoints.split(",")] if checkpoints[:1].isdigit() else checkpoints)
