@@ -247,6 +247,8 @@ def _select_top_ns(graph: Graph, ns, absolute: bool = False, prune: bool = True)
     """`select_top_n` for each n of `ns`, from one ranking (a faithfulness curve's circuits: one partial sort, where a
     top-k per circuit costs 65-160 ms each on a 32-layer, 32-head graph). The n edges are those above the n-th highest
     score and, of those tied with it, the first in row-major order: the same circuit every time."""
+    if bad := [n for n in ns if isinstance(n, bool) or int(n) != n]:
+        raise ValueError(f"n={bad[0]!r}: give a whole number of edges (a fraction of the graph: round(f * graph.n_edges))")
     ns = [int(n) for n in ns]
     for n in ns:
         if not 0 <= n <= graph.n_edges: raise ValueError(f"n={n}: the graph has {graph.n_edges} edges; give n from 0 to {graph.n_edges}")
@@ -267,6 +269,7 @@ def select_threshold(graph: Graph, # the scored graph
                      prune: bool = True, # drop edges not on an input->logits path (`prune`)
                     ) -> Graph:
     "A copy of `graph` whose circuit is the edges scoring >= `threshold` (|score| if `absolute`), pruned."
+    if math.isnan(float(threshold)): raise ValueError("threshold=nan keeps no edge: give a number")
     return _finish(graph, _ranked(graph, absolute) >= float(threshold), prune, f"threshold({threshold}, absolute={absolute})")
 
 def select_greedy(graph: Graph, # the scored graph

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer
 from transformer_lens.utilities import get_act_name
 
-from .core import atomic_write, resolve_device
+from .core import atomic_write, read_json, resolve_device
 from .ioi import logit_diff_metric, accuracy_metric, make_ioi_prompts
 from .prompt_sets import PromptSet
 from .patching import check_component
@@ -49,8 +49,12 @@ class Circuit:
     model: str = "" # name of the model the circuit was found on
 
     def __post_init__(self):
+        if not isinstance(self.roles, dict): raise ValueError(f"roles of type {type(self.roles).__name__}: give {{role: {{'heads': [...], 'positions': [...]}}}}")
         for role, spec in self.roles.items():
-            if "heads" not in spec: raise ValueError(f"role {role!r} has no 'heads' list")
+            if not isinstance(spec, dict) or "heads" not in spec: raise ValueError(f"role {role!r} has no 'heads' list")
+            for key in ("heads", "positions"):    # a bare string would be read letter by letter
+                if key in spec and (isinstance(spec[key], str) or not isinstance(spec[key], (list, tuple))):
+                    raise ValueError(f"role {role!r}: {key}={spec[key]!r} is not a list: write [{spec[key]!r}]")
             for p in list(spec.get("positions", ["all"])) + ([spec["attends_to"]] if spec.get("attends_to") else []):
                 if p != "all" and not _POS.match(p): raise ValueError(f"role {role!r}: position {p!r} is not IO, S1, S2, END (+offset) or all")
 
@@ -108,14 +112,21 @@ class Circuit:
     def to_dict(self) -> dict: return {"name": self.name, "model": self.model, "roles": self.roles}
     @classmethod
     def from_dict(cls, d: dict, # what `to_dict` returned: `name`, `model`, `roles`
-                 ) -> "Circuit": return cls(roles=d["roles"], name=d.get("name", ""), model=d.get("model", ""))
+                 ) -> "Circuit":
+        if not isinstance(d, dict) or "roles" not in d:
+            raise ValueError(f"not a circuit: a circuit dict has 'roles' (and 'name', 'model'), this one has "
+                             f"{sorted(d) if isinstance(d, dict) else type(d).__name__}")
+        return cls(roles=d["roles"], name=d.get("name", ""), model=d.get("model", ""))
     def save(self, path, # the `.json` file to write
             ) -> None:
         "Write the circuit as JSON."
         with atomic_write(path, "w") as f: json.dump(self.to_dict(), f, indent=1)
     @classmethod
     def load(cls, path, # a `.json` file written by `save`
-            ) -> "Circuit": return cls.from_dict(json.loads(Path(path).read_text()))
+            ) -> "Circuit":
+        d = read_json(path)        # a broken file: an error naming it, the line and column
+        try: return cls.from_dict(d)
+        except ValueError as e: raise ValueError(f"{path}: {e}") from None
 
 # %% ../nbs/15c_circuit_scoring.ipynb #c0010
 def _heads(s: str) -> list[str]: return [f"a{x.split('.')[0]}.h{x.split('.')[1]}" for x in s.split()]
@@ -284,7 +295,13 @@ def read_rows_csv(path, # a `.csv` file written by `write_rows_csv`
         if v in ("True", "False"): return v == "True"
         try: return float(v)
         except ValueError: return v
-    with open(path, newline="") as f: return [{k: conv(v) for k, v in r.items()} for r in csv.DictReader(f)]
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    for i, r in enumerate(rows):
+        if None in r or None in r.values():     # more fields than the header, or fewer (a file cut short)
+            raise ValueError(f"{path}, line {i + 2}: {len(r) - (None in r) + len(r.get(None, []))} fields against the header's "
+                             f"{len(r) - (None in r)}: was the file cut short or edited? (write_rows_csv writes it whole)")
+    return [{k: conv(v) for k, v in r.items()} for r in rows]
 
 # %% ../nbs/15c_circuit_scoring.ipynb #c0027
 def _properties(row: dict) -> list[str]:
@@ -313,6 +330,10 @@ def generalisation_report(rows: list[dict], # per-prompt rows from `score_circui
                           min_n: int = 5, # fewest prompts with a property to test it
                          ) -> dict: # `families`, `property_tests` (Holm-corrected), `numeric_knobs`, counts
     "Per-family summary and tests of which prompt properties predict low faithfulness."
+    need = ("family", "faithfulness", "model_correct", "circuit_correct")
+    for i, r in enumerate(rows):
+        miss = [k for k in need if k not in r]
+        if miss: raise ValueError(f"row {i} has no {miss}: give the per-prompt rows `score_circuit` returns (or `read_rows_csv` reads back)")
     fam = {}
     for f in dict.fromkeys(r["family"] for r in rows):
         sub = [r for r in rows if r["family"] == f]
@@ -362,6 +383,7 @@ def load_circuit(name_or_path, # a key of `CIRCUITS` or a `.json` file
     if str(name_or_path) in CIRCUITS: return CIRCUITS[str(name_or_path)]
     p = Path(name_or_path)
     if p.is_file(): return Circuit.load(p)
+    if p.suffix == ".json" or len(p.parts) > 1: raise FileNotFoundError(f"circuit file {p} does not exist (shipped circuits: {sorted(CIRCUITS)})")
     raise ValueError(f"unknown circuit {name_or_path!r}: use one of {sorted(CIRCUITS)} or a JSON file written by Circuit.save")
 
 # %% ../nbs/15c_circuit_scoring.ipynb #c0034

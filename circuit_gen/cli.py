@@ -104,6 +104,15 @@ def _cmd_view(a) -> int:
     return 0
 
 # %% ../nbs/18d_cli.ipynb #c0043
+def _at_least(lo: float, kind=int):
+    "An argparse type: a number of `kind` >= `lo` (a negative --timeout or --row was taken as is, or as none)."
+    def parse(text: str):
+        try: v = kind(text)
+        except ValueError: raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+        if not v >= lo: raise argparse.ArgumentTypeError(f"{text} is below {lo:g}: give at least {lo:g}")
+        return v
+    return parse
+
 def build_parser() -> argparse.ArgumentParser:
     "The `circuit-gen` argument parser."
     P = argparse.ArgumentParser(prog="circuit-gen", description="Run circuit_gen notebooks: one run, SLURM sweeps, results, the tour.")
@@ -122,10 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="runs root (default: the project's runs/ or $CIRCUIT_GEN_RUNS)")
     r.add_argument("--run-dir", help="put the run exactly here (the tour does)")
     r.add_argument("--table", help="a sweep's table.json (or folder): run one row of it")
-    r.add_argument("--row", type=int)
+    r.add_argument("--row", type=_at_least(0))
     r.add_argument("--force", action="store_true", help="rerun even if completed")
     r.add_argument("--html", action="store_true", help="also render the executed notebook to HTML")
-    r.add_argument("--timeout", type=float, help="seconds per cell")
+    r.add_argument("--timeout", type=_at_least(1e-3, float), help="seconds per cell")
     r.add_argument("--quiet", action="store_true")
     r.add_argument("--skip-flags", nargs="*", choices=["slow", "cuda", "hub"], default=None,
                    help="leave out cells with these test flags (default: hub without network, cuda without a GPU)")
@@ -134,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("notebook", help="an experiment (circuit_gen/experiments/NAME.yaml), a notebook, or a sweep file")
     params(s)
     s.add_argument("--grid", action="append", metavar="NAME=V1,V2", help="a parameter to sweep (repeatable)")
-    s.add_argument("--seeds", type=int, help="add a seed axis 0..N-1")
+    s.add_argument("--seeds", type=_at_least(0), help="add a seed axis 0..N-1")
     s.add_argument("--preset", help="start from a preset of the notebook's experiment file (e.g. gpu, gpu:gpt2)")
     s.add_argument("--name", help="sweep name (default: experiment + table hash)")
     s.add_argument("--gpus", type=int, help=f"GPUs per task (default {SLURM_DEFAULTS['gpus']}; 0 for none)")
@@ -166,8 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     u = sub.add_parser("tour", parents=[common], help="run every experiment notebook at its tour settings and write an HTML report")
     u.add_argument("--nbs")
     u.add_argument("--out", help="runs root"); u.add_argument("--tour-id")
-    u.add_argument("--jobs", type=int, default=2, help="notebooks at once (default 2)")
-    u.add_argument("--timeout", type=float, default=600, help="seconds per notebook (default 600)")
+    u.add_argument("--jobs", type=_at_least(1), default=2, help="notebooks at once (default 2)")
+    u.add_argument("--timeout", type=_at_least(1e-3, float), default=600, help="seconds per notebook (default 600)")
     u.add_argument("--only", help="regex on notebook names")
     u.add_argument("--device", default="", help="e.g. cpu")
     u.set_defaults(fn=_cmd_tour)
@@ -175,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("path", help="a graph .json (create_graph_files, circuit-tracer or Neuronpedia), or a run folder with hessian_<step>.safetensors")
     v.add_argument("--out", help="the page to write (default: the graph's name with .html; spectrum_viewer.html in the run folder)")
     v.add_argument("--serve", action="store_true", help="also serve it on 127.0.0.1 until Ctrl-C")
-    v.add_argument("--port", type=int, default=0, help="port to serve on (default: any free one)")
+    v.add_argument("--port", type=_at_least(0), default=0, help="port to serve on (default: any free one)")
     v.set_defaults(fn=_cmd_view)
     return P
 

@@ -52,6 +52,11 @@ def load_digits_28(size: int = 28, # output side in pixels
                    device=None, # defaults to `core.default_device()`
                   ): # (x `[n, 1, size, size]`, y)
     "scikit-learn's 1,797 handwritten digits, scaled to [0,1] and resized bilinearly to `size`x`size`: (x, y)."
+    if size < 1: raise ValueError(f"size={size}: give the image side in pixels (>= 1)")
+    if classes is not None:
+        cl = list(classes)
+        if not cl or len(set(cl)) != len(cl) or not all(isinstance(c, (int, np.integer)) and 0 <= c <= 9 for c in cl):
+            raise ValueError(f"classes={classes!r}: give distinct digits 0..9 (they are relabelled 0..len-1 in that order), or None for all ten")
     from sklearn.datasets import load_digits
     X, Y = load_digits(return_X_y=True)
     x = torch.tensor(X, dtype=torch.float32).view(-1, 1, 8, 8) / 16.0

@@ -23,6 +23,7 @@ __all__ = ['normalize_matrix', 'compute_influence', 'logit_weights', 'PrunedGrap
 def normalize_matrix(A: Float[Tensor, "n n"], # adjacency, rows = targets
                     ) -> Float[Tensor, "n n"]:
     "Rows of |A| normalised to sum to 1 (all-zero rows stay zero)."
+    if A.ndim != 2 or A.shape[0] != A.shape[1]: raise ValueError(f"A of shape {tuple(A.shape)}: give a square [n, n] adjacency (rows = targets)")
     a = A.abs()
     return a / a.sum(1, keepdim=True).clamp_min(1e-10)
 
@@ -31,6 +32,9 @@ def compute_influence(A: Float[Tensor, "n n"], # non-negative adjacency of an ac
                       max_iter: int = 1000, # longest path considered before giving up
                      ) -> Float[Tensor, "n"]:
     "`weights (A + A^2 + ...)`: the total influence of each node on the weighted targets, for acyclic A."
+    if A.ndim != 2 or A.shape[0] != A.shape[1] or weights.shape != A.shape[:1]:
+        raise ValueError(f"A of shape {tuple(A.shape)} and weights of shape {tuple(weights.shape)}: give a square [n, n] adjacency "
+                         "and one weight per node, [n]")
     current = weights @ A
     influence = current.clone()
     for _ in range(max_iter):

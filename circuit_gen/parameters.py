@@ -4,7 +4,7 @@
 
 # %% ../nbs/18_parameters.ipynb #p0003
 from __future__ import annotations
-import ast, io, json, re, tokenize
+import ast, io, json, os, re, tokenize
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -17,8 +17,8 @@ from .experiment_config import experiment_grid, experiment_settings, find_experi
 # %% auto #0
 __all__ = ['ECHO_PARAMETERS', 'ECHO_BODY', 'write_notebook', 'echo_notebook', 'notebook_parameters', 'literal_choices',
            'coerce_parameter', 'check_value', 'describe_parameters', 'check_parameters', 'default_parameters',
-           'parse_parameters', 'notebook_experiment', 'parameter_changes', 'load_preset', 'nbs_dir', 'notebook_files',
-           'list_notebooks']
+           'parse_parameters', 'absolute_paths', 'notebook_experiment', 'parameter_changes', 'load_preset', 'nbs_dir',
+           'notebook_files', 'list_notebooks']
 
 # %% ../nbs/18_parameters.ipynb #p0006
 def write_notebook(path, # the .ipynb to write; missing parent folders are created
@@ -192,7 +192,23 @@ def parse_parameters(notebook, # the notebook's path
         params.update(check_parameters(d, declared, notebook, where=lambda k, f=f: f"{f}, line {lines.get(str(k), '?')}, key {k}"))
     for name, text in pairs or []:
         params[name] = coerce_parameter(name, text, declared.get(name, {}).get("type"))
-    return check_parameters(params, declared, notebook)
+    return absolute_paths(check_parameters(params, declared, notebook), declared)
+
+def absolute_paths(params: Mapping, # name -> typed value
+                   declared: Mapping, # `notebook_parameters(notebook)`: only `str` parameters are read as paths
+                   base=None, # the folder relative paths are read from; None: the current folder
+                  ) -> dict:
+    """`params` with each `str` value that names an existing file or folder relative to `base` (or starting with `~`) made
+    absolute. A notebook runs in its own folder (papermill's working directory) and a sweep's jobs in SLURM's: there a
+    relative path would name another place, or nothing. Other values (names, prompts, a path not there) are left as given."""
+    base = Path(base) if base is not None else Path.cwd()
+    out = dict(params)
+    for k, v in params.items():
+        if declared.get(k, {}).get("type") != "str" or not isinstance(v, str) or not v.strip(): continue
+        p = Path(v).expanduser()
+        if p.is_absolute(): out[k] = str(p)
+        elif (base/p).exists(): out[k] = os.path.normpath(base.absolute()/p)
+    return out
 
 # %% ../nbs/18_parameters.ipynb #p0014
 def notebook_experiment(notebook, # the .ipynb's path
@@ -235,6 +251,9 @@ def load_preset(notebook, # the notebook whose experiment file to read
             experiment = notebook_experiment(notebook)         # a notebook named otherwise that declares its experiment
             if experiment not in list_experiments(folder): raise
     params = experiment_settings(experiment, preset, folder)
+    # an experiment file's paths (runs/...) are from the project root, as a sweep file's are
+    nb_dir = Path(notebook).resolve().parent
+    params = absolute_paths(params, notebook_parameters(notebook), project_root(nb_dir) or Path.cwd())
     return params, (experiment_grid(experiment, folder) if preset.partition(":")[0] != "cpu" else {})
 
 # %% ../nbs/18_parameters.ipynb #c0033

@@ -20,6 +20,14 @@ __all__ = ['plot_grokking_curves', 'plot_entropy_curves', 'plot_free_energy_gap'
            'plot_head_scores_over_steps', 'plot_curves_over_steps', 'plot_phase_change']
 
 # %% ../nbs/19_plots.ipynb #c0009
+def _check_lengths(x, series: dict, xname: str = "steps"):
+    "Each series as long as `x`: matplotlib's own error names neither the series nor the fix."
+    n = len(x)
+    for name, v in series.items():
+        if len(v) != n:
+            raise ValueError(f"series {name!r} has {len(v)} values but {xname} has {n}: give one value per entry of {xname} "
+                             "(NaN or None where there is none)")
+
 def _mark_steps(ax, marks: dict | None):
     "Vertical dashed lines at named steps (None values are skipped)."
     colors = ["tab:gray", "tab:red", "tab:purple", "tab:brown"]
@@ -31,6 +39,10 @@ def plot_grokking_curves(history: dict, # `GrokTrainer.history`: lists `step`, `
                          title: str = "grokking", # figure title
                         ):
     "Train/test accuracy and loss against the step, with steps such as memorization and grokking marked."
+    keys = ["step"] + [f"{split}_{q}" for split in ("train", "test") for q in ("acc", "loss")]
+    if missing := [k for k in keys if k not in history]:
+        raise ValueError(f"history has no {missing}: give `GrokTrainer.history` (lists {keys})")
+    _check_lengths(history["step"], {k: history[k] for k in keys[1:]}, "history['step']")
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.6))
     st = history["step"]
     for split, c in (("train", "tab:blue"), ("test", "tab:orange")):
@@ -52,6 +64,7 @@ def plot_entropy_curves(steps, # the evaluation steps: the x values of every ser
                         ncols: int = 3, # panels per row (at most the number of series)
                        ):
     "Entropy series (name -> values at `steps`, NaN where not estimated), one panel each in rows of `ncols`, with marked steps."
+    _check_lengths(steps, series)
     n = max(len(series), 1)
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
@@ -80,6 +93,7 @@ def plot_free_energy_gap(steps, # the steps at which dF was evaluated
                          title: str = "free-energy gap dF = dL - T dH", # axes title
                         ):
     "dF against the step, negative values shaded, with the first negative step and grokking marked."
+    _check_lengths(steps, {"dF": dF})
     fig, ax = plt.subplots(figsize=(7, 3.4))
     s, d = np.asarray(steps, dtype=float), np.asarray(dF, dtype=float)
     ax.plot(s, d, color="k", lw=1)
@@ -151,6 +165,7 @@ def plot_metric_vs_setting(x, # the swept setting's value per run (model width, 
                            logx: bool = False, # log x axis; up to 12 distinct settings: ticks at the settings
                           ):
     "One line per series (name -> values) of a metric against a swept setting (model size, weight decay, T)."
+    _check_lengths(x, ys, "x")
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for name, y in ys.items():
         ax.plot(np.asarray(x, dtype=float), np.asarray([np.nan if v is None else v for v in y], dtype=float), "o-", label=str(name))
@@ -316,6 +331,7 @@ def plot_over_training(steps, # checkpoint steps
                        logy: bool = False, # log y axis
                       ):
     "Quantities (label -> values per checkpoint) against the training step."
+    _check_lengths(steps, series)
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for label, vals in series.items(): ax.plot(steps, np.asarray(vals, dtype=float), marker="o", ms=3, label=str(label))
     if logy: ax.set_yscale("log")
@@ -385,6 +401,8 @@ def plot_head_scores_over_steps(steps, # checkpoint steps: the column labels
                                ):
     "Heatmap of per-head scores [step, layer, head_index]: one row per head (L{l}H{h}), one column per checkpoint."
     S = np.asarray(torch.as_tensor(scores, dtype=torch.float64).cpu())
+    if S.ndim != 3 or len(S) != len(steps):
+        raise ValueError(f"scores of shape {S.shape} for {len(steps)} steps: give [step, layer, head_index] scores, one row per step")
     n_steps, L, H = S.shape
     M = S.reshape(n_steps, L * H).T
     fig, ax = plt.subplots(figsize=(min(14, 3 + 0.25 * n_steps), min(12, 1.5 + 0.22 * L * H)))
@@ -416,6 +434,7 @@ def plot_curves_over_steps(steps, # checkpoint steps
                            markers: bool = True, # a dot at each checkpoint
                           ):
     "Line plot of several named quantities against the checkpoint step."
+    _check_lengths(steps, curves)
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for name, values in curves.items():
         ax.plot(list(steps), np.asarray(values, dtype=float), marker="o" if markers else None, ms=3, label=str(name))

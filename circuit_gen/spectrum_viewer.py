@@ -29,6 +29,7 @@ _DEFAULTS = {"cluster_top": 40, "resolution": 0.25, "n_gaps": 4, "quantile": Non
 def list_spectra(run_dir, # a run folder
                 ) -> list[tuple[int, Path]]:
     "The `hessian_<step>.safetensors` files of a run folder as (step, path), by step; [] when there are none."
+    if not Path(run_dir).is_dir(): raise FileNotFoundError(f"{run_dir} is not a folder: give a run folder of 28, 29 or 30")
     found = []
     for f in Path(run_dir).glob("hessian_*.safetensors"):
         step = f.stem.split("_", 1)[1]

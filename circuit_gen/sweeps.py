@@ -12,7 +12,7 @@ import yaml
 
 from .core import ConfigError, atomic_write, read_json, read_yaml, write_json, write_yaml, yaml_lines
 from .runs import STATUS_FILE, check_folder_name, flatten_metrics, project_root, run_state, runs_root, utc_now
-from .parameters import (check_parameters, coerce_parameter, load_preset, notebook_experiment, notebook_parameters,
+from .parameters import (absolute_paths, check_parameters, coerce_parameter, load_preset, notebook_experiment, notebook_parameters,
                                     parse_parameters)
 from .notebook_runs import preflight, run_notebook
 from .experiment_config import experiment_config, list_experiments
@@ -34,6 +34,8 @@ def expand_grid(grid: Mapping[str, Sequence], # name -> non-empty list of values
     grid = {k: list(v) for k, v in grid.items()}
     for k, v in grid.items():
         if not v: raise ValueError(f"grid {k!r} has no values")
+    if seeds is not None and (isinstance(seeds, bool) or int(seeds) != seeds or seeds < 0):
+        raise ValueError(f"seeds={seeds!r}: give how many seeds to run (0 or None: no seed axis)")   # -2 made an empty sweep
     if seeds:
         if seed_name in grid: raise ValueError(f"give either --seeds or a grid over {seed_name!r}, not both")
         grid[seed_name] = list(range(int(seeds)))
@@ -59,7 +61,7 @@ def parse_grid(specs: Sequence[str], # `--grid` texts: `lr=1e-3,1e-2` or `widths
         else:
             if any(not v.strip() for v in text.split(",")): raise ConfigError(f"--grid {s!r}: an empty value between commas: write {name}=v1,v2,...")
             vals = [coerce_parameter(name, v, t) for v in text.split(",")]
-        grid[name] = vals
+        grid[name] = [absolute_paths({name: v}, declared or {})[name] for v in vals]   # a path from here: absolute
     return grid
 
 # %% ../nbs/18b_sweeps.ipynb #b0039
@@ -78,7 +80,11 @@ def _slurm_options(opts: Mapping | None) -> dict:
     if unknown: raise ValueError(f"unknown SLURM options {sorted(unknown)}; known: {sorted(SLURM_DEFAULTS)}")
     for k, pat in _SLURM_CHECKS.items():
         if not re.match(pat, str(o[k])): raise ValueError(f"SLURM {k}={o[k]!r} is not valid (e.g. time 04:00:00, mem 32G, partition gpu)")
-    for k in ("gpus", "cpus", "max_parallel"): o[k] = int(o[k])
+    least = dict(gpus=(0, "0 for none"), cpus=(1, "at least 1"), max_parallel=(0, "0 for no limit"))
+    for k, (lo, hint) in least.items():      # sbatch would refuse --cpus-per-task=0 or --array=0-9%-3 only at submission
+        if isinstance(o[k], bool) or not isinstance(o[k], (int, str)) or not str(o[k]).strip().isdigit() or int(o[k]) < lo:
+            raise ValueError(f"SLURM {k}={o[k]!r} is not valid: give a whole number ({hint})")
+        o[k] = int(o[k])
     return o
 
 def _table_hash(notebook, rows) -> str:
@@ -357,9 +363,10 @@ def sweep_spec(source, # a sweep YAML file, an experiment name or file, or a not
         p, g = load_preset(nb, preset, spec.get("config") and base/spec["config"])
         params.update(check_parameters(p, declared, nb, where=lambda k: f"preset {preset!r}"))
         axes.update(g)
-    params.update(check_parameters(spec.get("params") or {}, declared, nb, where=at and (lambda k: at(f"params.{k}"))))
+    params.update(absolute_paths(check_parameters(spec.get("params") or {}, declared, nb, where=at and (lambda k: at(f"params.{k}"))),
+                                 declared, base))
     if "grid" in spec:  # a sweep file's grid replaces the preset's
-        axes = {k: [check_parameters({k: v}, declared, nb, where=lambda _: at(f"grid.{k}"))[k] for v in vals]
+        axes = {k: [absolute_paths(check_parameters({k: v}, declared, nb, where=lambda _: at(f"grid.{k}")), declared, base)[k] for v in vals]
                 for k, vals in (spec["grid"] or {}).items()}
     params.update(parse_parameters(nb, pairs, files, declared))
     axes.update(parse_grid(grid or [], declared))

@@ -116,7 +116,8 @@ def run_tour(folder=None, # the notebooks' folder; None: the project's nbs/
     "Run the experiment notebooks at their tour settings into `runs/tour/<tour_id>/`; return the tour folder."
     from concurrent.futures import ThreadPoolExecutor, wait, FIRST_COMPLETED
     nbs = tour_notebooks(folder, only)
-    if not nbs: raise FileNotFoundError(f"no experiment notebooks (nbs/2*.ipynb, nbs/3*.ipynb) in {folder or nbs_dir()}")
+    if not nbs: raise FileNotFoundError(f"no experiment notebooks (2*.ipynb, 3*.ipynb) under {folder or nbs_dir()}"
+                                        + (f" match --only {only!r}" if only else ""))
     tour_id = check_folder_name("tour id", tour_id or new_run_id())
     tdir = Path(out or runs_root())/"tour"/tour_id
     tdir.mkdir(parents=True, exist_ok=True)
