@@ -4,7 +4,7 @@
 
 # %% ../nbs/00a_runs.ipynb #r0003
 from __future__ import annotations
-import contextlib, datetime, fcntl, json, os, re, secrets, shutil
+import contextlib, datetime, fcntl, json, os, re, secrets, shutil, warnings
 from pathlib import Path
 from typing import Mapping
 
@@ -150,6 +150,25 @@ class Run:
             m = {**self.metrics, **_jsonable(metrics)}
             write_json(self.path/"metrics.json", m)
         return m
+
+    def expect(self, held: bool, # whether the expectation holds in this run
+               what: str, # the expectation, as a sentence ("every width memorises the training set")
+               detail=None, # the values behind it (JSON-able), recorded with it
+              ) -> bool: # `held`
+        """Record an expectation about the results at the notebook's default settings (a toy model solves its task, a CLT
+        learns) in metrics.json, under `expectations`. Unmet, it is an AssertionError under `nbdev_test` (which runs the
+        notebook at its defaults, as a test), and elsewhere a warning: the run completes, because a result that differs
+        from the expectation under other settings is a finding, and a failed run is one `circuit-gen submit` runs again."""
+        held = bool(held)
+        with self.lock():
+            m = self.metrics
+            m["expectations"] = {**m.get("expectations", {}), what: {"held": held, "detail": _jsonable(detail)}}
+            write_json(self.path/"metrics.json", m)
+        if not held:
+            msg = f"expectation not met: {what}" + (f" ({detail})" if detail is not None else "")
+            if os.environ.get("IN_TEST"): raise AssertionError(msg)
+            warnings.warn(f"{msg}; the run goes on (recorded in {self.path/'metrics.json'} under 'expectations')", stacklevel=2)
+        return held
 
     def save_fig(self, fig, # a matplotlib Figure
                  name: str, # file name under `figs/`; `.png` added if missing

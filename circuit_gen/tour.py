@@ -222,7 +222,11 @@ def verdict_row(state: Mapping, # the run's status (`run_state`)
                                        bad=True, reason=f"verdict does not follow the schema: {e}")
     number = "NaN / missing" if v["value"] is None else f"{v['value']:.3g}"
     answer = {True: "yes", False: "no", None: "undecided"}[v["held"]]
-    return dict(line=v["line"], claim=v["claim"], answer=answer, statistic=v["statistic"], number=number, bad=v["value"] is None, reason=v["why"])
+    # expectations the run did not meet (`Run.expect`): the run completed, but its numbers need a second look
+    unmet = [w for w, e in (metrics.get("expectations") or {}).items() if isinstance(e, Mapping) and e.get("held") is False]
+    reason = v["why"] + (f" Unmet expectation{'s' * (len(unmet) > 1)}: {'; '.join(unmet)}." if unmet else "")
+    return dict(line=v["line"], claim=v["claim"], answer=answer, statistic=v["statistic"], number=number,
+                bad=v["value"] is None or bool(unmet), reason=reason)
 
 def write_tour_report(tour_dir, # the tour folder, `runs/tour/<tour_id>`
                       max_figs: int = 6, # figures shown per notebook; the rest are counted

@@ -16,23 +16,24 @@ from torch import Tensor
 from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer, HookedTransformerConfig
 
-from .core import load_state, load_tensors, resolve_device, save_tensors
-from .models import _official_name, load_model, non_special_token_ids, train_language_model
+from .core import load_state, load_tensors, read_json, resolve_device, save_tensors, write_json
+from .models import _config_dict, _official_name, load_model, non_special_token_ids, train_language_model
 from .induction import bos_token_id, make_induction_prompts, repeated_tokens
 from .head_scores import head_scores
 from .testing import tiny_model
 from .training import checkpoint_step, list_checkpoints
 
 # %% auto #0
-__all__ = ['PYTHIA_STEPS', 'PYTHIA_V0_STEPS', 'TASKS', 'TASK_ROLES', 'CheckpointError', 'CheckpointSeries', 'periodic_batch',
-           'map_checkpoints', 'stack_results', 'induction_metrics', 'ioi_metrics', 'task_metrics', 'task_prompts',
-           'circuit_edges', 'enable_edge_hooks', 'edge_names_of', 'edge_jaccard', 'weighted_jaccard', 'overlap_table',
-           'role_heads', 'role_consistency', 'phase_change', 'checkpoint_head_scores', 'train_induction_series',
-           'open_series']
+__all__ = ['PYTHIA_STEPS', 'PYTHIA_V0_STEPS', 'SERIES_MODEL_FILE', 'TASKS', 'TASK_ROLES', 'CheckpointError', 'CheckpointSeries',
+           'periodic_batch', 'map_checkpoints', 'stack_results', 'induction_metrics', 'ioi_metrics', 'task_metrics',
+           'task_prompts', 'circuit_edges', 'enable_edge_hooks', 'edge_names_of', 'edge_jaccard', 'weighted_jaccard',
+           'overlap_table', 'role_heads', 'role_consistency', 'phase_change', 'checkpoint_head_scores',
+           'train_induction_series', 'open_series']
 
 # %% ../nbs/17_training_dynamics.ipynb #c0005
 PYTHIA_STEPS = [0] + [2 ** i for i in range(10)] + list(range(1000, 143001, 1000))
-PYTHIA_V0_STEPS = list(range(1000, 143001, 1000))    # the "-v0" models (before the 2023 retraining) have no early checkpoints
+PYTHIA_V0_STEPS = list(range(1000, 143001, 1000))
+SERIES_MODEL_FILE = "series_model.json"   # the model a folder of weight-only checkpoints belongs to    # the "-v0" models (before the 2023 retraining) have no early checkpoints
 
 def _pythia(name: str) -> tuple[str, list[int]]:
     "The official name of a Pythia model and the steps it has checkpoints at; a clear error for any other name."
@@ -150,7 +151,8 @@ class CheckpointSeries:
         template = {}
         def loader(p):
             if p.is_dir(): return load_model(p, device=device)
-            if base is None: raise ValueError(f"{p} holds weights only: pass base= (the model name, folder or HookedTransformer it belongs to)")
+            if base is None: raise ValueError(f"{p} holds weights only: pass base= (`open_series`' base_model; the model name, folder or "
+                                              "HookedTransformer it belongs to)")
             if not p.exists(): raise CheckpointError(f"checkpoint {p} does not exist")
             weights = _weights_of(p)
             if "model" not in template:
@@ -171,8 +173,11 @@ class CheckpointSeries:
                     on_error: str = "warn", # "warn": skip gaps and bad files, naming them; "raise"
                     device=None, # defaults to `core.default_device()`
                    ) -> "CheckpointSeries":
-        "The `step*.safetensors` checkpoints of a training run folder, checked for gaps."
+        "The `step*.safetensors` checkpoints of a training run folder, checked for gaps; `base` None: the model `SERIES_MODEL_FILE` describes, if there."
         folder = Path(folder)
+        if base is None and (folder/SERIES_MODEL_FILE).exists():    # a series `train_induction_series` wrote
+            base = HookedTransformer(HookedTransformerConfig(**read_json(folder/SERIES_MODEL_FILE)["hooked_transformer_config"],
+                                                             device=str(resolve_device(device))))
         files = [p for _, p in list_checkpoints(folder)]
         if not files: raise FileNotFoundError(f"no step*.safetensors checkpoints in {folder}: is it the run's checkpoints/ folder?")
         steps = [checkpoint_step(p) for p in files]
@@ -375,6 +380,7 @@ def role_heads(scores: Mapping[str, Tensor], # role -> `[layer, head_index]` hea
                min_score: Mapping[str, float] | float = 0.0, # a head must score above this (one number, or per role)
               ) -> dict[str, set]:
     "Per role, the (layer, head) pairs among the top `k` scores that exceed `min_score`."
+    if k < 1: raise ValueError(f"k={k}: give how many top heads per role to keep (>= 1)")
     out = {}
     for role, s in scores.items():
         thr = min_score.get(role, 0.0) if isinstance(min_score, Mapping) else min_score
@@ -444,6 +450,8 @@ def train_induction_series(folder, # checkpoint folder; training resumes from it
     "Train a tiny attn-only model on periodic random tokens with dense checkpoints in `folder`; its series."
     model = tiny_model(d_vocab=d_vocab, d_model=d_model, n_heads=n_heads, n_ctx=seq_len, attn_only=True, normalization_type=None,
                        edge_hooks=False, seed=seed, device=device)
+    # the architecture beside the weights: a later run (another experiment, a resumed one) reopens the folder alone
+    write_json(Path(folder)/SERIES_MODEL_FILE, {"hooked_transformer_config": _config_dict(model.cfg)})
     train_language_model(model, lambda s, g: periodic_batch(model, batch_size, seq_len, g), steps=steps, lr=lr, warmup=10,
                          weight_decay=0.0, seed=seed, checkpoint_dir=folder, checkpoint_every=checkpoint_every, progress=progress)
     return CheckpointSeries.from_folder(folder, base=model)
