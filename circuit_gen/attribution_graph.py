@@ -50,6 +50,11 @@ class PromptState:
     logits: Float[Tensor, "pos d_vocab"]              # the model's output (after any logit soft-cap)
     held: Float[Tensor, "layer pos d_model"] | None = None  # MLP output parts held at their clean value, not sources (BOS)
 
+def _check_token_ids(model: HookedTransformer, ids: Tensor, what: str):
+    if ids.dtype.is_floating_point or ids.dtype == torch.bool: raise ValueError(f"{what} of dtype {ids.dtype}: give integer token ids")
+    bad = ids[(ids < 0) | (ids >= model.cfg.d_vocab)]
+    if len(bad): raise ValueError(f"{what} token id {int(bad[0])} is outside the model's vocabulary (0..{model.cfg.d_vocab - 1})")
+
 def _check_prompt(model: HookedTransformer, prompt) -> Int[Tensor, "pos"]:
     if isinstance(prompt, str):
         if not prompt.strip(): raise ValueError("empty prompt: give at least one token of text")
@@ -58,6 +63,7 @@ def _check_prompt(model: HookedTransformer, prompt) -> Int[Tensor, "pos"]:
     else:
         tokens = torch.as_tensor(prompt).flatten()
         if len(tokens) == 0: raise ValueError("empty prompt: give at least one token")
+        _check_token_ids(model, tokens, "prompt")
     if len(tokens) > model.cfg.n_ctx:
         raise ValueError(f"prompt has {len(tokens)} tokens, more than the model's context n_ctx={model.cfg.n_ctx}: shorten it")
     return tokens.to(model.cfg.device)
@@ -349,12 +355,21 @@ def build_attribution_graph(model: HookedTransformer, # the model the CLT was tr
                             freeze_bos: bool = False, # no feature or error node at position 0, as circuit-tracer does
                            ) -> AttributionGraph:
     "The attribution graph of `prompt`: exact direct effects in the local replacement model, by batched backward passes."
+    if batch_size < 1: raise ValueError(f"batch_size={batch_size}: give at least 1 target per backward pass")
+    if logit_tokens is None:
+        if max_n_logits < 1: raise ValueError(f"max_n_logits={max_n_logits}: a graph needs at least one logit node")
+        if not 0 < desired_logit_prob <= 1:
+            raise ValueError(f"desired_logit_prob={desired_logit_prob}: give the probability the logit nodes should cover, in (0, 1]")
+    else:
+        logit_tokens = torch.as_tensor(list(logit_tokens))
+        if len(logit_tokens) == 0: raise ValueError("logit_tokens is empty: give the token ids of the logit nodes, or None for the top ones")
+        _check_token_ids(model, logit_tokens, "logit_tokens")
     state = prompt_state(model, clt, prompt, max_features=max_features, freeze_bos=freeze_bos)
     dtype = state.embeddings.dtype
     n_f, L, n_pos = len(state.activations), clt.cfg.n_layers, len(state.tokens)
     if logit_tokens is None: ltok, lprob = _select_logits(state.logits[-1], max_n_logits, desired_logit_prob)
     else:
-        ltok = torch.as_tensor(list(logit_tokens), device=state.logits.device)
+        ltok = logit_tokens.to(state.logits.device)
         lprob = state.logits[-1].softmax(-1)[ltok]
     n_l = len(ltok)
     n_sources = n_f + L * n_pos + n_pos

@@ -182,6 +182,7 @@ def superposition_density(W: Float[Tensor, "n_features d_model"], # a row per fe
                           threshold: float = 0.1, # rows under `threshold` x max norm: not represented
                          ) -> float: # represented features / participation ratio of the singular values; > 1 is superposition
     "Represented features per effective dimension of the space they span."
+    if W.ndim != 2: raise ValueError(f"W of shape {tuple(W.shape)}: give a matrix with a row per feature, [n_features, d_model]")
     W = W.detach().to(torch.float64)
     norms = W.norm(dim=1)
     if norms.max() == 0: return 0.0
@@ -206,15 +207,21 @@ def free_energy_gap(losses: Sequence[float], # training loss at each evaluation
     "dF between consecutive evaluations, `dL - T dH` (first entry NaN)."
     L, H = np.asarray(losses, dtype=np.float64), np.asarray(entropies, dtype=np.float64)
     if L.shape != H.shape: raise ValueError(f"{len(L)} losses but {len(H)} entropies: take both at the same evaluations")
+    if not (math.isfinite(temperature) and temperature >= 0):
+        raise ValueError(f"temperature={temperature}: T = lr / batch size is a finite number >= 0")
     dF = np.full(L.shape, np.nan)
     dF[1:] = np.diff(L) - temperature * np.diff(H)
     return dF
+
+def _same_length(steps, dF):
+    if len(steps) != len(dF): raise ValueError(f"{len(steps)} steps but {len(dF)} dF values: give dF at each step (NaN where undefined)")
 
 def first_negative_step(steps: Sequence[int], # evaluation steps
                         dF: Sequence[float], # free-energy gap at those steps (NaN skipped)
                         after: int | None = None, # only steps after this one (e.g. memorisation); None: any step
                        ) -> int | None: # the step, or None if dF never goes negative
     "First step (> `after`) at which `dF` is negative."
+    _same_length(steps, dF)
     for s, v in zip(steps, dF):
         if (after is None or s > after) and np.isfinite(v) and v < 0: return int(s)
     return None
@@ -223,6 +230,7 @@ def negative_turns(steps: Sequence[int], # evaluation steps
                    dF: Sequence[float], # free-energy gap at those steps (NaN skipped)
                   ) -> list[int]:
     "Steps at which `dF` turns negative after being non-negative (the sign changes the hypothesis is about)."
+    _same_length(steps, dF)
     out, prev = [], None
     for s, v in zip(steps, dF):
         if not np.isfinite(v): continue

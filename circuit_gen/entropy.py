@@ -109,7 +109,12 @@ def gaussian_entropy(cov: Float[Tensor, "n_dims n_dims"], # symmetric positive-d
                     ) -> float: # entropy in nats
     "Differential entropy of a Gaussian with covariance `cov`: (n log(2 pi e) + log det cov) / 2."
     cov = cov.to(torch.float64)
-    return 0.5 * (cov.shape[0] * LOG_2PI_E + torch.linalg.slogdet(cov)[1].item())
+    if cov.ndim != 2 or cov.shape[0] != cov.shape[1]: raise ValueError(f"cov of shape {tuple(cov.shape)}: give a square [n, n] covariance")
+    sign, logdet = torch.linalg.slogdet(cov)
+    if sign <= 0:       # slogdet's log|det| of an indefinite matrix would pass for an entropy
+        raise ValueError(f"cov is not positive definite (determinant {'0' if sign == 0 else 'negative'}): a Gaussian's covariance "
+                         "must be; add a small multiple of the identity if it is singular")
+    return 0.5 * (cov.shape[0] * LOG_2PI_E + logdet.item())
 
 # %% ../nbs/07_entropy.ipynb #c0008
 class IterateStats:
@@ -221,6 +226,7 @@ def spectral_entropy_of(W: Float[Tensor, "... d_out d_in"], # one matrix or a st
                         eps: float = 1e-12, # floor on the singular-value sum and on q in log q
                        ) -> Tensor: # entropy in nats, one per matrix (shape `...`)
     "Entropy of the normalized singular values of each matrix in `W` (nats)."
+    if W.ndim < 2: raise ValueError(f"W of shape {tuple(W.shape)}: give a matrix (or a stack of them), [..., d_out, d_in]")
     s = torch.linalg.svdvals(W.to(torch.float64))
     q = s / s.sum(-1, keepdim=True).clamp_min(eps)
     return -(q * torch.log(q.clamp_min(eps))).sum(-1)
@@ -258,6 +264,8 @@ def kde_entropy(samples: Float[Tensor, "n_samples n_dims"], # one per row; keep 
                 bandwidth: float | None = None, # relative to the covariance; None: Scott, n^(-1/(d+4))
                ) -> float: # entropy in nats
     "Leave-one-out Gaussian-kernel KDE entropy estimate (nats) of `samples`."
+    if samples.ndim != 2: raise ValueError(f"samples of shape {tuple(samples.shape)}: give one sample per row, [n_samples, n_dims]")
+    if bandwidth is not None and not bandwidth > 0: raise ValueError(f"bandwidth={bandwidth}: give a positive factor, or None for Scott's rule")
     X = samples.to(torch.float64)
     n, d = X.shape
     if n < 3: raise ValueError(f"KDE needs >= 3 samples, has {n}")

@@ -71,6 +71,7 @@ def activation_histogram(values: Float[Tensor, "n_values"], # activations; only 
                          log_space: bool = True, # geometric bin edges
                         ) -> tuple[np.ndarray, np.ndarray]:
     "Histogram (counts, bin edges) of positive activations, log-spaced bins by default."
+    if bins < 1: raise ValueError(f"bins={bins}: give at least one bin")
     v = values[values > 0].double().cpu().numpy()
     if len(v) == 0: return np.zeros(bins, dtype=int), np.linspace(0, 1, bins + 1)
     edges = np.geomspace(v.min(), v.max() * (1 + 1e-9), bins + 1) if log_space and v.max() > v.min() else np.linspace(0, v.max() * (1 + 1e-9), bins + 1)

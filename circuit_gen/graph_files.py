@@ -71,6 +71,18 @@ def _node_records(graph: AttributionGraph, pruned: PrunedGraph, error_ids: str =
                               is_target_logit=k == 0, clerp=f'Output "{graph.logit_strings[k]}" (p={prob:.3f})'))
     return recs
 
+def _check_node_refs(ids: Sequence[str], supernodes, pinned_ids, error_ids: str):
+    "Supernodes and pinned ids name nodes of the graph (a typo, or the other error-id spelling, would show nothing in the viewer)."
+    if supernodes is not None and not isinstance(supernodes, Mapping):
+        raise ValueError(f"supernodes of type {type(supernodes).__name__}: give {{name: [node ids]}}")
+    groups = {f"supernode {name!r}": members for name, members in (supernodes or {}).items()}
+    for what, refs in {**groups, "pinned_ids": pinned_ids}.items():
+        if isinstance(refs, str): raise ValueError(f"{what} is the string {refs!r}: give a list of node ids, e.g. [{refs!r}]")
+        known = set(ids)
+        unknown = [r for r in refs if r not in known]
+        if unknown: raise ValueError(f"{what} names {unknown[:3]}, not nodes of this graph (ids in error_ids={error_ids!r} spelling, "
+                                     f"e.g. {ids[0]!r}, {ids[-1]!r}: `graph.node_ids({error_ids!r})`)")
+
 def to_neuronpedia_json(graph: AttributionGraph, # the graph (`attribution_graph.build_attribution_graph`)
                         path=None, # the `.json` file to write; None: only return the dict
                         slug: str = "circuit-gen-graph", # the graph's name in the viewer
@@ -84,6 +96,7 @@ def to_neuronpedia_json(graph: AttributionGraph, # the graph (`attribution_graph
     "Prune `graph` into circuit-tracer's graph-file dict (`metadata`, `qParams`, `nodes`, `links`); write it to `path` if given."
     pruned = prune_graph(graph, node_threshold, edge_threshold)
     ids = graph.node_ids(error_ids)
+    _check_node_refs(ids, supernodes, pinned_ids, error_ids)
     t_idx, s_idx = pruned.edge_mask.nonzero(as_tuple=True)
     links = [{"source": ids[s], "target": ids[t], "weight": float(graph.adjacency[t, s])} for t, s in zip(t_idx.tolist(), s_idx.tolist())]
     touched = {e["source"] for e in links} | {e["target"] for e in links}
@@ -130,6 +143,13 @@ def create_graph_files(graph: AttributionGraph, # the graph (`attribution_graph.
     out_dir = Path(output_path)
     if out_dir.exists() and not out_dir.is_dir(): raise ValueError(f"output_path {out_dir} is a file: give a folder for the graph files")
     out_dir.mkdir(parents=True, exist_ok=True)
+    old = out_dir / f"{slug}.json"
+    if old.exists():     # the same slug for another prompt would replace that graph (a rebuild of this prompt may)
+        try: before = read_json(old).get("metadata", {}).get("prompt")
+        except Exception: before = None
+        if before is not None and before != graph.prompt:
+            raise FileExistsError(f"{old} holds the graph of another prompt ({before!r}): give this graph another slug, or delete that "
+                                  "file to replace it")
     d = to_neuronpedia_json(graph, None, slug=slug, node_threshold=node_threshold, edge_threshold=edge_threshold,
                             supernodes=supernodes, pinned_ids=pinned_ids, scan=scan, error_ids=error_ids)
     path = write_json(out_dir / f"{slug}.json", d)

@@ -225,6 +225,7 @@ class GrokTrainer:
 
 # %% ../nbs/06_grokking.ipynb #c0018
 def _first_step(history: dict, key: str, threshold: float) -> int | None:
+    if not 0 < threshold <= 1: raise ValueError(f"threshold={threshold}: give the accuracy that counts, in (0, 1]")
     for s, v in zip(history["step"], history[key]):
         if v >= threshold: return s
     return None
@@ -257,6 +258,8 @@ def embedding_frequency_norms(model, # a grokking model (`make_grok_model`)
                               p: int, # modulus: the first p rows of W_E are the number tokens
                              ) -> Float[Tensor, "n_freqs"]: # entry k-1 is frequency k, k = 1..p//2
     "Norm of the number-token embedding in each frequency 1..p//2 (cos and sin together)."
+    if model.cfg.d_vocab_out != p:    # the first p rows of another modulus' embedding would be read as these numbers
+        raise ValueError(f"p={p}, but the model predicts {model.cfg.d_vocab_out} classes: give its modulus, p={model.cfg.d_vocab_out}")
     W = model.W_E[:p].detach().to(torch.float64)
     B, _ = fourier_basis(p, device=W.device)
     C = (B @ W).norm(dim=1) ** 2
@@ -268,6 +271,7 @@ def key_frequencies(model, # a grokking model (`make_grok_model`)
                     k: int = 5, # how many frequencies
                    ) -> list[int]: # strongest first
     "The `k` frequencies (1..p//2) with the largest embedding norm."
+    if k < 1: raise ValueError(f"k={k}: give how many frequencies to keep (>= 1)")
     return (embedding_frequency_norms(model, p).argsort(descending=True)[:k] + 1).tolist()
 
 def _key_projection(logits: Float[Tensor, "p_a p_b d_vocab"], p: int, freqs: Sequence[int]) -> Tensor:
