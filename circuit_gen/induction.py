@@ -26,6 +26,7 @@ def make_induction_prompts(model: HookedTransformer, # tokens come from `non_spe
                           ) -> PromptSet:
     "Induction prompts `BOS A A[:prefix_len]` vs `BOS A' A[:prefix_len]` (BOS where the model prepends one); answers (A[prefix_len], A'[prefix_len])."
     if not 0 < prefix_len < seq_len: raise ValueError(f"prefix_len={prefix_len} must be in 1..{seq_len - 1}")
+    if n < 1: raise ValueError(f"n={n}: give at least one prompt")
     g = torch.Generator().manual_seed(seed)
     vocab = non_special_token_ids(model)
     ia, ia2 = (torch.randint(len(vocab), (n, seq_len), generator=g) for _ in range(2))   # indices into vocab
@@ -36,6 +37,9 @@ def make_induction_prompts(model: HookedTransformer, # tokens come from `non_spe
     bos = 0 if tok is None else tok.bos_token_id
     # families whose prompts start without BOS (Pythia, Qwen2.5) get none, as model.to_tokens would do
     b = torch.full((n, 1 if bos is not None and model.cfg.default_prepend_bos else 0), 0 if bos is None else bos)
+    if b.shape[1] + seq_len + prefix_len > model.cfg.n_ctx:
+        raise ValueError(f"seq_len={seq_len} and prefix_len={prefix_len} make prompts of {b.shape[1] + seq_len + prefix_len} tokens, "
+                         f"more than the model's n_ctx={model.cfg.n_ctx}: shorten them")
     clean = torch.cat([b, a, a[:, :prefix_len]], 1)
     corrupted = torch.cat([b, a2, a[:, :prefix_len]], 1)
     return PromptSet(clean.to(model.cfg.device), corrupted.to(model.cfg.device),

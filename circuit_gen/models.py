@@ -280,6 +280,13 @@ def _to_str_tokens(self, input, prepend_bos=None, padding_side=None):
     if isinstance(input, str): input = self.to_tokens(input, prepend_bos=prepend_bos, padding_side=padding_side)[0]
     return HookedTransformer.to_str_tokens(self, input, prepend_bos=prepend_bos, padding_side=padding_side)
 
+def _checkpoint_file(checkpoint, name: str) -> Path:
+    "A local model's checkpoint: a file (a training step names a hub revision, which a local model has not)."
+    if not isinstance(checkpoint, (str, Path)):
+        raise ValueError(f"checkpoint={checkpoint!r}: for the local model {name!r} give a checkpoint file (step_<N>.safetensors); "
+                         "a training step selects a hub model's revision (Pythia: load_model('pythia-160m', checkpoint=1000))")
+    return Path(checkpoint)
+
 def load_model(name_or_path, # shipped toy-model name, local folder (ours or Hugging Face), or TransformerLens/hub name
                checkpoint=None, # checkpoint file (toy/local models) or training step (hub models, e.g. Pythia)
                device=None, # defaults to `core.default_device()`
@@ -291,17 +298,22 @@ def load_model(name_or_path, # shipped toy-model name, local folder (ours or Hug
               ) -> HookedTransformer:
     "A HookedTransformer for a toy-model name, a local folder, or a TransformerLens/hub name, ready for circuit work."
     device = resolve_device(device)
+    if isinstance(dtype, str):      # "bfloat16", "torch.float16": the spelling a YAML preset or a command line gives
+        d = getattr(torch, dtype.removeprefix("torch."), None)
+        if not isinstance(d, torch.dtype) or not d.is_floating_point:
+            raise ValueError(f"dtype={dtype!r} is not a torch floating-point dtype: give e.g. 'float32', 'bfloat16' or torch.float16")
+        dtype = d
     name = str(name_or_path)
     shipped = bool(name) and "/" not in name and (toy_model_dir(name)/"config.json").exists()
     path = Path(name).expanduser()
     if shipped or (path.is_dir() and _is_model_folder(path)):
         model = _load_model_folder(toy_model_dir(name) if shipped else path, device, dtype)
-        if checkpoint is not None: _apply_checkpoint_file(model, checkpoint)
+        if checkpoint is not None: _apply_checkpoint_file(model, _checkpoint_file(checkpoint, name))
     elif path.is_dir():
         if not (path/"config.json").exists():
             raise FileNotFoundError(f"{path} has no config.json: point load_model at a Hugging Face model folder or one written by save_model_folder")
         model = _load_hf_folder(path, device, dtype, **kwargs)
-        if checkpoint is not None: _apply_checkpoint_file(model, checkpoint)
+        if checkpoint is not None: _apply_checkpoint_file(model, _checkpoint_file(checkpoint, name))
     else:
         official = _official_name(name)
         if official is None:

@@ -54,8 +54,11 @@ class PromptSet:
         if isinstance(idx, int): idx = [idx]
         if isinstance(idx, slice): idx = list(range(len(self)))[idx]
         idx = torch.as_tensor(idx).reshape(-1).cpu()
-        if idx.dtype == torch.bool: idx = idx.nonzero()[:, 0]
+        if idx.dtype == torch.bool:
+            if len(idx) != len(self): raise IndexError(f"a boolean mask of {len(idx)} for a set of {len(self)} prompts: give one per prompt")
+            idx = idx.nonzero()[:, 0]
         rows = idx.long().tolist()
+        if bad := [r for r in rows if not -len(self) <= r < len(self)]: raise IndexError(f"prompt {bad[0]} of a set of {len(self)}")
         return self._map(lambda x: x[torch.as_tensor(rows, dtype=torch.long, device=x.device)],
                          lambda xs: [xs[i] for i in rows] if xs else [])
 
