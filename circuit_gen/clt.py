@@ -172,6 +172,11 @@ class CLTConfig:
         self.layers = [int(l) for l in self.layers]
         if not self.layers or min(self.layers) < 0 or sorted(set(self.layers)) != self.layers:
             raise ValueError(f"layers={self.layers}: give the MLP layers the CLT covers, non-negative, increasing and distinct (e.g. [0, 1, 2])")
+        bad = {k: v for k, v in dict(sparsity_coef=self.sparsity_coef, pre_act_coef=self.pre_act_coef, tanh_scale=self.tanh_scale,
+                                     bandwidth=self.bandwidth).items()
+               if not (v >= 0 if k.endswith("coef") else v > 0)}   # a negative sparsity coefficient rewards activity
+        if bad: raise ValueError(f"{', '.join(f'{k}={v}' for k, v in bad.items())}: the coefficients must be >= 0, tanh_scale and "
+                                 "bandwidth > 0")
 
     @property
     def n_layers(self) -> int: return len(self.layers)
@@ -241,6 +246,11 @@ class CrossLayerTranscoder(nn.Module):
         return self
 
 # %% ../nbs/12_clt.ipynb #c0012
+def _check_xy(cfg: CLTConfig, x: Tensor, y: Tensor):
+    if x.ndim != 3 or tuple(x.shape[1:]) != (cfg.n_layers, cfg.d_model) or y.shape != x.shape:
+        raise ValueError(f"x {tuple(x.shape)} and y {tuple(y.shape)}: give MLP inputs and outputs of shape [batch, {cfg.n_layers} layers, "
+                         f"{cfg.d_model}] each (the CLT's layers {cfg.layers})")
+
 def clt_loss(clt: CrossLayerTranscoder, # the transcoder
              x: Float[Tensor, "batch layer d_model"], # raw MLP inputs
              y: Float[Tensor, "batch layer d_model"], # raw MLP outputs
@@ -249,6 +259,8 @@ def clt_loss(clt: CrossLayerTranscoder, # the transcoder
     "Training loss (reconstruction + sparsity [+ pre-activation]) and its parts, plus the activations."
     cfg = clt.cfg
     lam = cfg.sparsity_coef if sparsity_coef is None else sparsity_coef
+    if not lam >= 0: raise ValueError(f"sparsity_coef={lam}: give a coefficient >= 0 (a negative one rewards activity)")
+    _check_xy(cfg, x, y)
     pre, acts = clt.encode(x)
     norms = clt.decoder_norms() if cfg.sparsity == "tanh" or cfg.pre_act_coef else None
     tanh = cfg.sparsity == "tanh"
@@ -297,6 +309,7 @@ def train_clt(clt: CrossLayerTranscoder, # the transcoder to train (in place)
     if loop.step == 0:
         first = next(it, None)
         if first is None: raise ValueError("the batch iterable is empty: give at least one batch")
+        _check_xy(clt.cfg, first[0], first[1])
         clt.fit_normalisation(first[0].to(device), first[1].to(device))
         it = itertools.chain([first], it)
     else:
@@ -399,6 +412,7 @@ def evaluate_clt(clt: CrossLayerTranscoder, # the transcoder
                 ) -> dict: # `fvu`, `l0`, `never_active_fraction`, losses, `loss_recovered`
     "FVU and L0 per layer, never-active features, and next-token losses (clean, replaced, with errors, MLPs zeroed)."
     check_clt_model(clt, model)
+    if tokens.ndim != 2 or tokens.numel() == 0: raise ValueError(f"tokens of shape {tuple(tokens.shape)}: give held-out token ids, [batch, pos], not empty")
     x, y = collect_mlp_activations(model, tokens, clt.cfg.layers)
     x, y = x.to(clt.W_enc.device), y.to(clt.W_enc.device)
     _, acts = clt.encode(x)

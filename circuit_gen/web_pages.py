@@ -122,6 +122,7 @@ def _chromium(page: Path, query: str, chromium: str | None, *args: str, timeout:
     exe = chromium or find_chromium()
     if exe is None: raise FileNotFoundError("no chromium, chromium-browser or google-chrome on PATH: install one (apt-get install chromium)")
     page = Path(page).resolve()
+    if not page.is_file(): raise FileNotFoundError(f"{page} does not exist: write the page first (write_viewer, write_spectrum_viewer, write_page)")
     return subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
                            f"--user-data-dir={page.parent / '.chromium'}", "--virtual-time-budget=5000", *args,
                            page.as_uri() + query], capture_output=True, text=True, timeout=timeout)
