@@ -50,10 +50,12 @@ class PromptState:
     logits: Float[Tensor, "pos d_vocab"]              # the model's output (after any logit soft-cap)
     held: Float[Tensor, "layer pos d_model"] | None = None  # MLP output parts held at their clean value, not sources (BOS)
 
-def _check_token_ids(model: HookedTransformer, ids: Tensor, what: str):
+def _check_token_ids(model: HookedTransformer, ids: Tensor, what: str, output: bool = False):
+    "Integer ids within the model's input vocabulary (`output`: the unembedding's, for logit nodes)."
     if ids.dtype.is_floating_point or ids.dtype == torch.bool: raise ValueError(f"{what} of dtype {ids.dtype}: give integer token ids")
-    bad = ids[(ids < 0) | (ids >= model.cfg.d_vocab)]
-    if len(bad): raise ValueError(f"{what} token id {int(bad[0])} is outside the model's vocabulary (0..{model.cfg.d_vocab - 1})")
+    V = model.cfg.d_vocab_out if output else model.cfg.d_vocab
+    bad = ids[(ids < 0) | (ids >= V)]
+    if len(bad): raise ValueError(f"{what} token id {int(bad[0])} is outside the model's {'output ' * output}vocabulary (0..{V - 1})")
 
 def _check_prompt(model: HookedTransformer, prompt) -> Int[Tensor, "pos"]:
     if isinstance(prompt, str):
@@ -363,7 +365,7 @@ def build_attribution_graph(model: HookedTransformer, # the model the CLT was tr
     else:
         logit_tokens = torch.as_tensor(list(logit_tokens))
         if len(logit_tokens) == 0: raise ValueError("logit_tokens is empty: give the token ids of the logit nodes, or None for the top ones")
-        _check_token_ids(model, logit_tokens, "logit_tokens")
+        _check_token_ids(model, logit_tokens, "logit_tokens", output=True)
     state = prompt_state(model, clt, prompt, max_features=max_features, freeze_bos=freeze_bos)
     dtype = state.embeddings.dtype
     n_f, L, n_pos = len(state.activations), clt.cfg.n_layers, len(state.tokens)

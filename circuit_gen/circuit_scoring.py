@@ -299,8 +299,10 @@ def read_rows_csv(path, # a `.csv` file written by `write_rows_csv`
         rows = list(csv.DictReader(f))
     for i, r in enumerate(rows):
         if None in r or None in r.values():     # more fields than the header, or fewer (a file cut short)
-            raise ValueError(f"{path}, line {i + 2}: {len(r) - (None in r) + len(r.get(None, []))} fields against the header's "
-                             f"{len(r) - (None in r)}: was the file cut short or edited? (write_rows_csv writes it whole)")
+            header = [k for k in r if k is not None]
+            n = sum(r[k] is not None for k in header) + len(r.get(None) or [])
+            raise ValueError(f"{path}, line {i + 2}: {n} fields against the header's {len(header)}: was the file cut short or "
+                             "edited? (write_rows_csv writes it whole)")
     return [{k: conv(v) for k, v in r.items()} for r in rows]
 
 # %% ../nbs/15c_circuit_scoring.ipynb #c0027

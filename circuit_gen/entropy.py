@@ -110,11 +110,11 @@ def gaussian_entropy(cov: Float[Tensor, "n_dims n_dims"], # symmetric positive-d
     "Differential entropy of a Gaussian with covariance `cov`: (n log(2 pi e) + log det cov) / 2."
     cov = cov.to(torch.float64)
     if cov.ndim != 2 or cov.shape[0] != cov.shape[1]: raise ValueError(f"cov of shape {tuple(cov.shape)}: give a square [n, n] covariance")
-    sign, logdet = torch.linalg.slogdet(cov)
-    if sign <= 0:       # slogdet's log|det| of an indefinite matrix would pass for an entropy
-        raise ValueError(f"cov is not positive definite (determinant {'0' if sign == 0 else 'negative'}): a Gaussian's covariance "
-                         "must be; add a small multiple of the identity if it is singular")
-    return 0.5 * (cov.shape[0] * LOG_2PI_E + logdet.item())
+    L, info = torch.linalg.cholesky_ex(cov)
+    if info:            # slogdet's log|det| of an indefinite or singular matrix would pass for an entropy
+        raise ValueError(f"cov is not positive definite (its Cholesky factorisation fails at row {int(info) - 1}): a Gaussian's "
+                         "covariance must be; add a small multiple of the identity if it is singular")
+    return 0.5 * (cov.shape[0] * LOG_2PI_E + 2 * torch.log(torch.diagonal(L)).sum().item())
 
 # %% ../nbs/07_entropy.ipynb #c0008
 class IterateStats:

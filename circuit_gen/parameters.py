@@ -194,6 +194,8 @@ def parse_parameters(notebook, # the notebook's path
         params[name] = coerce_parameter(name, text, declared.get(name, {}).get("type"))
     return absolute_paths(check_parameters(params, declared, notebook), declared)
 
+_NOT_PATHS = ("experiment", "run_id")    # folder names, never paths (a run id typed inside runs/<experiment>/ names a folder there)
+
 def absolute_paths(params: Mapping, # name -> typed value
                    declared: Mapping, # `notebook_parameters(notebook)`: only `str` parameters are read as paths
                    base=None, # the folder relative paths are read from; None: the current folder
@@ -204,7 +206,7 @@ def absolute_paths(params: Mapping, # name -> typed value
     base = Path(base) if base is not None else Path.cwd()
     out = dict(params)
     for k, v in params.items():
-        if declared.get(k, {}).get("type") != "str" or not isinstance(v, str) or not v.strip(): continue
+        if declared.get(k, {}).get("type") != "str" or not isinstance(v, str) or not v.strip() or k in _NOT_PATHS: continue
         p = Path(v).expanduser()
         if p.is_absolute(): out[k] = str(p)
         elif (base/p).exists(): out[k] = os.path.normpath(base.absolute()/p)

@@ -113,8 +113,9 @@ def _check_answers(model: HookedTransformer, answer_tokens: Tensor, batch: int |
         raise ValueError(f"answer_tokens of shape {tuple(t.shape)}: give one (correct, wrong) pair of token ids per prompt, "
                          f"shape [{'batch' if batch is None else batch}, 2]")
     if t.dtype.is_floating_point or t.dtype == torch.bool: raise ValueError(f"answer_tokens of dtype {t.dtype}: give integer token ids")
-    bad = t[(t < 0) | (t >= model.cfg.d_vocab)]
-    if len(bad): raise ValueError(f"answer token id {int(bad[0])} is outside the model's vocabulary (0..{model.cfg.d_vocab - 1})")
+    V = model.cfg.d_vocab_out          # the unembedding's outputs (a grokking model predicts fewer classes than it reads)
+    bad = t[(t < 0) | (t >= V)]
+    if len(bad): raise ValueError(f"answer token id {int(bad[0])} is outside the model's output vocabulary (0..{V - 1})")
     return t
 
 def _check_positions(positions, batch: int, n_pos: int) -> Tensor:

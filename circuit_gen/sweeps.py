@@ -228,7 +228,9 @@ def submit_sweep(sweep, # a sweep folder, its table.json, or a sweep name
     meta = read_yaml(sdir/SWEEP_FILE)
     todo = [s["row"] for s in sweep_status(sdir) if s["state"] in ("todo", "failed")]
     if not todo: return None
-    spec = _array_spec(todo) + (f"%{meta['slurm']['max_parallel']}" if meta["slurm"].get("max_parallel") else "")
+    try: slurm = _slurm_options(meta["slurm"])    # sweep.yaml may be older than these checks, or edited by hand
+    except ValueError as e: raise ValueError(f"{sdir/SWEEP_FILE}: {e}") from None
+    spec = _array_spec(todo) + (f"%{slurm['max_parallel']}" if slurm["max_parallel"] else "")
     argv = ["sbatch", "--parsable", f"--array={spec}", f"--output={sdir/'logs'}/%A_%a.out", str(sdir/SCRIPT_FILE)]
     if dry_run: return " ".join(map(shlex.quote, argv))
     if not shutil.which("sbatch"): raise FileNotFoundError("sbatch is not on PATH: submit from a SLURM login node, or run rows with `circuit-gen run --table ... --row i`")

@@ -32,8 +32,8 @@ __all__ = ['PYTHIA_STEPS', 'PYTHIA_V0_STEPS', 'SERIES_MODEL_FILE', 'TASKS', 'TAS
 
 # %% ../nbs/17_training_dynamics.ipynb #c0005
 PYTHIA_STEPS = [0] + [2 ** i for i in range(10)] + list(range(1000, 143001, 1000))
-PYTHIA_V0_STEPS = list(range(1000, 143001, 1000))
-SERIES_MODEL_FILE = "series_model.json"   # the model a folder of weight-only checkpoints belongs to    # the "-v0" models (before the 2023 retraining) have no early checkpoints
+PYTHIA_V0_STEPS = list(range(1000, 143001, 1000))    # the "-v0" models (before the 2023 retraining) have no early checkpoints
+SERIES_MODEL_FILE = "series_model.json"   # the model a folder of weight-only checkpoints belongs to
 
 def _pythia(name: str) -> tuple[str, list[int]]:
     "The official name of a Pythia model and the steps it has checkpoints at; a clear error for any other name."
@@ -176,8 +176,9 @@ class CheckpointSeries:
         "The `step*.safetensors` checkpoints of a training run folder, checked for gaps; `base` None: the model `SERIES_MODEL_FILE` describes, if there."
         folder = Path(folder)
         if base is None and (folder/SERIES_MODEL_FILE).exists():    # a series `train_induction_series` wrote
-            base = HookedTransformer(HookedTransformerConfig(**read_json(folder/SERIES_MODEL_FILE)["hooked_transformer_config"],
-                                                             device=str(resolve_device(device))))
+            cfg = {k: v for k, v in read_json(folder/SERIES_MODEL_FILE)["hooked_transformer_config"].items()
+                   if k != "seed"}            # a config's seed would reseed every generator (the weights come from the checkpoints)
+            base = HookedTransformer(HookedTransformerConfig(**cfg, device=str(resolve_device(device))))
         files = [p for _, p in list_checkpoints(folder)]
         if not files: raise FileNotFoundError(f"no step*.safetensors checkpoints in {folder}: is it the run's checkpoints/ folder?")
         steps = [checkpoint_step(p) for p in files]
@@ -219,18 +220,23 @@ def map_checkpoints(series: CheckpointSeries, # the checkpoints to visit
     "Run `fn(model, step)` over the series, caching each checkpoint's result in `folder`; resumes."
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    out = {}
+    out, who = {}, {"series": series.name, "fn": getattr(fn, "__qualname__", type(fn).__name__)}
     for step in tqdm(series.steps, desc=f"sweep {series.name}", disable=not progress, mininterval=5):
         f = folder/f"step{step:08d}.safetensors"
         if f.exists():
-            out[step] = load_tensors(f, device="cpu")[0]
+            res, meta = load_tensors(f, device="cpu")
+            # a cache another function or series wrote would pass for this one's results
+            other = {k: meta[k] for k in who if k in meta and meta[k] != who[k]}
+            if other: raise ValueError(f"{f} holds the results of {other} (this call: {who}): give another folder, or delete "
+                                       "that one to compute them again")
+            out[step] = res
             continue
         model = series.load(step)
         if model is None: continue
         with torch.no_grad() if getattr(fn, "no_grad", True) else torch.enable_grad():
             res = fn(model, step)
         res = {k: torch.as_tensor(v).detach().float().cpu() for k, v in res.items()}
-        save_tensors(res, f, metadata={"step": step, "series": series.name})
+        save_tensors(res, f, metadata={"step": step, **who})
         out[step] = res
         del model  # let the next checkpoint load without this one still held
     return out
