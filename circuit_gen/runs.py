@@ -93,6 +93,15 @@ def replace_folder(new, # a complete folder, ready to take `dest`'s place (same 
     return dest
 
 # %% ../nbs/00a_runs.ipynb #r0013
+def _storable(o, where: str):
+    "`o` if JSON and YAML can store it (after `_jsonable`); else a TypeError naming the key and the type."
+    if isinstance(o, Mapping):
+        return {k: _storable(v, f"{where}[{k!r}]" if where in ("params", "metric") else f"{where}.{k}") for k, v in o.items()}
+    if isinstance(o, list): return [_storable(v, f"{where}[{i}]") for i, v in enumerate(o)]
+    if o is None or isinstance(o, (str, bool, int, float)): return o
+    raise TypeError(f"{where} is a {type(o).__name__}: a run stores numbers, strings, booleans, None, lists and dicts "
+                    "(tensors and numpy values are converted); convert it, or save it with save_tensors")
+
 class Run:
     "One run folder `runs/<experiment>/<run_id>/` with params, metrics, figures and tensors."
     def __init__(self, experiment: str, # experiment name: the first folder level under `root`
@@ -110,7 +119,7 @@ class Run:
             self.run_id = check_folder_name("run_id", run_id or new_run_id())
             self.root = Path(root) if root is not None else runs_root()
             self.path = self.root/self.experiment/self.run_id
-        params = _jsonable(dict(params or {}))
+        params = _storable(_jsonable(dict(params or {})), "params")
         pfile = self.path/"params.yaml"
         with self.lock():  # another process opening the same run must see params.yaml whole, and never write its own
             if pfile.exists():
@@ -135,7 +144,14 @@ class Run:
     def file(self, name: str, # file name (or relative path) inside the run folder; need not exist
             ) -> Path:
         "Path of a file inside the run folder."
-        return self.path/name
+        return self._inside(self.path, name)
+
+    def _inside(self, folder: Path, name: str) -> Path:
+        "`folder/name`, refused when `name` leads out of the run folder (`..`, an absolute path): a name built from a parameter could."
+        p = Path(os.path.normpath(folder.absolute()/name))
+        if not p.is_relative_to(os.path.normpath(self.path.absolute())):
+            raise ValueError(f"{name!r} leads out of the run folder {self.path}: give a file name (or a relative path) inside it")
+        return folder/name
 
     @property
     def metrics(self) -> dict:
@@ -147,7 +163,7 @@ class Run:
                    ) -> dict: # all metrics recorded so far
         "Merge `metrics` into `metrics.json` (atomically, under the run's lock) and return the whole record."
         with self.lock():
-            m = {**self.metrics, **_jsonable(metrics)}
+            m = {**self.metrics, **_storable(_jsonable(metrics), "metric")}
             write_json(self.path/"metrics.json", m)
         return m
 
@@ -175,7 +191,8 @@ class Run:
                  dpi: int = 120, # resolution in dots per inch
                 ) -> Path: # path of the written PNG
         "Save a matplotlib figure as `figs/<name>.png` atomically."
-        p = self.figs/(name if name.endswith(".png") else f"{name}.png")
+        if not hasattr(fig, "savefig"): raise TypeError(f"save_fig got a {type(fig).__name__}: give a matplotlib Figure (a plot_* function's result)")
+        p = self._inside(self.figs, name if name.endswith(".png") else f"{name}.png")
         with self.lock(), atomic_write(p, "wb") as f: fig.savefig(f, format="png", dpi=dpi, bbox_inches="tight")
         return p
 
@@ -185,13 +202,13 @@ class Run:
                     ) -> Path: # path of the written file
         "Save tensors as `<name>.safetensors` in the run folder."
         with self.lock():
-            return save_tensors(tensors, self.path/(name if name.endswith(".safetensors") else f"{name}.safetensors"), metadata)
+            return save_tensors(tensors, self._inside(self.path, name if name.endswith(".safetensors") else f"{name}.safetensors"), metadata)
 
     def load_tensors(self, name: str, # file name in the run folder; `.safetensors` added if missing
                      device=None, # device to load onto; None: `default_device()`
                     ):
         "Load `<name>.safetensors` from the run folder."
-        return load_tensors(self.path/(name if name.endswith(".safetensors") else f"{name}.safetensors"), device=device)
+        return load_tensors(self._inside(self.path, name if name.endswith(".safetensors") else f"{name}.safetensors"), device=device)
 
     def __repr__(self): return f"Run({self.path})"
 
@@ -276,7 +293,8 @@ def make_verdict(line: str, # research line, one of `VERDICT_LINES`
     if line not in VERDICT_LINES: raise ValueError(f"verdict line {line!r} is not one of {VERDICT_LINES}")
     for k, v in (("claim", claim), ("statistic", statistic), ("why", why)):
         if not isinstance(v, str) or not v.strip(): raise ValueError(f"verdict {k} must be a non-empty sentence, got {v!r}")
-    value = None if value is None else float(value)
+    try: value = None if value is None else float(value)
+    except (TypeError, ValueError): raise ValueError(f"verdict value must be a number (or None), got {value!r}") from None
     if value is not None and not math.isfinite(value): value = None
     if held is not None and not isinstance(held, (bool, int)): raise ValueError(f"verdict held must be True, False or None, got {held!r}")
     held = None if value is None or held is None else bool(held)
