@@ -362,6 +362,7 @@ def slq_density(nodes: Tensor, # `[v, m]` from `slq_quadrature`
                 sigma: float, # Gaussian kernel width (eigenvalue units)
                ) -> Float[Tensor, "n_grid"]:
     "The Gaussian-smoothed spectral density on `grid` from SLQ nodes and weights."
+    if not sigma > 0: raise ValueError(f"sigma={sigma}: give the kernel width in eigenvalue units, > 0")
     g = torch.as_tensor(grid, dtype=torch.float64)[:, None, None]
     k = torch.exp(-(g - nodes) ** 2 / (2 * sigma ** 2)) / (sigma * math.sqrt(2 * math.pi))
     return (k * weights).sum(-1).mean(-1)
@@ -372,6 +373,7 @@ def slq_moment(nodes: Tensor, # `[v, m]` from `slq_quadrature`
                n: int, # number of parameters
               ) -> float:
     "SLQ estimate of `tr(H^p)` (n times the p-th moment of the density)."
+    if isinstance(p, bool) or int(p) != p or p < 0: raise ValueError(f"p={p}: give a whole power >= 0 (a Hessian's eigenvalues can be 0 or negative)")
     return float(n * (weights * nodes ** p).sum(-1).mean())
 
 # %% ../nbs/09_hessian.ipynb #c0033

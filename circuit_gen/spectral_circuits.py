@@ -60,6 +60,8 @@ def gap_barcode(spectra: Sequence[Tensor], # one eigenvalue vector per checkpoin
                 linthresh: float = 1e-3, # $s$ of symlog: $\mathrm{sign}(\lambda)\log(1 + |\lambda|/s)$
                ) -> dict[str, np.ndarray]: # `lower`, `upper`, `width`, `n_above`, each `[checkpoint, n_gaps]`
     "The `n_gaps` widest gaps of each spectrum (among its `top` largest): lower, upper, width, n_above; [ckpt, n_gaps]."
+    if n_gaps < 1: raise ValueError(f"n_gaps={n_gaps}: keep at least one gap per spectrum")
+    if len(spectra) == 0: raise ValueError("no spectra: give one eigenvalue vector per checkpoint")
     out = {k: np.full((len(spectra), n_gaps), np.nan) for k in ("lower", "upper", "width", "n_above")}
     for t, ev in enumerate(spectra):
         ev = np.sort(np.asarray(torch.as_tensor(ev, dtype=torch.float64).cpu()))[::-1][:top].copy()
@@ -90,8 +92,11 @@ def block_mass(eigenvectors: Float[Tensor, "n_params n_vectors"], # eigenvectors
     V2 = torch.as_tensor(eigenvectors, dtype=torch.float64) ** 2
     V2 = V2 / V2.sum(0, keepdim=True)
     cols = []
-    for spans in blocks.values():
+    for name, spans in blocks.items():
         spans = [spans] if isinstance(spans[0], (int, np.integer)) else spans
+        if bad := [(a, b) for a, b in spans if not 0 <= a < b <= len(V2)]:   # a slice past the end would sum nothing, silently
+            raise ValueError(f"block {name!r} spans {bad[0]}, outside the eigenvectors' {len(V2)} parameters: were they "
+                             "computed over other parameters (the operator's `blocks`)?")
         cols.append(sum(V2[a:b].sum(0) for a, b in spans))
     return torch.stack(cols, 1)
 
@@ -102,6 +107,7 @@ def cluster_block_mass(eigenvectors: Tensor, # `[n_params, n_vectors]` eigenvect
     "Mean eigenvector mass per block for each eigenvalue cluster (rows sum to 1)."
     m = block_mass(eigenvectors, blocks)
     labels = np.asarray(labels)
+    if labels.shape != (m.shape[0],): raise ValueError(f"{labels.size} labels for {m.shape[0]} eigenvectors: give one cluster per eigenvector")
     return torch.stack([m[torch.from_numpy(labels == c)].mean(0) for c in np.unique(labels)])
 
 # %% ../nbs/10_spectral_circuits.ipynb #c0014
