@@ -88,6 +88,10 @@ def spectrum_viewer_data(run_dir, # a run folder with `hessian_<step>.safetensor
         raise FileNotFoundError(f"no hessian_<step>.safetensors in {run_dir}: give a run folder of 28_hessian_digits, "
                                 f"29_hessian_grokking or 30_fiedler (spectra_over_checkpoints / checkpoint_spectrum write them){hint}")
     settings, defaulted = _settings(run_dir, dict(cluster_top=cluster_top, resolution=resolution, n_gaps=n_gaps))
+    for k, lo in (("cluster_top", 2), ("n_gaps", 1)):       # 0 drew an empty dendrogram, or was raised to 1 without a word
+        if settings[k] < lo:
+            where = "given" if {"cluster_top": cluster_top, "n_gaps": n_gaps}[k] is not None else f"from {run_dir/'params.yaml'}"
+            raise ValueError(f"{k}={settings[k]} ({where}): give at least {lo}")
     defaulted = [k for k in defaulted if k != "n_gaps"]  # a page setting, not an experiment's
     notes = [f"{', '.join(defaulted)} not in the run's params.yaml: defaults used"] if defaulted else []
     checkpoints, tops, modes = [], [], set()
