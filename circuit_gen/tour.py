@@ -278,7 +278,7 @@ def write_tour_report(tour_dir, # the tour folder, `runs/tour/<tour_id>`
             f"{', ' + str(info.get('seconds')) + ' s in all' if info.get('seconds') else ''}. Each notebook ran on a CPU at the "
             "`tour` preset of its experiment file (circuit_gen/experiments/), else its defaults; the research settings are its "
             "`gpu` preset (see each notebook's settings table). Red rows: the run "
-            "failed, or its result is missing or NaN. Click a figure for full size.</p>"
+            "failed, its result is missing or NaN, or it missed an expectation (named in the row). Click a figure for full size.</p>"
             "<table class='verdicts'><tr><th>research line</th><th>claim</th><th>reproduced here?</th><th>key number</th><th>figure</th></tr>"
             f"{''.join(verdicts)}</table><h2>Runs</h2>"
             f"<table class='sum'><tr><th>notebook</th><th>title</th><th>state</th><th>seconds</th><th>figures</th></tr>{''.join(rows)}</table>"
