@@ -17,6 +17,7 @@ from transformer_lens.utilities import get_act_name
 
 from .activations import collect_mlp_activations, mlp_hook_names, model_fingerprint
 from .clt import CLTConfig, CrossLayerTranscoder, check_clt_model, run_with_clt
+from .models import _check_token_ids
 
 # %% auto #0
 __all__ = ['without_head_expansions', 'PromptState', 'prompt_state', 'decoder_rows', 'frozen_forward', 'DecoderBlock',
@@ -49,13 +50,6 @@ class PromptState:
     errors: Float[Tensor, "layer pos d_model"] # MLP output minus CLT reconstruction, model units
     logits: Float[Tensor, "pos d_vocab"]              # the model's output (after any logit soft-cap)
     held: Float[Tensor, "layer pos d_model"] | None = None  # MLP output parts held at their clean value, not sources (BOS)
-
-def _check_token_ids(model: HookedTransformer, ids: Tensor, what: str, output: bool = False):
-    "Integer ids within the model's input vocabulary (`output`: the unembedding's, for logit nodes)."
-    if ids.dtype.is_floating_point or ids.dtype == torch.bool: raise ValueError(f"{what} of dtype {ids.dtype}: give integer token ids")
-    V = model.cfg.d_vocab_out if output else model.cfg.d_vocab
-    bad = ids[(ids < 0) | (ids >= V)]
-    if len(bad): raise ValueError(f"{what} token id {int(bad[0])} is outside the model's {'output ' * output}vocabulary (0..{V - 1})")
 
 def _check_prompt(model: HookedTransformer, prompt) -> Int[Tensor, "pos"]:
     if isinstance(prompt, str):

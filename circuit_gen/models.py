@@ -256,8 +256,18 @@ def _load_hf_folder(folder: Path, device, dtype, **kwargs) -> HookedTransformer:
                                           fold_value_biases=True, refactor_factored_attn_matrices=False)
     return model.to(device, print_details=False)
 
+def _check_token_ids(model: HookedTransformer, ids: Tensor, what: str, output: bool = False):
+    "Integer ids within the model's input vocabulary (`output`: the unembedding's, as answers and logit nodes are)."
+    if ids.dtype.is_floating_point or ids.dtype == torch.bool: raise ValueError(f"{what} of dtype {ids.dtype}: give integer token ids")
+    V = model.cfg.d_vocab_out if output else model.cfg.d_vocab
+    bad = ids[(ids < 0) | (ids >= V)]
+    if len(bad): raise ValueError(f"{what} token id {int(bad[0])} is outside the model's {'output ' * output}vocabulary (0..{V - 1})")
+
 def _apply_checkpoint_file(model: HookedTransformer, path) -> None:
     "Load a checkpoint's weights into `model`; every key it lacks or adds and every shape that differs is named with the file."
+    if not isinstance(path, (str, Path)):   # a training step selects a hub model's revision, which a local model has not
+        raise ValueError(f"checkpoint={path!r}: for the local model {model.cfg.model_name!r} give a checkpoint file (step_<N>.safetensors); "
+                         "a training step selects a hub model's revision (Pythia: load_model('pythia-160m', checkpoint=1000))")
     state, _ = load_state(path, device=model.cfg.device)
     weights = state["model"] if isinstance(state, dict) and "model" in state else state
     if not isinstance(weights, dict): raise ValueError(f"checkpoint {path} holds no weights dict (found {type(weights).__name__})")
@@ -280,13 +290,6 @@ def _to_str_tokens(self, input, prepend_bos=None, padding_side=None):
     if isinstance(input, str): input = self.to_tokens(input, prepend_bos=prepend_bos, padding_side=padding_side)[0]
     return HookedTransformer.to_str_tokens(self, input, prepend_bos=prepend_bos, padding_side=padding_side)
 
-def _checkpoint_file(checkpoint, name: str) -> Path:
-    "A local model's checkpoint: a file (a training step names a hub revision, which a local model has not)."
-    if not isinstance(checkpoint, (str, Path)):
-        raise ValueError(f"checkpoint={checkpoint!r}: for the local model {name!r} give a checkpoint file (step_<N>.safetensors); "
-                         "a training step selects a hub model's revision (Pythia: load_model('pythia-160m', checkpoint=1000))")
-    return Path(checkpoint)
-
 def load_model(name_or_path, # shipped toy-model name, local folder (ours or Hugging Face), or TransformerLens/hub name
                checkpoint=None, # checkpoint file (toy/local models) or training step (hub models, e.g. Pythia)
                device=None, # defaults to `core.default_device()`
@@ -308,12 +311,12 @@ def load_model(name_or_path, # shipped toy-model name, local folder (ours or Hug
     path = Path(name).expanduser()
     if shipped or (path.is_dir() and _is_model_folder(path)):
         model = _load_model_folder(toy_model_dir(name) if shipped else path, device, dtype)
-        if checkpoint is not None: _apply_checkpoint_file(model, _checkpoint_file(checkpoint, name))
+        if checkpoint is not None: _apply_checkpoint_file(model, checkpoint)
     elif path.is_dir():
         if not (path/"config.json").exists():
             raise FileNotFoundError(f"{path} has no config.json: point load_model at a Hugging Face model folder or one written by save_model_folder")
         model = _load_hf_folder(path, device, dtype, **kwargs)
-        if checkpoint is not None: _apply_checkpoint_file(model, _checkpoint_file(checkpoint, name))
+        if checkpoint is not None: _apply_checkpoint_file(model, checkpoint)
     else:
         official = _official_name(name)
         if official is None:

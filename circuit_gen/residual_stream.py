@@ -13,7 +13,7 @@ from transformer_lens import ActivationCache, HookedTransformer, HookedTransform
 from .core import resolve_device
 from transformer_lens.utilities import get_act_name
 from transformer_lens.utilities.activation_functions import apply_softcap
-from .models import non_special_token_ids
+from .models import _check_token_ids, non_special_token_ids
 
 # %% auto #0
 __all__ = ['accumulated_residual', 'apply_final_norm', 'soft_cap_logits', 'logit_lens', 'attention_post_norm',
@@ -112,10 +112,7 @@ def _check_answers(model: HookedTransformer, answer_tokens: Tensor, batch: int |
     if t.ndim != 2 or t.shape[1] != 2 or (batch is not None and t.shape[0] != batch):
         raise ValueError(f"answer_tokens of shape {tuple(t.shape)}: give one (correct, wrong) pair of token ids per prompt, "
                          f"shape [{'batch' if batch is None else batch}, 2]")
-    if t.dtype.is_floating_point or t.dtype == torch.bool: raise ValueError(f"answer_tokens of dtype {t.dtype}: give integer token ids")
-    V = model.cfg.d_vocab_out          # the unembedding's outputs (a grokking model predicts fewer classes than it reads)
-    bad = t[(t < 0) | (t >= V)]
-    if len(bad): raise ValueError(f"answer token id {int(bad[0])} is outside the model's output vocabulary (0..{V - 1})")
+    _check_token_ids(model, t, "answer", output=True)   # the unembedding's ids (a grokking model predicts fewer classes than it reads)
     return t
 
 def _check_positions(positions, batch: int, n_pos: int) -> Tensor:

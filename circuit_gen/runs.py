@@ -178,7 +178,7 @@ class Run:
         held = bool(held)
         with self.lock():
             m = self.metrics
-            m["expectations"] = {**m.get("expectations", {}), what: {"held": held, "detail": _jsonable(detail)}}
+            m["expectations"] = {**m.get("expectations", {}), what: {"held": held, "detail": _storable(_jsonable(detail), f"expectation {what!r}")}}
             write_json(self.path/"metrics.json", m)
         if not held:
             msg = f"expectation not met: {what}" + (f" ({detail})" if detail is not None else "")

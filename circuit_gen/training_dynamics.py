@@ -478,10 +478,9 @@ def open_series(series: str, # "" (train the tiny induction series into `folder`
     elif Path(series).expanduser().is_dir():
         full = CheckpointSeries.from_folder(Path(series).expanduser(), base=base_model or None, on_error=on_error, device=device)
     else:
-        try: _pythia(series)
+        try: full = CheckpointSeries.from_pythia(series, device=device)   # all steps: only the name can be wrong
         except ValueError:
             what = "a file, not a folder" if Path(series).expanduser().exists() else "no such folder"
             raise ValueError(f"series={series!r} is neither a checkpoint folder ({what}) nor a Pythia model name: give a folder "
                              "of checkpoints, a name such as 'pythia-160m', or '' to train the tiny induction series") from None
-        full = CheckpointSeries.from_pythia(series, device=device)
     return full.select([int(s) for s in checkpoints.split(",")] if checkpoints[:1].isdigit() else checkpoints)
