@@ -273,6 +273,8 @@ def probes_per_call(op: HessianOperator, # the Hessian as HVPs
                     max_mb: float = 64.0, # memory the probes of one call may take
                    ) -> int:
     "Probes per batched HVP call: at most `chunk_size`, and few enough that their tangents fit in `max_mb`."
+    if chunk_size < 1: raise ValueError(f"chunk_size={chunk_size}: give the most probes per HVP call, >= 1 (1: one probe at a time)")
+    if not max_mb > 0: raise ValueError(f"max_mb={max_mb}: give the memory one call's probes may take, in MB, > 0")
     per_probe = 2 * op.activation_bytes() + 3 * op.n * op.theta.element_size()  # measured: 1.2-2x the activations
     return max(1, min(chunk_size, int(max_mb * 2**20 // per_probe)))
 
@@ -320,6 +322,8 @@ def lanczos_tridiagonal(op: HessianOperator, # the Hessian as HVPs
                         n_steps: int, # Lanczos steps m (stops early on an invariant subspace)
                        ): # (alpha `[m]`, beta `[m-1]`) numpy arrays
     "`n_steps` of Lanczos from `v` with full reorthogonalisation: (alpha, beta) of the tridiagonal."
+    if n_steps < 1: raise ValueError(f"n_steps={n_steps}: Lanczos needs at least one step")
+    if tuple(v.shape) != (op.n,): raise ValueError(f"start vector of shape {tuple(v.shape)}: the Hessian is {op.n} x {op.n}, give a vector of {op.n}")
     m = min(n_steps, op.n)
     Q = torch.zeros(m, op.n, dtype=torch.float64, device=op.device)
     q = v.to(op.device, torch.float64)
@@ -345,6 +349,8 @@ def slq_quadrature(op: HessianOperator, # the Hessian as HVPs
                    progress: bool = False, # show a progress bar
                   ):
     "SLQ nodes and weights, one row per Rademacher start vector: (nodes [v, m], weights [v, m])."
+    if n_vectors < 1: raise ValueError(f"n_vectors={n_vectors}: SLQ averages over start vectors; give at least 1 (10 or more for a stable density)")
+    if n_steps < 1: raise ValueError(f"n_steps={n_steps}: each start vector needs at least one Lanczos step (40 resolve a density)")
     Z = rademacher(op.n, n_vectors, seed, torch.float64, op.device)
     nodes, weights = [], []
     for z in tqdm(Z, desc="SLQ", disable=not progress):
@@ -435,7 +441,9 @@ def count_outliers(eigenvalues: Tensor, # top eigenvalues, any order
                    max_outliers: int, # most outliers to consider
                   ) -> tuple[int, Tensor]: # (count, ratios of consecutive top eigenvalues)
     "Outliers above the bulk: the index of the largest ratio of consecutive top eigenvalues; (count, ratios)."
-    ev = torch.sort(torch.as_tensor(eigenvalues, dtype=torch.float64), descending=True).values[:max_outliers + 1]
+    if max_outliers < 1: raise ValueError(f"max_outliers={max_outliers}: give at least 1")
+    ev = torch.sort(torch.as_tensor(eigenvalues, dtype=torch.float64).flatten(), descending=True).values[:max_outliers + 1]
+    if len(ev) < 2: raise ValueError(f"{len(ev)} eigenvalue(s): outliers are found from the ratios of consecutive ones; give at least 2")
     if float(ev[-1]) <= 0: raise ValueError(f"eigenvalue {max_outliers + 1} is {float(ev[-1]):.3g} <= 0: ask for fewer outliers")
     ratios = ev[:-1] / ev[1:]
     return int(ratios.argmax()) + 1, ratios

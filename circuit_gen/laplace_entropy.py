@@ -41,6 +41,15 @@ def _output_hessian_sqrt(out: Float[Tensor, "batch d_out"], loss_kind: str) -> F
         return torch.diag_embed(pr.sqrt()) - pr[:, :, None] * pr.sqrt()[:, None, :]
     raise ValueError(f"loss_kind={loss_kind!r}: use 'mse' or 'ce'")
 
+def _check_laplace_inputs(batches, prior_precision: float) -> list:
+    "The batches as a list (at least one), and a prior precision > 0 (the posterior's precision is the curvature plus it)."
+    if not prior_precision > 0:
+        raise ValueError(f"prior_precision={prior_precision}: the Laplace posterior needs a prior precision > 0 (the curvature "
+                         "is singular in flat directions, where the prior alone bounds the variance); 1.0 is the usual default")
+    batches = list(batches)
+    if not batches: raise ValueError("batches is empty: the curvature is summed over batches; give at least one")
+    return batches
+
 class FullLaplaceEntropy(EntropyEstimator):
     "Entropy of the Laplace posterior with a dense GGN or Hessian (small models)."
     name = "full_laplace"
@@ -54,6 +63,7 @@ class FullLaplaceEntropy(EntropyEstimator):
                  names: Sequence[str] | None = None, # `named_parameters` names to use; None: all trainable
                  max_bytes: int | None = 2 * 2**30, # refuse (MemoryError) before allocating more; None: no limit
                 ):
+        batches = _check_laplace_inputs(batches, prior_precision)
         theta0, call, self.shapes = _functional(model, names)
         D = theta0.numel()
         check_memory(3 * D * D * 8, f"a dense {D} x {D} curvature", max_bytes)
@@ -74,7 +84,11 @@ class FullLaplaceEntropy(EntropyEstimator):
         else: raise ValueError(f"curvature={curvature!r}: use 'ggn' or 'hessian'")
         self.H, self.prior_precision = H, prior_precision
         self.precision = H + prior_precision * torch.eye(D, dtype=torch.float64)
-        self.covariance = torch.cholesky_inverse(torch.linalg.cholesky(self.precision))
+        chol, info = torch.linalg.cholesky_ex(self.precision)
+        if info: raise ValueError(f"the posterior precision (curvature + prior_precision={prior_precision}) is not positive definite"
+                                  + (": the exact Hessian is indefinite away from a minimum; use curvature='ggn' or a larger prior_precision"
+                                     if curvature == "hessian" else "; use a larger prior_precision"))
+        self.covariance = torch.cholesky_inverse(chol)
     def log_det_precision(self) -> float: return torch.linalg.slogdet(self.precision)[1].item()
     def _entropy(self, m): return gaussian_entropy(self.covariance[m][:, m])
 
@@ -119,6 +133,7 @@ class KFACLaplaceEntropy(EntropyEstimator):
                  device=None, # unused: the factors live where the model's activations are
                 ):
         if partial not in ("dense", "diagonal"): raise ValueError(f"partial={partial!r}: use 'dense' or 'diagonal'")
+        batches = _check_laplace_inputs(batches, prior_precision)
         self.shapes, self.separate_bias = param_shapes(model), separate_bias
         self.prior_precision, self.partial, self.max_bytes = prior_precision, partial, max_bytes
         layers = _kfac_layers(model)

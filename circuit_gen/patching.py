@@ -15,7 +15,7 @@ from transformer_lens import HookedTransformer
 from transformer_lens.utilities import get_act_name
 
 from .core import resolve_device
-from .models import unembed_once
+from .models import _check_token_ids, unembed_once
 from .residual_stream import attention_post_norm
 
 # %% auto #0
@@ -62,17 +62,31 @@ def _base_and_source(model, clean_tokens, corrupted_tokens, direction: str, devi
     if direction not in ("denoise", "noise"): raise ValueError(f"direction={direction!r}: use 'denoise' (patch clean into corrupted) or 'noise'")
     if clean_tokens.shape != corrupted_tokens.shape:
         raise ValueError(f"clean tokens {tuple(clean_tokens.shape)} and corrupted tokens {tuple(corrupted_tokens.shape)} differ in shape: patching needs aligned prompts")
+    _check_token_ids(model, clean_tokens, "clean"); _check_token_ids(model, corrupted_tokens, "corrupted")
     device = resolve_device(device) if device is not None else model.cfg.device
     clean_tokens, corrupted_tokens = clean_tokens.to(device), corrupted_tokens.to(device)
     base, source = (corrupted_tokens, clean_tokens) if direction == "denoise" else (clean_tokens, corrupted_tokens)
     with torch.no_grad(): _, cache = model.run_with_cache(source)
     return base, cache
 
+def _position_columns(positions, n: int, T: int) -> list:
+    "`patch_residual`'s columns: each a position, or a `[n]` tensor of one position per prompt, every one in `[-T, T)`."
+    if positions is None: return list(range(T))
+    if isinstance(positions, (int, Tensor)) or not isinstance(positions, (dict, list, tuple)):
+        raise TypeError(f"positions={positions!r}: give a dict of per-prompt positions (PromptSet.positions) or a list of positions")
+    items = positions.items() if isinstance(positions, dict) else enumerate(positions)
+    for k, p in items:
+        t = torch.as_tensor(p)
+        if t.dtype.is_floating_point or t.dtype == torch.bool or t.dim() > 1 or (t.dim() == 1 and len(t) != n):
+            raise ValueError(f"positions[{k!r}] = {p!r}: give one integer position, or a tensor of {n} (one per prompt)")
+        if ((t < -T) | (t >= T)).any(): raise ValueError(f"positions[{k!r}] = {p!r} is outside the prompts' {T} positions (0..{T - 1})")
+    return list(positions.values()) if isinstance(positions, dict) else list(positions)
+
 def patch_residual(model: HookedTransformer, # the model to patch
                    clean_tokens: Int[Tensor, "batch pos"], # clean prompts
                    corrupted_tokens: Int[Tensor, "batch pos"], # corrupted prompts, aligned with `clean_tokens`
                    metric: Callable, # `metric(logits) -> [batch]` tensor; its batch mean is recorded
-                   positions: dict[str, Tensor] | None = None, # name -> position per prompt (`PromptSet.positions`)
+                   positions: dict[str, Tensor] | list | None = None, # name -> position per prompt (`PromptSet.positions`), or a list of positions (ints or per-prompt tensors); None: every position
                    direction: str = "denoise", # "denoise": clean into the corrupted run; "noise": the reverse
                    device=None, # where to run; None: the model's device
                   ) -> Float[Tensor, "layer pos"]: # `[n_layers + 1, n_positions]`
@@ -81,7 +95,7 @@ def patch_residual(model: HookedTransformer, # the model to patch
     L = model.cfg.n_layers
     names = [get_act_name("resid_pre", l) for l in range(L)] + [get_act_name("resid_post", L - 1)]
     b = torch.arange(base.shape[0], device=base.device)
-    cols = list(positions.values()) if positions is not None else list(range(base.shape[1]))
+    cols = _position_columns(positions, *base.shape)
     out = torch.zeros(L + 1, len(cols))
     with unembed_once(model):                    # one copy of W_U for all the runs
         for i, name in enumerate(tqdm(names, desc="patch residual", leave=False)):
@@ -197,6 +211,8 @@ def path_patch(model: HookedTransformer, # needs split q/k/v, `hook_mlp_in`, `ho
     "The metric on the clean run where the senders' corrupted outputs reach only the receivers (direct paths)."
     if not model.cfg.use_split_qkv_input or (not model.cfg.attn_only and not model.cfg.use_hook_mlp_in) or not model.cfg.use_attn_result:
         raise ValueError("path patching needs model.set_use_split_qkv_input(True), set_use_hook_mlp_in(True) and set_use_attn_result(True) (load_model sets them)")
+    for what, names in (("senders", senders), ("receivers", receivers)):
+        if isinstance(names, str): raise ValueError(f"{what}={names!r}: give a list of names, e.g. [{names!r}]")
     for s in senders: _sender_output_name(model, s)
     clean_tokens, cache = _base_and_source(model, clean_tokens, corrupted_tokens, "noise", device)
     with torch.no_grad(): _, clean_cache = model.run_with_cache(clean_tokens)
@@ -224,6 +240,7 @@ def path_patch_senders(model: HookedTransformer, # a model set up as `path_patch
                        device=None, # where to run; None: the model's device
                       ) -> Float[Tensor, "layer head_index"]:
     "Mean metric of `path_patch` with each head as the only sender to `receivers` (NaN for heads not upstream of them)."
+    if isinstance(receivers, str): raise ValueError(f"receivers={receivers!r}: give a list of names, e.g. [{receivers!r}]")
     for r in receivers: check_component(model, r)
     out = torch.full((model.cfg.n_layers, model.cfg.n_heads), float("nan"))
     with unembed_once(model):                    # one copy of W_U for all the runs
@@ -289,6 +306,10 @@ def ablation_hooks(model: HookedTransformer, # the model to hook
     if method != "zero":
         ref = reference_tokens if reference_tokens is not None else tokens
         if ref is None: raise ValueError(f"method={method!r} needs tokens or reference_tokens")
+        _check_token_ids(model, ref, "reference")
+        if tokens is not None and ref.shape[1] < tokens.shape[1]:
+            raise ValueError(f"reference_tokens have {ref.shape[1]} positions, fewer than the {tokens.shape[1]} of tokens: "
+                             f"method={method!r} takes each position's z from the reference; give references at least as long")
         with torch.no_grad():
             _, ref_cache = model.run_with_cache(ref.to(model.cfg.device), names_filter=lambda n: n.endswith("hook_z"))
     g = torch.Generator().manual_seed(seed)
@@ -319,5 +340,6 @@ def ablate_heads(model: HookedTransformer, # the model to run
     "Logits of `tokens` with `heads` ablated by `method` (zero, mean or resample)."
     device = resolve_device(device) if device is not None else model.cfg.device
     tokens = tokens.to(device)
+    _check_token_ids(model, tokens, "tokens")
     hooks = ablation_hooks(model, heads, method, tokens, reference_tokens, seed)
     with torch.no_grad(): return model.run_with_hooks(tokens, fwd_hooks=hooks)

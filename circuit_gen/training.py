@@ -62,6 +62,9 @@ def load_checkpoint(model: nn.Module, # the module to fill (in place)
                     source: str = "checkpoint", # where the weights come from, for the error message
                    ) -> nn.Module: # `model`
     "Load `state_dict` into `model`, with a clear error when it comes from another architecture."
+    if not isinstance(state_dict, Mapping):   # a path's characters were read as its keys
+        raise TypeError(f"state_dict is a {type(state_dict).__name__} ({str(state_dict)[:80]!r}): give the weights, a dict of tensors; "
+                        "for a checkpoint file, core.load_state(path)[0]['model'] (TrainingLoop's) or safetensors.torch.load_file(path)")
     own = model.state_dict()
     missing, extra = sorted(set(own) - set(state_dict)), sorted(set(state_dict) - set(own))
     if missing or extra:
