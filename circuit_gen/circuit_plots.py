@@ -16,6 +16,19 @@ __all__ = ['plot_patching_map', 'plot_direct_logit_attribution', 'plot_logit_len
            'plot_attribution_graph', 'plot_circuit', 'plot_faithfulness_curve']
 
 # %% ../nbs/19b_circuit_plots.ipynb #c0006
+def _values(values, ndims: tuple, what: str) -> np.ndarray:
+    "`values` as a float numpy array with one of `ndims` dimensions, not empty and not all NaN, else an error naming `what`."
+    v = np.asarray(torch.as_tensor(values, dtype=torch.float32).detach().cpu())
+    if v.ndim not in ndims or v.size == 0:
+        raise ValueError(f"{what} of shape {v.shape}: give " + " or ".join(f"{d}-D" for d in ndims) + " values, not empty")
+    if np.isnan(v).all(): raise ValueError(f"{what} are all NaN: nothing to draw")
+    return v
+
+def _labels(labels, n: int, what: str):
+    "`labels` if there is one per item (of `n`); else an error naming `what`."
+    if labels is not None and len(labels) != n: raise ValueError(f"{len(labels)} {what} for {n} columns or components: give one each")
+    return labels
+
 def plot_patching_map(values, # `[layer, x]` patched metric (x: position, head_index, ...); tensor or array
                       x_labels=None, # one label per column (e.g. token strings, drawn rotated); None: column numbers
                       y_label: str = "layer", # row-axis label
@@ -25,7 +38,8 @@ def plot_patching_map(values, # `[layer, x]` patched metric (x: position, head_i
                       value_label: str = "metric", # colour-bar label
                      ):
     "A [layer, x] patching result as a diverging heatmap (centred on `center`, e.g. the corrupted metric)."
-    v = np.asarray(torch.as_tensor(values, dtype=torch.float32).detach().cpu())
+    v = _values(values, (2,), "patching values")
+    x_labels = _labels(x_labels, v.shape[1], "x_labels")
     c = float(np.nanmedian(v)) if center is None else float(center)
     span = float(np.nanmax(np.abs(v - c))) or 1.0
     fig, ax = plt.subplots(figsize=(max(4, 0.45 * v.shape[1] + 2), max(2.5, 0.4 * v.shape[0] + 1.5)))
@@ -44,7 +58,9 @@ def plot_direct_logit_attribution(attributions, # `[component]` or `[component, 
                                   title: str = "direct logit attribution", # axes title
                                  ):
     "The `top` components by |mean attribution| (a [component] or [component, batch] array), as horizontal bars."
-    a = np.asarray(torch.as_tensor(attributions, dtype=torch.float32).detach().cpu())
+    a = _values(attributions, (1, 2), "attributions")
+    _labels(labels, a.shape[0], "labels")
+    if top < 1: raise ValueError(f"top={top}: draw at least one component")
     mean = a.mean(1) if a.ndim == 2 else a
     err = a.std(1) if a.ndim == 2 and a.shape[1] > 1 else None
     idx = np.argsort(-np.abs(mean))[:top][::-1]
@@ -63,7 +79,7 @@ def plot_logit_lens(values, # `[layer + 1]` or `[layer + 1, batch]` (mean, 10-90
                     ylabel: str = "logit difference", # what `values` measures
                    ):
     "A [layer + 1] or [layer + 1, batch] logit-lens quantity against the layer (mean and spread over prompts)."
-    v = np.asarray(torch.as_tensor(values, dtype=torch.float32).detach().cpu())
+    v = _values(values, (1, 2), "logit-lens values")
     v = v[:, None] if v.ndim == 1 else v
     x = np.arange(v.shape[0])
     fig, ax = plt.subplots(figsize=(5, 3))
