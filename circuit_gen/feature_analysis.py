@@ -16,6 +16,7 @@ from transformer_lens import HookedTransformer
 
 from .activations import collect_mlp_activations
 from .clt import CrossLayerTranscoder, check_clt_model
+from .models import _check_token_ids
 
 # %% auto #0
 __all__ = ['feature_activations', 'top_activating_contexts', 'activation_histogram', 'logit_effects', 'top_logit_effects',
@@ -29,6 +30,9 @@ def feature_activations(model: HookedTransformer, # the model the CLT was traine
                        ) -> Float[Tensor, "batch pos layer d_features"]:
     "Activations of every CLT feature at every token of `tokens`."
     check_clt_model(clt, model)
+    if not isinstance(tokens, Tensor) or tokens.dim() != 2:
+        raise ValueError(f"tokens of shape {tuple(getattr(tokens, 'shape', ()))}: give a [batch, pos] tensor of token ids (tokens[None] for one prompt)")
+    _check_token_ids(model, tokens, "prompt")
     x, _ = collect_mlp_activations(model, tokens, clt.cfg.layers)
     _, acts = clt.encode(x.to(clt.W_enc.device, clt.W_enc.dtype))
     return acts.view(*tokens.shape, clt.cfg.n_layers, clt.cfg.d_features)
@@ -49,6 +53,8 @@ def top_activating_contexts(model: HookedTransformer, # the model the CLT was tr
                            ) -> tuple[list[dict], Float[Tensor, "n_active"]]:
     "The `k` strongest activations of a feature with their contexts, and all its nonzero activations."
     i = _check_feature(clt, layer, feature)
+    if k < 1: raise ValueError(f"k={k}: keep at least one context")
+    if window < 0: raise ValueError(f"window={window}: give the tokens of context before the activation, >= 0")
     heap, nonzero, tok = [], [], model.tokenizer
     for b, tokens in enumerate(tqdm(token_source, desc="contexts", disable=not progress, mininterval=5)):
         a = feature_activations(model, clt, tokens)[..., i, feature].cpu()
@@ -62,9 +68,10 @@ def top_activating_contexts(model: HookedTransformer, # the model the CLT was tr
                     + tok.decode(ids[pos + 1:pos + 1 + window // 2]), ids[pos])
             if len(heap) < k: heapq.heappush(heap, item)
             else: heapq.heappushpop(heap, item)
+    if not nonzero: raise ValueError("token_source gave no batches (a generator already used up?): make a new one, e.g. token_batches(model, lines, ...)")
     out = [{"activation": v, "batch": b, "row": r, "pos": p, "context": c, "token_id": t}
            for v, b, r, p, c, t in sorted(heap, reverse=True)]
-    return out, torch.cat(nonzero) if nonzero else torch.zeros(0)
+    return out, torch.cat(nonzero)
 
 def activation_histogram(values: Float[Tensor, "n_values"], # activations; only positive ones count
                          bins: int = 30, # number of bins
@@ -103,11 +110,12 @@ def top_logit_effects(model: HookedTransformer, # the model the CLT was trained 
                       clt: CrossLayerTranscoder, # the transcoder
                       layer: int, # model layer of the feature (one of `clt.cfg.layers`)
                       feature: int, # feature index in that layer
-                      k: int = 10, # tokens each way
+                      k: int = 10, # tokens each way (at most the vocabulary)
                      ) -> dict: # `promoted`, `suppressed`: (token, effect) lists
     "The `k` tokens a feature's decoders promote and suppress most, with their effects."
+    if k < 1: raise ValueError(f"k={k}: give at least one token each way")
     e = logit_effects(model, clt, layer, feature).detach().cpu()
-    tok = model.tokenizer
+    tok, k = model.tokenizer, min(k, len(e))      # at most the whole vocabulary
     up, down = e.topk(k), (-e).topk(k)
     return {"promoted": [(tok.decode([t]), v) for t, v in zip(up.indices.tolist(), up.values.tolist())],
             "suppressed": [(tok.decode([t]), -v) for t, v in zip(down.indices.tolist(), down.values.tolist())]}

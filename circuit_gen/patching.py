@@ -340,6 +340,6 @@ def ablate_heads(model: HookedTransformer, # the model to run
     "Logits of `tokens` with `heads` ablated by `method` (zero, mean or resample)."
     device = resolve_device(device) if device is not None else model.cfg.device
     tokens = tokens.to(device)
-    _check_token_ids(model, tokens, "tokens")
+    _check_token_ids(model, tokens, "prompt")
     hooks = ablation_hooks(model, heads, method, tokens, reference_tokens, seed)
     with torch.no_grad(): return model.run_with_hooks(tokens, fwd_hooks=hooks)
