@@ -219,6 +219,10 @@ def score_circuit(circuit, # a `Circuit` (or any object with `check`, `empty`, `
                   reference: PromptSet | None = None, # corrupted prompts of the means; None: `prompts`
                  ) -> list[dict]: # one dict per prompt
     "One row per prompt: faithfulness of `circuit` (ablating the rest by `intervention`), role scores, family and knobs."
+    if not isinstance(prompts, PromptSet):
+        raise TypeError(f"prompts is a {type(prompts).__name__}: give a PromptSet (ioi.make_ioi_prompts), which holds the answers and positions scoring reads")
+    if int(batch_size) < 1: raise ValueError(f"batch_size={batch_size}: give the prompts per forward pass, >= 1")
+    if math.isnan(min_gap): raise ValueError("min_gap=nan: every faithfulness would be NaN; give the smallest full-minus-empty logit difference that counts (1.0)")
     device = resolve_device(device) if device is not None else model.cfg.device
     circuit.check(model)
     empty = circuit.empty() if hasattr(circuit, "empty") else Circuit({}, name="empty")
