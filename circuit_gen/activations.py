@@ -150,6 +150,11 @@ class ActivationStore:
                  fingerprint: dict | None = None, # model identity a cache must match; None: `model_fingerprint`
                 ):
         if int(batch_size) < 1: raise ValueError(f"batch_size={batch_size}: give the token rows per batch (>= 1)")
+        if int(epochs) < 1: raise ValueError(f"epochs={epochs}: give the passes over the stream, >= 1")
+        if int(shard_tokens) < 1: raise ValueError(f"shard_tokens={shard_tokens}: give the token rows per shard on disk, >= 1")
+        if n_tokens is not None and int(n_tokens) < 1: raise ValueError(f"n_tokens={n_tokens}: give the token rows to use (>= 1), or None for the whole source")
+        if cache_dir is not None and Path(cache_dir).exists() and not Path(cache_dir).is_dir():
+            raise ValueError(f"cache_dir {cache_dir} is a file: give a folder for the activation shards")
         self.model, self.token_source, self.batch_size = model, token_source, int(batch_size)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.n_tokens, self.shard_tokens, self.seed, self.epochs, self.progress = n_tokens, int(shard_tokens), seed, epochs, progress
