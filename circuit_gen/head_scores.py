@@ -31,7 +31,7 @@ def random_tokens(model: HookedTransformer, # the model (its vocabulary and BOS 
                   device=None, # where to put them; None: the model's device
                  ) -> Int[Tensor, "batch pos"]: # `[batch, 1 + seq_len]`
     "`repeated_tokens` without its second copy: BOS (or a random token) and `seq_len` random ordinary tokens."
-    return repeated_tokens(model, seq_len, batch_size, seed, device)[:, :seq_len + 1]
+    return repeated_tokens(model, seq_len, batch_size, seed, device, copies=1)
 
 # %% ../nbs/16_head_scores.ipynb #c0008
 def attention_window(model: HookedTransformer, # any HookedTransformer

@@ -103,22 +103,32 @@ def bos_token_id(model: HookedTransformer, # any HookedTransformer
     tok = model.tokenizer
     return 0 if tok is None or tok.bos_token_id is None else int(tok.bos_token_id)
 
+def _check_probe_length(model: HookedTransformer, seq_len: int, copies: int):
+    "A probe of BOS and `copies` x `seq_len` tokens fits the model's context."
+    n = 1 + copies * int(seq_len)
+    if n > model.cfg.n_ctx:
+        raise ValueError(f"seq_len={seq_len}: the probe is 1 + {copies} x {seq_len} = {n} tokens, more than the model's "
+                         f"n_ctx={model.cfg.n_ctx}; use seq_len <= {(model.cfg.n_ctx - 1) // copies}")
+
 def repeated_tokens(model: HookedTransformer, # the model (its vocabulary and BOS convention)
                     seq_len: int, # random tokens per copy
                     batch_size: int = 1, # sequences
                     seed: int = 0, # seed of the token draws
                     device=None, # where to put them; None: the model's device
-                   ) -> Int[Tensor, "batch pos"]: # `[batch, 1 + 2 seq_len]`
-    "BOS (a random token where the model prepends none), `seq_len` random ordinary tokens, then the same again."
+                    copies: int = 2, # copies of the random tokens (1: no repeat)
+                   ) -> Int[Tensor, "batch pos"]: # `[batch, 1 + copies seq_len]`
+    "BOS (a random token where the model prepends none), `seq_len` random ordinary tokens, then the same again (`copies` in all)."
     if int(seq_len) < 1: raise ValueError(f"seq_len={seq_len}: give at least one random token per copy")
     if int(batch_size) < 1: raise ValueError(f"batch_size={batch_size}: give at least one sequence")
+    if int(copies) < 1: raise ValueError(f"copies={copies}: give at least one copy")
+    _check_probe_length(model, seq_len, int(copies))
     g = torch.Generator().manual_seed(seed)
     vocab = non_special_token_ids(model)
     seq = vocab[torch.randint(len(vocab), (batch_size, seq_len), generator=g)]
     # drawn after `seq`, so the random tokens are the same whether or not the model prepends BOS
     if model.cfg.default_prepend_bos: first = torch.full((batch_size, 1), bos_token_id(model))
     else: first = vocab[torch.randint(len(vocab), (batch_size, 1), generator=g)]
-    return torch.cat([first, seq, seq], dim=1).to(resolve_device(device or model.cfg.device))
+    return torch.cat([first] + [seq] * int(copies), dim=1).to(resolve_device(device or model.cfg.device))
 
 # %% ../nbs/03a_induction.ipynb #in035
 def _pattern_positions(kind: str, seq_len: int) -> tuple[Tensor, Tensor]:
@@ -137,6 +147,12 @@ def pattern_score(model: HookedTransformer, # the model to score
                   key: Int[Tensor, "n_pairs"], # key position of each pair
                  ) -> Float[Tensor, "layer head_index"]:
     "Mean attention probability from each `query` position to its `key` position, per head."
+    query, key, T = torch.atleast_1d(torch.as_tensor(query)), torch.atleast_1d(torch.as_tensor(key)), tokens.shape[-1]
+    if query.shape != key.shape or query.dim() != 1 or not len(query):
+        raise ValueError(f"query {tuple(query.shape)} and key {tuple(key.shape)}: give two 1-D tensors of positions, one pair each, not empty")
+    bad = torch.cat([query, key])
+    bad = bad[(bad < 0) | (bad >= T)]
+    if len(bad): raise ValueError(f"position {int(bad[0])} is outside the probe's {T} tokens (0..{T - 1})")
     out = torch.zeros(model.cfg.n_layers, model.cfg.n_heads)
     def grab_hook(pattern, hook):
         out[hook.layer()] = pattern[:, :, query, key].float().mean((0, 2)).cpu()
