@@ -226,6 +226,9 @@ class GrokTrainer:
 # %% ../nbs/06_grokking.ipynb #c0018
 def _first_step(history: dict, key: str, threshold: float) -> int | None:
     if not 0 < threshold <= 1: raise ValueError(f"threshold={threshold}: give the accuracy that counts, in (0, 1]")
+    if not hasattr(history, "keys") or "step" not in history or key not in history:
+        raise ValueError(f"history of type {type(history).__name__}" + (f" with keys {sorted(history)}" if hasattr(history, "keys") else "")
+                         + f": give GrokTrainer.history, a dict of lists with 'step' and {key!r}")
     for s, v in zip(history["step"], history[key]):
         if v >= threshold: return s
     return None

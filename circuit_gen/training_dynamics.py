@@ -205,6 +205,8 @@ def periodic_batch(model: HookedTransformer, # the model (its vocabulary and BOS
                    min_period: int = 4, # shortest repeat period (tokens)
                   ) -> Int[Tensor, "batch pos"]:
     "BOS + random tokens repeating with a random period per row: only in-context copying predicts them."
+    if not 1 <= min_period <= (seq_len - 1) // 2:
+        raise ValueError(f"min_period={min_period}: with seq_len={seq_len} a row repeats at least twice only for periods 1..{(seq_len - 1) // 2}")
     vocab = non_special_token_ids(model)
     x = vocab[torch.randint(len(vocab), (batch_size, seq_len - 1), generator=generator)]
     period = torch.randint(min_period, (seq_len - 1) // 2 + 1, (batch_size,), generator=generator)
@@ -246,6 +248,9 @@ def stack_results(results: Mapping[int, Mapping[str, Tensor]], # what `map_check
                  ) -> tuple[list[int], Tensor]:
     "(steps, results[step][key] stacked along a new first axis)."
     steps = sorted(s for s in results if key in results[s])
+    if not steps:
+        keys = sorted({k for r in results.values() for k in r})
+        raise KeyError(f"no checkpoint's result holds {key!r}" + (f"; they hold {keys}" if keys else ": there are no results"))
     return steps, torch.stack([results[s][key] for s in steps])
 
 # %% ../nbs/17_training_dynamics.ipynb #c0019
@@ -416,6 +421,9 @@ def phase_change(steps: Sequence[int], # checkpoint steps
     steps = np.asarray(steps, dtype=float)
     score, loss = np.asarray(score, float), np.asarray(loss, float)
     if len(steps) < 3: raise ValueError(f"need at least 3 checkpoints to find a phase change, got {len(steps)}")
+    if score.shape != steps.shape or loss.shape != steps.shape:
+        raise ValueError(f"{len(steps)} steps, {score.shape} scores and {loss.shape} losses: give one score and one loss per step")
+    if window < 0: raise ValueError(f"window={window}: give the steps within which the two changes coincide, >= 0")
     dt = np.diff(steps)
     rise, drop = np.diff(score) / dt, -np.diff(loss) / dt
     i, j = int(rise.argmax()), int(drop.argmax())
