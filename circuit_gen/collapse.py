@@ -59,6 +59,7 @@ def attribution_scores(model: torch.nn.Module, # any torch module (weights resto
     theta = {n: named[n].detach().clone() for n in shapes}
     if method == "grad_x_weight": alphas, w = [1.0], [1.0]
     elif method == "integrated_gradients":
+        if steps < 1: raise ValueError(f"steps={steps}: integrated gradients needs at least one step (16 is the default)")
         alphas = [(k + 0.5) / steps for k in range(steps)]
         w = [1.0 / steps] * steps   # midpoint rule
     else: raise ValueError(f"method={method!r}: use 'grad_x_weight' or 'integrated_gradients'")
@@ -98,6 +99,7 @@ def learn_mask(model: torch.nn.Module, # any torch module (its weights are not c
               ) -> dict[str, Tensor]: # parameter name -> bool tensor of its shape (True: circuit)
     "Learn a sigmoid gate per weight minimising `loss(theta * gate) + sparsity * mean(gate)`; circuit = gate > 1/2."
     from torch.func import functional_call
+    if steps < 1: raise ValueError(f"steps={steps}: the gates are learned by Adam steps; give at least 1 (0 returned every weight as the circuit)")
     shapes = param_shapes(model, names)
     named = {n: p.detach() for n, p in model.named_parameters()}
     logits = {n: torch.full(s, init, device=named[n].device, requires_grad=True) for n, s in shapes.items()}
@@ -312,6 +314,7 @@ def correlation_verdict(x: Sequence, # one value per run (None/NaN: undefined)
     from scipy.stats import spearmanr
     from circuit_gen.runs import make_verdict
     if sign not in (1, -1): raise ValueError(f"sign={sign!r}: use +1 (y rises with x) or -1 (y falls with x)")
+    if len(x) != len(y): raise ValueError(f"{len(x)} values of {names[0]} and {len(y)} of {names[1]}: give one pair per run (None where undefined)")
     pairs = [(float(a), float(b)) for a, b in zip(x, y) if _defined(a) and _defined(b)]
     n, nx, ny = len(pairs), *names
     if n < min_points:

@@ -373,6 +373,8 @@ def overlap_table(steps: Sequence[int], # checkpoint steps
                   scores: Tensor, # `[step, edge]` edge scores
                  ) -> list[dict]:
     "Per step: circuit size, Jaccard/weighted Jaccard with the previous checkpoint and with the final one."
+    if not len(steps) == len(masks) == len(scores):
+        raise ValueError(f"{len(steps)} steps, {len(masks)} masks and {len(scores)} score rows: give one mask and one score row per step")
     rows = []
     for i, s in enumerate(steps):
         r = {"step": int(s), "n_edges": int(masks[i].bool().sum()),
