@@ -30,6 +30,8 @@ class LeNetTiny(nn.Module):
                 ):
         super().__init__()
         side = ((image_size - 4) // 2 - 4) // 2
+        if len(channels) != 2 or min(channels) < 1 or n_classes < 1:
+            raise ValueError(f"channels={tuple(channels)}, n_classes={n_classes}: give two conv widths >= 1 and at least one class")
         if side < 1: raise ValueError(f"image_size={image_size} is too small for two 5x5 convs and two 2x2 pools (need >= 16)")
         self.channels, self.n_classes, self.image_size = tuple(channels), n_classes, image_size
         self.conv1 = nn.Conv2d(1, channels[0], 5)
@@ -76,9 +78,11 @@ def read_idx(path, # an IDX file of unsigned bytes, optionally `.gz`
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as f: data = f.read()
+    if len(data) < 4: raise ValueError(f"{path} holds {len(data)} bytes, fewer than an IDX header: truncated, or not an IDX file?")
     zero, dtype_code, ndim = struct.unpack(">HBB", data[:4])
     if zero != 0 or dtype_code != 0x08:
         raise ValueError(f"{path} is not an unsigned-byte IDX file (magic {data[:4].hex()}); expected 0x0000080N as in MNIST")
+    if len(data) < 4 + 4 * ndim: raise ValueError(f"{path} holds {len(data)} bytes, fewer than its {ndim}-dimension IDX header: truncated?")
     dims = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
     arr = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
     if arr.size != int(np.prod(dims)): raise ValueError(f"{path} holds {arr.size} bytes of data, header says {dims}: truncated?")
@@ -118,6 +122,8 @@ def train_classifier(model: nn.Module, # the classifier to train (in place)
                      progress: bool = True, # show a progress bar
                     ) -> list[dict]:
     "Train with SGD+momentum on (x, y) in a resumable `training.TrainingLoop`, checkpointing at `ckpt_steps`."
+    if len(x) != len(y) or not len(x): raise ValueError(f"{len(x)} inputs and {len(y)} labels: give one label per input, at least one")
+    if epochs < 1 or batch_size < 1: raise ValueError(f"epochs={epochs}, batch_size={batch_size}: give at least one pass over the data and one example a step")
     dev = resolve_device(device)
     model.to(dev)
     x, y = x.to(dev), y.to(dev)

@@ -104,10 +104,18 @@ def save_model_folder(model: HookedTransformer, # a model with a tokenizer attac
                       folder, # the folder to write; created if missing
                       description: str = "", # one line stored in `config.json` and listed by `list_toy_models`
                       metadata: Mapping | None = None, # more JSON-able fields for `config.json`
+                      overwrite: bool = False, # replace a model already in `folder` (re-shipping a toy model); False: refuse
                      ) -> Path: # `folder`
     "Write `model` (config, safetensors weights, tokenizer) to `folder` so `load_model(folder)` restores it."
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    if not isinstance(model, HookedTransformer):
+        raise TypeError(f"model is a {type(model).__name__}: save_model_folder writes HookedTransformers (for other modules, core.save_state)")
     if model.tokenizer is None: raise ValueError("model has no tokenizer; attach one (model.set_tokenizer) before saving")
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir(): raise ValueError(f"{folder} is a file: give a folder for the model")
+    held = [n for n in ("config.json", "model.safetensors") if (folder/n).exists()]
+    if held and not overwrite:
+        raise FileExistsError(f"{folder} already holds a model ({', '.join(held)}): pass overwrite=True to replace it, or give a new folder")
+    folder.mkdir(parents=True, exist_ok=True)
     cfg = _config_dict(model.cfg)
     write_json(folder/"config.json", {"circuit_gen": {"format": 1, "description": description, **dict(metadata or {})},
                                       "hooked_transformer_config": cfg})
@@ -352,6 +360,11 @@ def lm_loss(logits, # `[batch, pos, d_vocab]` model output
             loss_mask=None, # `[batch, pos-1]` bool/0-1 weights of the targets; None: all
            ) -> Tensor: # scalar mean loss in nats
     "Mean next-token cross-entropy, over the target positions where `loss_mask` (batch, pos-1) is true."
+    if logits.dim() != 3 or tokens.shape != logits.shape[:2] or tokens.shape[1] < 2:
+        raise ValueError(f"logits {tuple(logits.shape)} and tokens {tuple(tokens.shape)}: give [batch, pos, d_vocab] logits of "
+                         "the same [batch, pos] tokens, pos >= 2 (position t predicts token t + 1)")
+    if loss_mask is not None and tuple(loss_mask.shape) != (tokens.shape[0], tokens.shape[1] - 1):
+        raise ValueError(f"loss_mask {tuple(loss_mask.shape)}: give one weight per target, [batch, pos - 1] = {(tokens.shape[0], tokens.shape[1] - 1)}")
     logp = logits[:, :-1].log_softmax(-1)
     nll = -logp.gather(-1, tokens[:, 1:, None])[..., 0]
     if loss_mask is None: return nll.mean()
