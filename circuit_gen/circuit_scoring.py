@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer
 from transformer_lens.utilities import get_act_name
 
-from .core import atomic_write, read_json, resolve_device
+from .core import atomic_write, read_json, read_rows_csv, resolve_device, write_rows_csv
 from .ioi import logit_diff_metric, accuracy_metric, make_ioi_prompts
 from .prompt_sets import PromptSet
 from .patching import check_component
@@ -26,8 +26,8 @@ from .circuit_evaluation import evaluate_graph
 
 # %% auto #0
 __all__ = ['GPT2_IOI_CIRCUIT', 'TOY_IOI_CIRCUIT', 'CIRCUITS', 'resolve_positions', 'Circuit', 'full_graph', 'position_classes',
-           'run_with_heads_kept', 'score_circuit', 'check_circuit_scorer', 'write_rows_csv', 'read_rows_csv',
-           'generalisation_report', 'load_circuit', 'grow_circuit']
+           'run_with_heads_kept', 'score_circuit', 'check_circuit_scorer', 'generalisation_report', 'load_circuit',
+           'grow_circuit']
 
 # %% ../nbs/15c_circuit_scoring.ipynb #c0006
 _POS = re.compile(r"^(IO|S1|S2|END)([+-]\d+)?$")
@@ -280,34 +280,6 @@ def check_circuit_scorer(model: HookedTransformer, # a model with a tokenizer
     assert all(abs(f - 1) < 1e-3 for f in faith), f"{arch}: full-circuit faithfulness {faith}, expected 1"
     assert all(abs(f) < 1e-3 for f in faith0), f"{arch}: empty-circuit faithfulness {faith0}, expected 0"
     return figures
-
-# %% ../nbs/15c_circuit_scoring.ipynb #c0024
-def write_rows_csv(rows: list[dict], # one dict per prompt (`score_circuit`)
-                   path, # the `.csv` file to write
-                  ) -> Path: # `path`
-    "Write per-prompt rows as CSV (columns: the union of the rows' keys, in first-seen order)."
-    cols = list(dict.fromkeys(k for r in rows for k in r))
-    with atomic_write(path, "w") as f:
-        w = csv.DictWriter(f, fieldnames=cols); w.writeheader()
-        for r in rows: w.writerow({k: r.get(k, "") for k in cols})
-    return Path(path)
-
-def read_rows_csv(path, # a `.csv` file written by `write_rows_csv`
-                 ) -> list[dict]:
-    "Read a per-prompt CSV back; numbers become floats, 'True'/'False' booleans."
-    def conv(v):
-        if v in ("True", "False"): return v == "True"
-        try: return float(v)
-        except ValueError: return v
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    for i, r in enumerate(rows):
-        if None in r or None in r.values():     # more fields than the header, or fewer (a file cut short)
-            header = [k for k in r if k is not None]
-            n = sum(r[k] is not None for k in header) + len(r.get(None) or [])
-            raise ValueError(f"{path}, line {i + 2}: {n} fields against the header's {len(header)}: was the file cut short or "
-                             "edited? (write_rows_csv writes it whole)")
-    return [{k: conv(v) for k, v in r.items()} for r in rows]
 
 # %% ../nbs/15c_circuit_scoring.ipynb #c0027
 def _properties(row: dict) -> list[str]:

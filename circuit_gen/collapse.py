@@ -19,8 +19,8 @@ from .entropy import EntropyEstimator, flat_mask, param_shapes, flatten_params
 # %% auto #0
 __all__ = ['top_fraction_mask', 'magnitude_mask', 'attribution_scores', 'attribution_mask', 'learn_mask', 'mask_from_nodes',
            'gini', 'model_gini', 'solvent_decomposition', 'superposition_density', 'model_superposition',
-           'free_energy_gap', 'first_negative_step', 'negative_turns', 'collapse_run', 'rows_to_csv',
-           'correlation_verdict', 'fraction_verdict']
+           'free_energy_gap', 'first_negative_step', 'negative_turns', 'collapse_run', 'correlation_verdict',
+           'fraction_verdict']
 
 # %% ../nbs/08_collapse.ipynb #c0005
 def top_fraction_mask(scores: Mapping[str, Tensor], # parameter name -> score tensor; higher is more circuit
@@ -286,17 +286,6 @@ def collapse_run(cfg, # a `GrokConfig` (task, model, optimiser, temperature, eva
     summary["dF_negative_turns"] = turns
     summary["dF_turn_nearest_grokking"] = min(turns, key=lambda s: abs(s - grok)) if turns and grok is not None else None
     return {"rows": rows, "summary": summary, "trainer": trainer, "monitor": monitor}
-
-def rows_to_csv(rows: Sequence[dict], # one dict per row; missing keys become empty cells
-                path, # CSV file, written atomically
-               ) -> None:
-    "Write a list of dicts as CSV (columns = union of keys, in first-seen order)."
-    import csv
-    from circuit_gen.core import atomic_write
-    cols = list(dict.fromkeys(k for r in rows for k in r))
-    with atomic_write(path) as f:
-        w = csv.DictWriter(f, fieldnames=cols); w.writeheader()
-        for r in rows: w.writerow({k: r.get(k, "") for k in cols})
 
 # %% ../nbs/08_collapse.ipynb #c0041
 def _defined(v) -> bool: return v is not None and bool(np.isfinite(float(v)))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #c0002
 from __future__ import annotations
-import atexit, contextlib, json, os, random, shutil, tempfile, warnings
+import atexit, contextlib, csv, json, os, random, shutil, tempfile, warnings
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -15,9 +15,9 @@ from safetensors.torch import load_file as _st_load_file, save_file as _st_save_
 
 # %% auto #0
 __all__ = ['DEVICE_ENV', 'default_device', 'resolve_device', 'seed_everything', 'atomic_path', 'atomic_write', 'ConfigError',
-           'write_json', 'read_json', 'write_yaml', 'read_yaml', 'yaml_lines', 'temp_folder', 'save_tensors',
-           'load_tensors', 'torch_load', 'flatten_state', 'unflatten_state', 'save_state', 'load_state',
-           'check_resume_config']
+           'write_json', 'read_json', 'write_yaml', 'read_yaml', 'yaml_lines', 'write_rows_csv', 'read_rows_csv',
+           'temp_folder', 'save_tensors', 'load_tensors', 'torch_load', 'flatten_state', 'unflatten_state',
+           'save_state', 'load_state', 'check_resume_config']
 
 # %% ../nbs/00_core.ipynb #c0005
 DEVICE_ENV = "CIRCUIT_GEN_DEVICE"
@@ -154,6 +154,34 @@ def yaml_lines(path, # a `.yaml` file
                 walk(v, key + ".")
     walk(root, "")
     return out
+
+# %% ../nbs/00_core.ipynb #c00csv2
+def write_rows_csv(rows: list[dict], # one dict per row; keys a row lacks become empty cells
+                   path, # the `.csv` file to write (atomically: a killed job leaves the old file)
+                  ) -> Path: # `path`
+    "Write rows as CSV (columns: the union of the rows' keys, in first-seen order)."
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    with atomic_write(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=cols); w.writeheader()
+        for r in rows: w.writerow({k: r.get(k, "") for k in cols})
+    return Path(path)
+
+def read_rows_csv(path, # a `.csv` file written by `write_rows_csv`
+                 ) -> list[dict]:
+    "Read rows back from CSV; numbers become floats, 'True'/'False' booleans, empty cells ''."
+    def conv(v):
+        if v in ("True", "False"): return v == "True"
+        try: return float(v)
+        except ValueError: return v
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    for i, r in enumerate(rows):
+        if None in r or None in r.values():     # more fields than the header, or fewer (a file cut short)
+            header = [k for k in r if k is not None]
+            n = sum(r[k] is not None for k in header) + len(r.get(None) or [])
+            raise ValueError(f"{path}, line {i + 2}: {n} fields against the header's {len(header)}: was the file cut short or "
+                             "edited? (write_rows_csv writes it whole)")
+    return [{k: conv(v) for k, v in r.items()} for r in rows]
 
 # %% ../nbs/00_core.ipynb #c00tmp2
 _TEMP_FOLDERS: list[tuple[str, int]] = []   # (folder, the pid of the process that made it)

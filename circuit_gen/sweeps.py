@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
-from .core import ConfigError, atomic_write, read_json, read_yaml, write_json, write_yaml, yaml_lines
+from .core import ConfigError, atomic_write, read_json, read_yaml, write_json, write_rows_csv, write_yaml, yaml_lines
 from .runs import STATUS_FILE, check_folder_name, flatten_metrics, project_root, run_state, runs_root, utc_now
 from .parameters import (absolute_paths, check_parameters, coerce_parameter, load_preset, notebook_experiment, notebook_parameters,
                                     parse_parameters)
@@ -257,12 +257,7 @@ def collect_sweep(sweep, # a sweep folder, its table.json, or a sweep name
         records.append({"row": s["row"], "run_id": s["run_id"], "state": s["state"], "seconds": st.get("seconds", ""),
                         **{f"param.{k}": json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in params.items()},
                         **{f"metric.{k}": v for k, v in flatten_metrics(metrics).items()}})
-    cols = list(dict.fromkeys(k for r in records for k in r))
-    dest = Path(dest) if dest else sdir/"summary.csv"
-    with atomic_write(dest, newline="") as f:
-        w = csv.DictWriter(f, fieldnames=cols)
-        w.writeheader(); w.writerows(records)
-    return dest
+    return write_rows_csv(records, Path(dest) if dest else sdir/"summary.csv")
 
 # %% ../nbs/18b_sweeps.ipynb #c0030
 def run_row(table, # a sweep folder, its table.json, or a sweep name
