@@ -132,7 +132,7 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
     if corrupted_tokens is None:
         if intervention == "patching": raise ValueError("intervention='patching' needs corrupted_tokens")
         corrupted_tokens, corrupted_lengths = clean_tokens, clean_lengths
-    clean, corrupted, cl, kl, cm, km = _pad_pair(model, clean_tokens, corrupted_tokens, clean_lengths, corrupted_lengths, device)
+    clean, corrupted, cl, kl, cm, km = _pad_pair(model, clean_tokens, corrupted_tokens, clean_lengths, corrupted_lengths, device, metric)
     N, T = clean.shape
     budget = _memory_budget(memory_gb, device)
     if intervention.startswith("mean"):
@@ -738,7 +738,7 @@ def _curves(model, graph, clean_tokens, corrupted_tokens, metric, clean_lengths,
     if bad: raise ValueError(f"percentages={percentages}: {bad[0]} is not within 0-100 (each is a circuit size in percent of the graph's "
                              f"{graph.n_edges} edges)")
     device = resolve_device(kwargs.get("device") or model.cfg.device)
-    clean, *_ , cm, _ = _pad_pair(model, clean_tokens, corrupted_tokens, clean_lengths, corrupted_lengths, device)
+    clean, *_ , cm, _ = _pad_pair(model, clean_tokens, corrupted_tokens, clean_lengths, corrupted_lengths, device, metric)
     size = lambda k: int(float(k) / 100 * graph.n_edges) if reference else int(round(graph.n_edges * float(k) / 100))
     circuits = [c for a in absolutes for c in (_select_top_ns(graph, [size(k) for k in percentages], a) if selection == "top_n"   # one ranking
                                                 else [select_greedy(graph, size(k), absolute=a) for k in percentages])]

@@ -20,7 +20,7 @@ from transformer_lens.utilities.architectures import POST_NORM_ARCHITECTURES
 from transformer_lens.utilities import get_act_name
 
 from .core import resolve_device
-from .models import hooks_at, unembed_once
+from .models import _check_token_ids, hooks_at, unembed_once
 from .prompt_sets import PromptSet
 from .induction import make_induction_prompts
 from .circuit_graph import (Graph, _Layout, _attn_post_norms, _capture_sources, _dest_hooks, _model_label,
@@ -35,16 +35,25 @@ METHODS = ("EAP", "EAP-IG-inputs", "EAP-IG-activations", "clean-corrupted", "exa
 CONVENTIONS = ("circuit_gen", "reference")
 
 # %% ../nbs/15a_edge_attribution.ipynb #c0023
-def _pad_pair(model, clean, corrupted, clean_lengths, corrupted_lengths, device):
-    "Clean/corrupted tokens right-padded to one width, their lengths, and attention masks (None when unpadded)."
+def _pad_pair(model, clean, corrupted, clean_lengths, corrupted_lengths, device, metric=None):
+    """Clean/corrupted tokens right-padded to one width, their lengths, and attention masks (None when unpadded); the
+    positions `metric` declares it reads (`answer_logit_metric`'s) checked against the prompts."""
     def as_tokens(t, what):
         t = torch.as_tensor(t)
         if t.ndim != 2 or t.is_floating_point(): raise ValueError(f"{what} must be int token ids [batch, pos], got {tuple(t.shape)} {t.dtype}")
+        _check_token_ids(model, t, what)
         return t.long().to(device)
     clean, corrupted = as_tokens(clean, "clean_tokens"), as_tokens(corrupted, "corrupted_tokens")
     if clean.shape[0] != corrupted.shape[0]:
         raise ValueError(f"clean has {clean.shape[0]} prompts, corrupted {corrupted.shape[0]}: each clean prompt needs one counterfactual")
     T = max(clean.shape[1], corrupted.shape[1])
+    pos = getattr(metric, "positions", None)
+    if pos is not None:
+        pos = torch.as_tensor(pos)
+        if pos.dim() != 1 or len(pos) < clean.shape[0] or bool(((pos < -T) | (pos >= T)).any()):
+            raise ValueError(f"the metric reads positions {pos.tolist()[:8]}{'...' if pos.numel() > 8 else ''} ({tuple(pos.shape)}): these "
+                             f"{clean.shape[0]} prompts need one position each, in 0..{T - 1} (was answer_logit_metric given "
+                             "(answer_tokens, positions) in that order?)")
     pad_id = getattr(getattr(model, "tokenizer", None), "pad_token_id", None)
     pad_id = 0 if pad_id is None else int(pad_id)
     def pad(t): return torch.nn.functional.pad(t, (0, T - t.shape[1]), value=pad_id)
@@ -673,7 +682,7 @@ def attribute(model: HookedTransformer, # loaded with the edge hooks (`load_mode
     device = resolve_device(device if device is not None else model.cfg.device)
     graph = Graph.from_model(model)
     lay = graph._layout
-    clean, corrupted, cl, kl, cm, km = _pad_pair(model, clean_tokens, corrupted_tokens, clean_lengths, corrupted_lengths, device)
+    clean, corrupted, cl, kl, cm, km = _pad_pair(model, clean_tokens, corrupted_tokens, clean_lengths, corrupted_lengths, device, metric)
     N, T = clean.shape
     if N == 0: raise ValueError("no prompts to attribute")
     rows_cap = _rows_per_pass(model, T, memory_gb, max_rows, method, min(int(batch_size), N), device)
