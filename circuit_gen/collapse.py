@@ -241,6 +241,11 @@ def negative_turns(steps: Sequence[int], # evaluation steps
     return out
 
 # %% ../nbs/08_collapse.ipynb #c0030
+class _StepColumns(dict):
+    "`collapse_run`'s extra columns, step -> {column: value}, kept in the trainer's checkpoints (`state_dict`)."
+    def state_dict(self) -> dict: return {int(k): dict(v) for k, v in self.items()}
+    def load_state_dict(self, state: Mapping): self.clear(); self.update({int(k): dict(v) for k, v in state.items()})
+
 def collapse_run(cfg, # a `GrokConfig` (task, model, optimiser, temperature, eval_every)
                  circuit_frac: float = 0.1, # circuit = this fraction of largest-magnitude weights at each snapshot
                  entropy_key: str = "swag_total", # entropy column used for dF, e.g. `swag_total`, `diagonal_circuit`
@@ -250,15 +255,21 @@ def collapse_run(cfg, # a `GrokConfig` (task, model, optimiser, temperature, eva
                  device=None, # None: `default_device()`
                  progress: bool = True, # show a tqdm bar
                  stop_at_test_acc: float | None = None, # stop once test accuracy reaches this; None: train all steps
-                 callbacks: Sequence[Callable] = (), # `cb(trainer)` -> extra columns, each evaluation
+                 callbacks: Sequence[Callable] = (), # `cb(trainer)` -> extra columns, each evaluation; one with `state_dict`/`load_state_dict` is checkpointed too
                 ) -> dict: # `rows` (one per evaluation), `summary`, `trainer`, `monitor`
     "Train `cfg` (a GrokConfig) while tracking weight entropy, sparsity, superposition and the free-energy gap."
     from circuit_gen.grokking import GrokTrainer, memorization_step, grokking_step
     from circuit_gen.entropy import EntropyMonitor
-    trainer = GrokTrainer(cfg, out_dir=out_dir, device=device)
+    trainer = GrokTrainer(cfg, out_dir=out_dir, device=device, resume=False)
     monitor = EntropyMonitor(trainer.model, interval=cfg.eval_every, snapshot_every=1, window=window, rank=rank,
                              mask=lambda m: magnitude_mask(m, circuit_frac))
-    extra = {}
+    extra = _StepColumns()
+    # the monitor and the extra columns are checkpointed with the model and optimizer, so that a run resumed from its
+    # checkpoints (a pre-empted job resubmitted) continues them exactly; before, it restarted them empty at the resume step
+    # (as is any callback with `state_dict` and `load_state_dict`, e.g. P1's window of iterates for the KDE estimate)
+    stateful = {f"callback_{i}": cb for i, cb in enumerate(callbacks) if hasattr(cb, "state_dict") and hasattr(cb, "load_state_dict")}
+    trainer.loop.state.update(entropy_monitor=monitor, extra_columns=extra, **stateful)
+    trainer.loop.resume()
     def structure_hook(tr):
         extra[tr.step] = {"gini": model_gini(tr.model), **{f"superposition_{k}": v for k, v in model_superposition(tr.model, cfg.p).items()}}
     def extra_hook(tr):   # e.g. the curvature and KDE estimators of P1, whose values join the row of this step

@@ -154,6 +154,25 @@ class IterateStats:
     @property
     def variance(self) -> Tensor: return (self.sq - self.mean ** 2).clamp_min(0)
 
+    def state_dict(self) -> dict:
+        "Everything `update` carries from one iterate to the next (the window's iterates, the running sums, the deviations), for a checkpoint."
+        return {"n": self.n, "mean": self.mean, "sq": self.sq, "deviations": list(self.deviations),
+                "samples": None if self.samples is None else list(self.samples),
+                "sum": getattr(self, "_sum", None), "sumsq": getattr(self, "_sumsq", None)}
+
+    def load_state_dict(self, state: Mapping, # what `state_dict` returned (from a checkpoint)
+                       ):
+        "Continue from `state` exactly as the stats that wrote it would (same window and rank)."
+        samples, devs = state["samples"], state["deviations"]
+        if (samples is None) != (self.samples is None) or (samples is not None and len(samples) > self.window) or len(devs) > self.rank:
+            held = "no window" if samples is None else f"{len(samples)} windowed iterates"
+            raise ValueError(f"the saved iterate stats hold {len(devs)} deviations and {held}: these stats keep rank={self.rank}, "
+                             f"window={self.window}; resume with the settings that wrote them")
+        self.n, self.mean, self.sq = int(state["n"]), state["mean"], state["sq"]
+        self.deviations = deque(devs, maxlen=self.rank)
+        if self.samples is not None: self.samples = deque(samples, maxlen=self.window)
+        if state.get("sum") is not None: self._sum, self._sumsq = state["sum"], state["sumsq"]
+
 class DiagonalGaussianEntropy(EntropyEstimator):
     "Entropy of a diagonal Gaussian fitted to weight iterates."
     name = "diagonal"
@@ -346,6 +365,18 @@ class EntropyMonitor:
                 for k, v in est.decompose(mask).items(): snap[f"{est.name}_{k}"] = v
         self.snapshots.append(snap)
         return snap
+
+    def state_dict(self) -> dict:
+        "The iterate stats, the snapshots so far and the counters: a training checkpoint holds them, so a resumed run continues the monitor exactly."
+        return {"stats": self.stats.state_dict(), "snapshots": [dict(s) for s in self.snapshots],
+                "n_updates": self._n_updates, "last_step": self._last_step}
+
+    def load_state_dict(self, state: Mapping, # what `state_dict` returned (from a checkpoint)
+                       ):
+        "Continue from `state`: the monitor that wrote it, at the step it was written."
+        self.stats.load_state_dict(state["stats"])
+        self.snapshots = [dict(s) for s in state["snapshots"]]
+        self._n_updates, self._last_step = int(state["n_updates"]), state["last_step"]
 
     def table(self) -> dict[str, list]:
         "Snapshots as columns (`key -> list`)."

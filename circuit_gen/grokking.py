@@ -215,6 +215,9 @@ class GrokTrainer:
         "Train until step `steps` or an evaluation with test accuracy >= `stop_at_test_acc`; returns the history."
         self.loop.steps, self.loop.progress, self.loop._stop = self.cfg.steps if steps is None else int(steps), progress, False
         if self.step == 0 and not self.history["step"]: self.record()
+        h = self.history
+        if stop_at_test_acc is not None and self.step > 0 and h["step"][-1] == self.step and h["test_acc"][-1] >= stop_at_test_acc:
+            return h     # resumed at the evaluation that stopped the run (its checkpoint): it is finished, no evaluation past it
         for index in self.loop:
             self._update(index)
             if self.step % self.cfg.eval_every == 0:
