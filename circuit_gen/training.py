@@ -160,9 +160,20 @@ class TrainingLoop:
         "End the loop after the current step (writing a checkpoint if `save`)."
         self._stop, self._save_on_stop = True, save
 
+    def _on_cpu(self) -> bool:
+        "Whether every module the loop trains lives on the CPU."
+        return all(p.device.type == "cpu" for o in self.state.values() if isinstance(o, nn.Module) for p in o.parameters())
+
     def __iter__(self):
         if self.step == 0 and self.resumed_from is None and self.due(0): self.save()
         self._bar = bar = tqdm(total=self.steps, initial=self.step, desc=self.desc, disable=not self.progress, mininterval=5)
+        # on a CPU with more than one thread some backward kernels (the embedding's index_put_ with accumulate) add in a
+        # thread-dependent order, so a seed alone did not fix a run: two runs of the same seed parted within 75 steps of
+        # grokking. Deterministic kernels make the run the same at any thread count (and equal to the 1-thread run), for
+        # the loop's duration; the setting before it is restored after. Not on a GPU, where they cost time and need
+        # CUBLAS_WORKSPACE_CONFIG: set it and call torch.use_deterministic_algorithms yourself there.
+        before = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled())
+        if self._on_cpu() and not before[0]: torch.use_deterministic_algorithms(True, warn_only=True)
         try:
             while self.step < self.steps and not self._stop:
                 index = self.step
@@ -172,6 +183,7 @@ class TrainingLoop:
                 if self.due(self.step) or (self._stop and self._save_on_stop): self.save()
         finally:
             bar.close()
+            torch.use_deterministic_algorithms(before[0], warn_only=before[1])
 
     def show(self, **figures, # name=value pairs shown after the bar, e.g. `loss=0.12`
             ):
