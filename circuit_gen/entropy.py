@@ -128,6 +128,7 @@ class IterateStats:
         self.shapes, self.rank, self.window = dict(shapes), rank, window
         self.samples: deque = deque(maxlen=window) if window else None
         self.n, self.mean, self.sq = 0, None, None
+        self._sum = self._sumsq = None     # (windowed) running sums over the window's iterates
         self.deviations: deque = deque(maxlen=rank)
 
     def update(self, theta: Float[Tensor, "n_params"], # flat parameters, from `flatten_params`
@@ -158,7 +159,7 @@ class IterateStats:
         "Everything `update` carries from one iterate to the next (the window's iterates, the running sums, the deviations), for a checkpoint."
         return {"n": self.n, "mean": self.mean, "sq": self.sq, "deviations": list(self.deviations),
                 "samples": None if self.samples is None else list(self.samples),
-                "sum": getattr(self, "_sum", None), "sumsq": getattr(self, "_sumsq", None)}
+                "sum": self._sum, "sumsq": self._sumsq}
 
     def load_state_dict(self, state: Mapping, # what `state_dict` returned (from a checkpoint)
                        ):
@@ -171,7 +172,7 @@ class IterateStats:
         self.n, self.mean, self.sq = int(state["n"]), state["mean"], state["sq"]
         self.deviations = deque(devs, maxlen=self.rank)
         if self.samples is not None: self.samples = deque(samples, maxlen=self.window)
-        if state.get("sum") is not None: self._sum, self._sumsq = state["sum"], state["sumsq"]
+        self._sum, self._sumsq = state["sum"], state["sumsq"]
 
 class DiagonalGaussianEntropy(EntropyEstimator):
     "Entropy of a diagonal Gaussian fitted to weight iterates."

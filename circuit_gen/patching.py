@@ -26,6 +26,10 @@ __all__ = ['parse_component', 'check_component', 'patch_residual', 'patch_heads'
 _HEAD = re.compile(r"^a(\d+)\.h(\d+)(?:<([qkv])>)?$")
 _MLP = re.compile(r"^m(\d+)$")
 
+def _name_list(names, what: str, kind: str = ""):
+    "Refuse one name given where a list of names goes (it would be read letter by letter)."
+    if isinstance(names, str): raise ValueError(f"{what}={names!r}: give a list of {kind}names, e.g. [{names!r}]")
+
 def parse_component(name: str, # MIB-style name: `a{l}.h{h}`, `a{l}.h{h}<q|k|v>`, `m{l}`, "input" or "logits"
                    ) -> tuple[str, int | None, int | None, str | None]:
     "('head', layer, head, q|k|v|None), ('mlp', layer, None, None) or ('logits', None, None, None) from a MIB-style name."
@@ -211,8 +215,7 @@ def path_patch(model: HookedTransformer, # needs split q/k/v, `hook_mlp_in`, `ho
     "The metric on the clean run where the senders' corrupted outputs reach only the receivers (direct paths)."
     if not model.cfg.use_split_qkv_input or (not model.cfg.attn_only and not model.cfg.use_hook_mlp_in) or not model.cfg.use_attn_result:
         raise ValueError("path patching needs model.set_use_split_qkv_input(True), set_use_hook_mlp_in(True) and set_use_attn_result(True) (load_model sets them)")
-    for what, names in (("senders", senders), ("receivers", receivers)):
-        if isinstance(names, str): raise ValueError(f"{what}={names!r}: give a list of names, e.g. [{names!r}]")
+    _name_list(senders, "senders"); _name_list(receivers, "receivers")
     for s in senders: _sender_output_name(model, s)
     clean_tokens, cache = _base_and_source(model, clean_tokens, corrupted_tokens, "noise", device)
     with torch.no_grad(): _, clean_cache = model.run_with_cache(clean_tokens)
@@ -240,7 +243,7 @@ def path_patch_senders(model: HookedTransformer, # a model set up as `path_patch
                        device=None, # where to run; None: the model's device
                       ) -> Float[Tensor, "layer head_index"]:
     "Mean metric of `path_patch` with each head as the only sender to `receivers` (NaN for heads not upstream of them)."
-    if isinstance(receivers, str): raise ValueError(f"receivers={receivers!r}: give a list of names, e.g. [{receivers!r}]")
+    _name_list(receivers, "receivers")
     for r in receivers: check_component(model, r)
     out = torch.full((model.cfg.n_layers, model.cfg.n_heads), float("nan"))
     with unembed_once(model):                    # one copy of W_U for all the runs
@@ -296,7 +299,7 @@ def ablation_hooks(model: HookedTransformer, # the model to hook
                   ) -> list[tuple[str, Callable]]: # `(hook name, hook)` pairs for `run_with_hooks`
     "Forward hooks that replace the `z` of `heads` by zero, the reference mean per position, or a resampled reference prompt."
     if method not in ("zero", "mean", "resample"): raise ValueError(f"method={method!r}: use 'zero', 'mean' or 'resample'")
-    if isinstance(heads, str): raise ValueError(f"heads={heads!r}: give a list of head names, e.g. [{heads!r}]")
+    _name_list(heads, "heads", "head ")
     by_layer: dict[int, list[int]] = {}
     for name in heads:
         kind, l, h, _ = check_component(model, name)
