@@ -260,7 +260,7 @@ def collapse_run(cfg, # a `GrokConfig` (task, model, optimiser, temperature, eva
     "Train `cfg` (a GrokConfig) while tracking weight entropy, sparsity, superposition and the free-energy gap."
     from circuit_gen.grokking import GrokTrainer, memorization_step, grokking_step
     from circuit_gen.entropy import EntropyMonitor
-    trainer = GrokTrainer(cfg, out_dir=out_dir, device=device, resume=False)
+    trainer = GrokTrainer(cfg, out_dir=out_dir, device=device)
     monitor = EntropyMonitor(trainer.model, interval=cfg.eval_every, snapshot_every=1, window=window, rank=rank,
                              mask=lambda m: magnitude_mask(m, circuit_frac))
     extra = _StepColumns()
@@ -268,8 +268,7 @@ def collapse_run(cfg, # a `GrokConfig` (task, model, optimiser, temperature, eva
     # checkpoints (a pre-empted job resubmitted) continues them exactly; before, it restarted them empty at the resume step
     # (as is any callback with `state_dict` and `load_state_dict`, e.g. P1's window of iterates for the KDE estimate)
     stateful = {f"callback_{i}": cb for i, cb in enumerate(callbacks) if hasattr(cb, "state_dict") and hasattr(cb, "load_state_dict")}
-    trainer.loop.state.update(entropy_monitor=monitor, extra_columns=extra, **stateful)
-    trainer.loop.resume()
+    trainer.loop.track(entropy_monitor=monitor, extra_columns=extra, **stateful)
     def structure_hook(tr):
         extra[tr.step] = {"gini": model_gini(tr.model), **{f"superposition_{k}": v for k, v in model_superposition(tr.model, cfg.p).items()}}
     def extra_hook(tr):   # e.g. the curvature and KDE estimators of P1, whose values join the row of this step

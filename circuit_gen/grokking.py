@@ -121,7 +121,7 @@ class GrokTrainer:
     def __init__(self, cfg: GrokConfig, # the run's settings
                  out_dir=None, # run folder: checkpoints go to `out_dir/checkpoints`; None: no checkpoints
                  device=None, # defaults to `core.default_device()`
-                 callbacks: Sequence[Callable] = (), # called with the trainer after every evaluation
+                 callbacks: Sequence[Callable] = (), # called with the trainer after every evaluation; one with `state_dict`/`load_state_dict` is checkpointed too
                  resume: bool = True, # continue from the newest checkpoint in `out_dir`
                 ):
         self.cfg, self.device = cfg, resolve_device(device)
@@ -208,12 +208,22 @@ class GrokTrainer:
         for cb in self.callbacks: cb(self)
         return ev
 
+    def _track_callbacks(self):
+        """Callbacks with `state_dict`/`load_state_dict` (in `callbacks` or appended to `self.callbacks` since) are checkpointed
+        as `callback_<i>`, i their place in the list, and restored from the checkpoint the run resumed from (before, such a
+        callback restarted empty at the resume step while the model went on); ones the loop holds already, under any name, are left."""
+        held = [id(o) for o in self.loop.state.values()]
+        new = {f"callback_{i}": cb for i, cb in enumerate(self.callbacks)
+               if hasattr(cb, "state_dict") and hasattr(cb, "load_state_dict") and id(cb) not in held}
+        if new: self.loop.track(**new)
+
     def fit(self, steps: int | None = None, # train until this step (default `cfg.steps`)
             progress: bool = True, # show a progress bar
             stop_at_test_acc: float | None = None, # stop at the first evaluation with test accuracy at least this
            ) -> dict:
         "Train until step `steps` or an evaluation with test accuracy >= `stop_at_test_acc`; returns the history."
         self.loop.steps, self.loop.progress, self.loop._stop = self.cfg.steps if steps is None else int(steps), progress, False
+        self._track_callbacks()
         if self.step == 0 and not self.history["step"]: self.record()
         h = self.history
         if stop_at_test_acc is not None and self.step > 0 and h["step"][-1] == self.step and h["test_acc"][-1] >= stop_at_test_acc:

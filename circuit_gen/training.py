@@ -155,6 +155,24 @@ class TrainingLoop:
         self.step, self.resumed_from = int(saved["step"]), last
         return last
 
+    def track(self, **objects, # name=object: each with `state_dict`/`load_state_dict` (a monitor, a callback), a module or a Generator
+             ):
+        """Checkpoint `objects` with the rest of the loop's state from now on, and restore them now from the checkpoint the
+        loop resumed from, if any: for objects made after the loop (a monitor of its model, a stateful callback), which
+        would otherwise start afresh at the resume step while the model and optimizer continue."""
+        bad = [k for k in objects if k in _RESERVED or k in self.extra or (k in self.state and self.state[k] is not objects[k])]
+        if bad: raise ValueError(f"state names {bad} are reserved or taken by other objects ({_RESERVED}, {sorted(self.state)}): rename them")
+        odd = [k for k, o in objects.items() if not isinstance(o, torch.Generator) and not (hasattr(o, "state_dict") and hasattr(o, "load_state_dict"))]
+        if odd: raise TypeError(f"cannot checkpoint {odd} ({', '.join(type(objects[k]).__name__ for k in odd)}): give objects with "
+                                "state_dict() and load_state_dict(), modules or torch.Generators")
+        if self.resumed_from is not None:
+            saved, _ = load_state(self.resumed_from, device="cpu")
+            missing = [k for k in objects if k not in saved]
+            if missing: raise ValueError(f"{self.resumed_from} holds no state for {missing}: it was written without them, so they "
+                                         "cannot continue from it; resume without them, or start the run in another checkpoint folder")
+            for k, o in objects.items(): _restore(o, saved[k], k, self.resumed_from)
+        self.state.update(objects)
+
     def stop(self, save: bool = False, # also write a checkpoint of the current step (needs `checkpoint_dir`)
             ):
         "End the loop after the current step (writing a checkpoint if `save`)."
