@@ -116,7 +116,7 @@ class TrainingLoop:
         self.keep, self.metadata, self.desc, self.progress = keep, dict(metadata or {}), desc, progress
         self.history = [] if history is None else history
         self.extra = dict(extra or {})
-        self.step, self.resumed_from, self._stop, self._save_on_stop = 0, None, False, False
+        self.step, self.resumed_from, self._resumed_step, self._stop, self._save_on_stop = 0, None, None, False, False
         if resume: self.resume()
 
     def due(self, step: int, # steps done so far (0 before the first)
@@ -153,19 +153,21 @@ class TrainingLoop:
         for k, t in self.extra.items(): t.copy_(saved[k])
         _replace_contents(self.history, saved.get("history", []))
         self.step, self.resumed_from = int(saved["step"]), last
+        self._resumed_step = self.step
         return last
 
     def track(self, **objects, # name=object: each with `state_dict`/`load_state_dict` (a monitor, a callback), a module or a Generator
              ):
         """Checkpoint `objects` with the rest of the loop's state from now on, and restore them now from the checkpoint the
-        loop resumed from, if any: for objects made after the loop (a monitor of its model, a stateful callback), which
-        would otherwise start afresh at the resume step while the model and optimizer continue."""
+        loop resumed from, if any and if the loop has not stepped since: for objects made after the loop (a monitor of its
+        model, a stateful callback), which would otherwise start afresh at the resume step while the model and optimizer
+        continue. Objects tracked after the loop has stepped on start as they are."""
         bad = [k for k in objects if k in _RESERVED or k in self.extra or (k in self.state and self.state[k] is not objects[k])]
         if bad: raise ValueError(f"state names {bad} are reserved or taken by other objects ({_RESERVED}, {sorted(self.state)}): rename them")
         odd = [k for k, o in objects.items() if not isinstance(o, torch.Generator) and not (hasattr(o, "state_dict") and hasattr(o, "load_state_dict"))]
         if odd: raise TypeError(f"cannot checkpoint {odd} ({', '.join(type(objects[k]).__name__ for k in odd)}): give objects with "
                                 "state_dict() and load_state_dict(), modules or torch.Generators")
-        if self.resumed_from is not None:
+        if self.resumed_from is not None and self.step == self._resumed_step:
             saved, _ = load_state(self.resumed_from, device="cpu")
             missing = [k for k in objects if k not in saved]
             if missing: raise ValueError(f"{self.resumed_from} holds no state for {missing}: it was written without them, so they "
