@@ -59,6 +59,13 @@ with the peak memory of a second call after its warm-up call, as ours (since 202
 Any size given on the command line wins over the preset's (`--research --sizes 2 --seq_len 8 --out F`:
 the research shapes on a CPU, as a quick check that the GPU run's code path works).
 
+A real model's smaller size on a CPU (since 2026-12-06): Pythia-70m's dimensions (6 layers, 8 heads, d_model 512,
+d_mlp 2,048, d_vocab 50,304) in the same GPT-2-style random model (sequential attention and MLP, learned positions, not
+Pythia's parallel block and rotary embeddings); its own entry on the docs page:
+
+    OMP_NUM_THREADS=1 python bench/bench_faithfulness.py --n_layers 6 --n_heads 8 --d_model 512 --d_vocab 50304 \
+        --sizes 4,8,16 --seq_len 32 --out bench/results/faithfulness_pythia70m_shape_cpu.json
+
 `--anatomy` (since 2026-12-06) prints, per size, where the default sweep's time goes beyond its floor (`anatomy`): its
 parts, the time inside each kind of hook, and the same forwards with do-nothing hooks at the same hook points; it writes
 no results file (`circuit_evaluation` quotes it):

@@ -73,13 +73,14 @@ def _gather_block(cuda: bool, max_rows: int, n: int) -> int:
     return min(max(4096, ((2**26 if cuda else 2**20) // 4) // max(1, max_rows)), n)
 
 def _sweep_memory(model, lay, T: int, kinds, intervention: str, compact: bool, max_store: int, logit_rows: int, max_rows: int,
-                  max_upd: int, n_graphs: int, n_cut: int, n_logits: int, direct: bool, most: int) -> tuple[float, float]:
+                  max_upd: int, n_graphs: int, n_cut: int, n_logits: int, direct: bool, most: int, at_rows: bool = False) -> tuple[float, float]:
     """What a pass of `evaluate_graph` holds at its peak, beyond the weights, as (bytes whatever the pass, bytes a prompt):
     per prompt, the store of `ablated - current` (which takes the logits where the metric declares no positions), the
     counterfactual's source outputs (compact: each layer's heads' `z` and attention output, and the other sources; else one
     row per source, as zero and class-mean ablations also make), the fused q/k/v product's rows, the running sum and one
-    forward's activations; per pass, the transposed `W_U`, the gather buffer (sized for `most` prompts a pass), one layer's
-    head-weight copies, the circuits' edge weights, the node cuts and returned logits of every prompt.
+    forward's activations; per pass, the transposed `W_U` (not made when every run's logits are at the metric's positions,
+    `at_rows`), the gather buffer (sized for `most` prompts a pass), one layer's head-weight copies, the circuits' edge
+    weights, the node cuts and returned logits of every prompt.
     A row is `T x d_model` values. A test below compares it with the tensors alive during calls; the text, with the
     resident set measured at GPT-2's shape."""
     c, F = model.cfg, lay.n_forward
@@ -93,7 +94,7 @@ def _sweep_memory(model, lay, T: int, kinds, intervention: str, compact: bool, m
     if hooked: rows += max(max_upd, c.n_heads) + 2
     fresh_logits = n_logits or (set(kinds) == {"clean"} and logit_rows)      # a run's logits in fresh memory
     per = (T * d * rows + _forward_floats(c, T, 1) + (T * V if fresh_logits else 0)) * dt
-    fixed = (d * V + n_graphs * F * lay.n_backward * 2 + n_logits * n_graphs * T * V) * dt + n_cut * T * F * (dt + 1)
+    fixed = ((0 if at_rows else d * V) + n_graphs * F * lay.n_backward * 2 + n_logits * n_graphs * T * V) * dt + n_cut * T * F * (dt + 1)
     if hooked:                                       # `_run_ablated`'s block of gathered rows
         fixed += max_rows * _gather_block(str(c.device).startswith("cuda"), max_rows, most * T * d) * dt
     if hooked and direct: fixed += 3 * c.n_heads * d * c.d_head * dt
@@ -185,7 +186,7 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
     at_rows = not return_logits and getattr(metric, "positions", None) is not None
     logit_rows = 0 if return_logits or at_rows else -(-model.unembed.W_U.shape[-1] // model.cfg.d_model)
     fixed, per = _sweep_memory(model, lay, T, kinds, intervention, compact, max_store, logit_rows, max_rows, max_upd, len(uniq),
-                               N if node_keep is not None else 0, N if return_logits else 0, direct is not None, min(N, int(batch_size)))
+                               N if node_keep is not None else 0, N if return_logits else 0, direct is not None, min(N, int(batch_size)), at_rows)
     batch_size = _fit_prompts((fixed, per), budget, batch_size, memory_gb, "evaluate_graph")
     # with more than one pass, `_direct_heads`' copies of head subsets' weights are kept for the next pass, up to as many
     # bytes as the q/k/v weights and as the budget has left beside the passes
@@ -200,7 +201,7 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
     # logits take memory beside the store
     # ... unless the metric declares the positions it reads (`answer_logit_metric` does): then each run computes its logits
     # at those positions alone (`unembed_once`'s rows), `[batch, d_vocab]` values, and the store need not hold them
-    with unembed_once(model) as into:                 # one transposed copy of W_U for every run (TransformerLens copies it per call)
+    with unembed_once(model) as into:                 # W_U read as it is at the metric's positions, else one transposed copy for every run (TransformerLens copies it per call)
         for i0 in tqdm(range(0, N, batch_size), desc=f"evaluate ({intervention})", disable=not progress, mininterval=5):
             sl = slice(i0, i0 + batch_size)
             c, cmask = clean[sl], None if cm is None else cm[sl]
