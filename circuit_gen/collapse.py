@@ -259,6 +259,7 @@ def collapse_run(cfg, # a `GrokConfig` (task, model, optimiser, temperature, eva
                 ) -> dict: # `rows` (one per evaluation), `summary`, `trainer`, `monitor`
     "Train `cfg` (a GrokConfig) while tracking weight entropy, sparsity, superposition and the free-energy gap."
     from circuit_gen.grokking import GrokTrainer, memorization_step, grokking_step
+    from circuit_gen.training import _checkpointable
     from circuit_gen.entropy import EntropyMonitor
     trainer = GrokTrainer(cfg, out_dir=out_dir, device=device)
     monitor = EntropyMonitor(trainer.model, interval=cfg.eval_every, snapshot_every=1, window=window, rank=rank,
@@ -267,7 +268,7 @@ def collapse_run(cfg, # a `GrokConfig` (task, model, optimiser, temperature, eva
     # the monitor and the extra columns are checkpointed with the model and optimizer, so that a run resumed from its
     # checkpoints (a pre-empted job resubmitted) continues them exactly; before, it restarted them empty at the resume step
     # (as is any callback with `state_dict` and `load_state_dict`, e.g. P1's window of iterates for the KDE estimate)
-    stateful = {f"callback_{i}": cb for i, cb in enumerate(callbacks) if hasattr(cb, "state_dict") and hasattr(cb, "load_state_dict")}
+    stateful = {f"callback_{i}": cb for i, cb in enumerate(callbacks) if _checkpointable(cb)}
     trainer.loop.track(entropy_monitor=monitor, extra_columns=extra, **stateful)
     def structure_hook(tr):
         extra[tr.step] = {"gini": model_gini(tr.model), **{f"superposition_{k}": v for k, v in model_superposition(tr.model, cfg.p).items()}}

@@ -19,7 +19,7 @@ from transformer_lens import HookedTransformer, HookedTransformerConfig
 from .core import resolve_device
 from .modular_arithmetic import ModularData, make_modular_data, modular_tokenizer
 from .runs import project_root
-from .training import TrainingLoop, latest_checkpoint, list_checkpoints
+from .training import TrainingLoop, _checkpointable, latest_checkpoint, list_checkpoints
 
 # %% auto #0
 __all__ = ['make_grok_model', 'last_logits', 'modular_loss', 'label_accuracy_metric', 'GrokConfig', 'GrokTrainer',
@@ -214,7 +214,7 @@ class GrokTrainer:
         callback restarted empty at the resume step while the model went on); ones the loop holds already, under any name, are left."""
         held = [id(o) for o in self.loop.state.values()]
         new = {f"callback_{i}": cb for i, cb in enumerate(self.callbacks)
-               if hasattr(cb, "state_dict") and hasattr(cb, "load_state_dict") and id(cb) not in held}
+               if _checkpointable(cb) and id(cb) not in held}
         if new: self.loop.track(**new)
 
     def fit(self, steps: int | None = None, # train until this step (default `cfg.steps`)

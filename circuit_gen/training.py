@@ -52,6 +52,10 @@ def latest_checkpoint(folder, # checkpoint folder, as for `list_checkpoints`
 # %% ../nbs/00b_training.ipynb #tr009
 _RESERVED = ("step", "history")
 
+def _checkpointable(obj) -> bool:
+    "Whether a checkpoint can hold `obj` and restore it: a torch.Generator, or an object with `state_dict` and `load_state_dict`."
+    return isinstance(obj, torch.Generator) or (hasattr(obj, "state_dict") and hasattr(obj, "load_state_dict"))
+
 def _state_of(obj) -> Any:
     if isinstance(obj, torch.Generator): return obj.get_state()
     if hasattr(obj, "state_dict"): return obj.state_dict()
@@ -164,7 +168,7 @@ class TrainingLoop:
         continue. Objects tracked after the loop has stepped on start as they are."""
         bad = [k for k in objects if k in _RESERVED or k in self.extra or (k in self.state and self.state[k] is not objects[k])]
         if bad: raise ValueError(f"state names {bad} are reserved or taken by other objects ({_RESERVED}, {sorted(self.state)}): rename them")
-        odd = [k for k, o in objects.items() if not isinstance(o, torch.Generator) and not (hasattr(o, "state_dict") and hasattr(o, "load_state_dict"))]
+        odd = [k for k, o in objects.items() if not _checkpointable(o)]
         if odd: raise TypeError(f"cannot checkpoint {odd} ({', '.join(type(objects[k]).__name__ for k in odd)}): give objects with "
                                 "state_dict() and load_state_dict(), modules or torch.Generators")
         if self.resumed_from is not None and self.step == self._resumed_step:
