@@ -17,7 +17,8 @@ alone, as every run of the sweep computes them): the floor, timed here on the sa
 
 and, since 2026-12-05, `floor + products`: the plain floor plus the matrix products an edge-level ablation of the
 sweep's circuits must make beyond plain forwards, at their fewest (`product_shapes`: each destination's sum of its
-ablated edges, each head with mixed inputs' own q/k/v projection, each gathered head's output), timed as bare torch
+ablated edges, each gathered head's output; until 2026-12-06 also each head with mixed inputs' own q/k/v projection,
+which since then replaces TransformerLens' projection of that head instead of adding to it), timed as bare torch
 products (`products`), so that what the sweep takes above it is overhead, not arithmetic the method needs. Likewise
 for memory, since 2026-12-05: `store_mb`, what such an ablation must keep beyond one forward (`store_floats`: the
 counterfactual's source outputs and the `ablated - current` rows the circuits' destinations read one by one), and
@@ -163,12 +164,14 @@ def product_shapes(graph, plans=None) -> dict:
     (every distinct circuit but the empty and the full one), at their fewest (`_edge_plan`'s plan, the engine's own): each
     destination group's sum of its ablated edges' `ablated - current` (over the ablated source rows, or the kept ones
     subtracted from the sum of all, or all rows where that is cheaper), for the columns that need one (heads that read some
-    sources ablated and some not, each MLP or logits input); each such head's q, k or v projection of its own input; and the
-    output `z_h W_O[h]` of each head a destination reads one by one. Left out, so that the bound stays a lower one: heads
-    that read every source ablated (one shared input), the running sum of all deltas, the norms of the heads' own inputs.
-    {'sums': [(columns, rows)], 'projections': count, 'head_outputs': count}. `plans`: `hooked_plans(graph)`, if made already."""
+    sources ablated and some not, each MLP or logits input); and the output `z_h W_O[h]` of each head a destination reads
+    one by one. Left out, so that the bound stays a lower one: heads that read every source ablated (one shared input),
+    the running sum of all deltas, the norms of the heads' own inputs, and (since 2026-12-06) each such head's q, k or v
+    projection of its own input: the engine has TransformerLens project only the heads that keep its value
+    (`circuit_evaluation._qkv_only_for`), so a head's own projection takes the place of the plain forward's, at the same
+    arithmetic. {'sums': [(columns, rows)], 'head_outputs': count}. `plans`: `hooked_plans(graph)`, if made already."""
     heads = {r for hr in graph._layout.head_rows for r in hr}
-    sums, proj, outs = [], 0, 0
+    sums, outs = [], 0
     for plan in hooked_plans(graph) if plans is None else plans:
         gathered = set()
         for hooks, cols, per_head, n, how, rows, wt, (full, mixed) in plan:
@@ -176,9 +179,8 @@ def product_shapes(graph, plans=None) -> dict:
             r = list(range(n)) if how == "dense" else rows.tolist()
             k = int(mixed.sum()) if per_head else len(cols)
             if k: sums.append((k, len(r))); gathered.update(r)
-            if per_head: proj += int(mixed.sum())
         outs += len(gathered & heads)
-    return {"sums": sums, "projections": proj, "head_outputs": outs}
+    return {"sums": sums, "head_outputs": outs}
 
 
 def store_floats(model, graph, plans=None) -> int:
@@ -204,11 +206,10 @@ def products(model, shapes: dict, b: int, seq_len: int):
     g = torch.Generator().manual_seed(0)
     rnd = lambda *s: torch.randn(*s, generator=g).to(c.device)
     W, X, O = rnd(k_max, r_max), rnd(r_max, N * c.d_model), torch.empty(k_max, N * c.d_model, device=c.device)
-    P, H = shapes["projections"], shapes["head_outputs"]
-    Wq, xq, Wo, zo = rnd(max(P, 1), c.d_model, c.d_head), rnd(max(P, 1), N, c.d_model), rnd(max(H, 1), c.d_head, c.d_model), rnd(max(H, 1), N, c.d_head)
+    H = shapes["head_outputs"]
+    Wo, zo = rnd(max(H, 1), c.d_head, c.d_model), rnd(max(H, 1), N, c.d_head)
     def run():
         for k, r in shapes["sums"]: torch.mm(W[:k, :r], X[:r], out=O[:k])
-        if P: torch.bmm(xq, Wq)
         if H: torch.bmm(zo, Wo)
     return run
 
@@ -402,7 +403,7 @@ def main():
                "shared_wall_s": t_new["wall_s"], "shared_over_floor": t_new["cpu_s"] / t_floor["cpu_s"],
                "shared_over_floor_split": t_new["cpu_s"] / t_floor_split["cpu_s"], "shared_over_floor_tl": t_new["cpu_s"] / t_floor_tl["cpu_s"],
                "products_cpu_s": t["products"]["cpu_s"], "product_gflop": sum(2 * k * r * b * args.seq_len * args.d_model for k, r in shapes["sums"]) / 1e9
-                   + 2 * (shapes["projections"] + shapes["head_outputs"]) * b * args.seq_len * args.d_model * (args.d_model // args.n_heads) / 1e9,
+                   + 2 * shapes["head_outputs"] * b * args.seq_len * args.d_model * (args.d_model // args.n_heads) / 1e9,
                "shared_over_floor_products": t_new["cpu_s"] / (t_floor["cpu_s"] + t["products"]["cpu_s"]),
                "speedup_vs_per_circuit": t_old["cpu_s"] / t_new["cpu_s"], "floor_mem_mb": mem["floor"], "floor_split_mem_mb": mem["floor_split"],
                "per_circuit_mem_mb": mem["per-circuit"], "shared_mem_mb": mem["shared"], "memory_ratio": mem["shared"] / mem["floor"],

@@ -16,13 +16,15 @@ from scipy.stats import spearmanr
 from torch import Tensor
 from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer
+from transformer_lens.components import AbstractAttention, GroupedQueryAttention
 from transformer_lens.utilities import get_act_name
+from transformer_lens.utilities.attention import simple_attn_linear
 
 from .core import resolve_device
 from .models import hooks_at, unembed_once
 from .circuit_graph import (Graph, _attn_post_norms, _dest_hooks, _model_label, _node_hook, check_model_hooks,
                                       select_greedy, select_top_n, _select_top_ns)
-from .edge_attribution import (_call_metric, _capture_for, _check_convention, _direct_for, _direct_heads, _fit_prompts, _flags_off, _forward_floats,
+from .edge_attribution import (_call_metric, _qkv_weight, _capture_for, _check_convention, _direct_for, _direct_heads, _fit_prompts, _flags_off, _forward_floats,
                                           _head_hook, _heads_from_inputs, _heads_through_copies, _memory_budget, _metric_rows, _normalized, _pad_pair, _recording_forward,
                                           _unembed_at, _z_sources, answer_logit_metric, attribute, attribute_prompts, check_prompts, prompt_metric)
 
@@ -311,13 +313,17 @@ def _stored_rows(plan, n_forward: int) -> tuple:
     out = []
     for g in plan:
         if g[4] in ("only", "all-but"):
-            # the group's rows renumbered; where they are most of the stored rows before the group, a product with all of
-            # those (zero weights for the others) costs about the same and needs no gathered copy: `range(m)` says so
-            r, m = slot[g[5]], int((keep < g[3]).sum())
-            if m <= 1.5 * len(r):
-                wt = np.zeros((g[6].shape[0], m), dtype=g[6].dtype)
-                wt[:, r] = g[6]
-                g = g[:5] + (range(m), wt) + g[7:]
+            # the group's rows renumbered; where they are most of the stored rows they span, a product with all of those
+            # (zero weights for the others) costs about the same and needs no gathered copy: `range(lo, hi)` says so. A
+            # gather writes its rows and the product reads them again: for one column (an MLP's or the logits' input),
+            # whose product is a single pass over its rows, reading up to twice as many rows in place is cheaper (measured
+            # at Pythia-70m's dimensions); for more columns, up to 1.5 times as many
+            r = slot[g[5]]
+            lo, hi = int(r.min()), int(r.max()) + 1
+            if hi - lo <= (2 if g[6].shape[0] == 1 else 1.5) * len(r):
+                wt = np.zeros((g[6].shape[0], hi - lo), dtype=g[6].dtype)
+                wt[:, r - lo] = g[6]
+                g = g[:5] + (range(lo, hi), wt) + g[7:]
             else: g = g[:5] + (r,) + g[6:]
         out.append(g)
     return keep, out
@@ -354,6 +360,60 @@ def _capture_z(model, lay, tokens, attention_mask, convention: str, logits: bool
     fwd = [(name, store_z(int(name.split(".")[1])) if W is not None else store(other_of[rows])) for name, rows, W in srcs]
     fwd += [(get_act_name("attn_out", l), store(l, attn_out)) for l in range(c.n_layers)]
     return _Counterfactual(z, other, other_of, attn_out), _recording_forward(model, tokens, attention_mask, fwd, logits)
+
+_OWN_QKV = (AbstractAttention.calculate_qkv_matrices, GroupedQueryAttention.calculate_qkv_matrices)
+# the fewest multiply-adds of projections a letter's hook must save for `_run_ablated` to use `_qkv_only_for` (about 50 us
+# on a CPU core, what its extra operations cost): on the small benchmark model at 8 prompts of 16 tokens every letter
+# falls below it; used there anyway, the sweep took 1.8% longer (0.8% at 16 prompts, 0.3% at 32; measured 2026-12-06)
+_QKV_ONLY_WORK = 2**21
+
+def _tl_projection(attn, letter: str) -> tuple[Tensor, Tensor]:
+    "The weight and bias TransformerLens' own `calculate_qkv_matrices` projects `letter` with (grouped k/v heads kept grouped unless the model ungroups them)."
+    L = letter.upper()
+    if letter != "q" and isinstance(attn, GroupedQueryAttention) and not attn.cfg.ungroup_grouped_query_attention:
+        return getattr(attn, f"_W_{L}"), getattr(attn, f"_b_{L}")
+    return getattr(attn, f"W_{L}"), getattr(attn, f"b_{L}")
+
+def _head_index(heads, device):
+    "Sorted head indices (numpy) as an index: a slice where they are a run (a view, and a copy into it, not a gather or scatter), else a tensor on `device`."
+    return slice(int(heads[0]), int(heads[-1]) + 1) if len(heads) and (np.diff(heads) == 1).all() else torch.from_numpy(np.asarray(heads)).to(device)
+
+@contextmanager
+def _qkv_only_for(model, keep: dict):
+    """Within: attention layer `l` (a key of `keep`) makes TransformerLens' own q, k or v projection only for the heads
+    `keep[l][letter]` (sorted numpy indices, as `hook_q`/`hook_k`/`hook_v` number them; a letter absent: every head); the
+    other heads' values are NaN until the run's hook on that letter writes them. `_run_ablated` gives those heads their
+    own inputs: without this, each was projected twice, once by TransformerLens and once from its own input. Layers whose
+    attention is not TransformerLens' own (plain or grouped-query, `calculate_qkv_matrices` as the classes define it), and
+    models with per-head inputs (`use_split_qkv_input`, `use_attn_in`) or 4-bit weights, are left as they are; so is
+    every layer after the block."""
+    c, done = model.cfg, []
+    if c.use_split_qkv_input or c.use_attn_in or getattr(c, "load_in_4bit", False): keep = {}
+    def projection(attn, letter, x, heads):
+        W, b, r = _qkv_weight(attn, letter)             # W `[weight heads, d_model, d_head]`; head h projects with W[h // r]
+        B, P, n = x.shape[0], x.shape[1], W.shape[0] * r
+        out = x.new_full((B, P, n, W.shape[-1]), float("nan"))
+        if len(heads):
+            own = _head_index(heads, x.device)
+            src = own if isinstance(own, slice) and r == 1 else torch.from_numpy(heads // r).to(x.device)
+            y = torch.nn.functional.linear(x, W[src].transpose(1, 2).reshape(-1, W.shape[1]), b[src].reshape(-1))
+            out[:, :, own] = y.view(B, P, len(heads), -1)
+        return out
+    def calculate(attn, letters):
+        def f(query_input, key_input, value_input):
+            q, k, v = (getattr(attn, f"hook_{L}")(projection(attn, L, x, letters[L]) if L in letters else simple_attn_linear(x, *_tl_projection(attn, L)))
+                       for L, x in zip("qkv", (query_input, key_input, value_input)))
+            if attn.cfg.use_qk_norm: q, k = attn._apply_qk_norm(q, attn.q_norm), attn._apply_qk_norm(k, attn.k_norm)
+            return q, k, v
+        return f
+    try:
+        for l, letters in keep.items():
+            attn = model.blocks[l].attn
+            if letters and type(attn).calculate_qkv_matrices in _OWN_QKV and "calculate_qkv_matrices" not in vars(attn):
+                attn.calculate_qkv_matrices = calculate(attn, letters); done.append(attn)
+        yield
+    finally:
+        for attn in done: del attn.calculate_qkv_matrices
 
 def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, norms, not_head, convention, plan, work=None, direct=None):
     """One hooked forward of the clean batch `c`: each destination reads `ablated - current` of its ablated edges on top (`work`: buffers
@@ -418,7 +478,7 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         kept = [i for i in range(h) if slot[rows.start + i] >= 0]
         if not kept and not at_source: return None
         s0, k = (slot[rows.start + kept[0]], len(kept)) if kept else (0, 0)   # kept rows are stored in order: the layer's are consecutive
-        kept_t, W_kept = (torch.tensor(kept, device=W_O.device), W_O[kept]) if k < h else (None, W_O)
+        kept_t, W_kept = (_head_index(np.array(kept), W_O.device), W_O[kept]) if k < h else (None, W_O)
         def hook(z, hook):
             dz = (ablated.z[l] - z.reshape(b * p, h * dh)).view(b * p, h, dh)
             if at_source:                        # the cut heads' change to the attention output (added in `heads_sum`); their dz there zero
@@ -463,9 +523,10 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
     def mm(wt, rows_flat): return torch.mm(wt, rows_flat).view(-1, b, p, d)
     def planned(n, how, rows, wt_rows, k, base):
         """`[k, b, p, d]`: `base` (`[b * p * d]`, or None) plus the ablated edges' sum at `k` destination columns of a group, whose
-        edge weights are `wt_rows` (rows of the group's `wt`; no post-attention norm), in `work['upd']`. Rows that are not the
-        first stored ones are gathered a block of columns at a time into a small buffer, each block's product written into
-        its columns of the result: no copy of all the gathered rows, and each block is read from cache."""
+        edge weights are `wt_rows` (rows of the group's `wt`; no post-attention norm), in `work['upd']`. Stored rows the group
+        spans (`range`) are read in place, in one product; other rows are gathered a block of columns at a time (about a
+        MiB of rows) into a small buffer, each block's product written into its columns of the result: no copy of all the
+        gathered rows, and each block is read from cache."""
         if how == "none": return None
         if how == "all": return (cum if base is None else cum + base).view(1, b, p, d).expand(k, -1, -1, -1)
         out, alpha = work["upd"][:k], -1 if how == "all-but" else 1
@@ -473,15 +534,31 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         def product(src, o, bias):
             if bias is None: torch.mm(wt_rows, src, out=o)
             else: torch.addmm(bias, wt_rows, src, alpha=alpha, out=o)
-        # the first stored rows (`range`: with zero weights for those not the group's), or the group's rows gathered
-        first_rows = flat[:n] if how == "dense" else flat[:len(rows)] if isinstance(rows, range) else None
-        B, N = work["block"], b * p * d
-        for c0 in range(0, N, B):        # a block of columns at a time: a product with few rows runs ~15% faster from cache
+        # the stored rows the group spans (`range`: with zero weights for those not the group's), or its rows gathered
+        first_rows = flat[:n] if how == "dense" else flat[rows.start:rows.stop] if isinstance(rows, range) else None
+        # rows in place: one product (blocks of columns cost up to 2x at Pythia-70m's width, measured); a gather: blocks of
+        # about a MiB of its own rows, within the buffer sized for the largest gather
+        N = b * p * d
+        B = N if first_rows is not None else min(_gather_block(c.is_cuda, len(rows), N), work["rows"].numel() // len(rows))
+        for c0 in range(0, N, B):
             c1 = min(N, c0 + B)
             src = first_rows[:, c0:c1] if first_rows is not None else \
                   torch.index_select(flat[:, c0:c1], 0, rows, out=work["rows"][:len(rows) * (c1 - c0)].view(len(rows), c1 - c0))
             product(src, out[:, c0:c1], None if bias is None else bias[c0:c1])
         return out.view(k, b, p, d)
+    # where the metric declares its positions, the logits are made there alone (`unembed_once`'s rows): the logits' input
+    # needs its ablated edges' sum only there too, `[batch, d_model]`, not at every position (no post-attention norm)
+    only_at, logits_hook = work.get("at") if norms is None else None, get_act_name("resid_post", lay.L - 1)
+    def planned_at(n, how, rows, wt, pos):
+        "`[b, d]`: the ablated edges' sum into one destination column (edge weights `wt`, `[1, rows]`) at one position per batch row, `pos`."
+        if how == "none": return None
+        sel = torch.arange(b, device=pos.device) * p + pos
+        total = cum.view(b * p, d)[sel] if how in ("all", "all-but") else None
+        if how == "all": return total
+        F3 = flat.view(-1, b * p, d)
+        src = F3[:n, sel] if how == "dense" else F3[rows.start:rows.stop, sel] if isinstance(rows, range) else F3[rows[:, None], sel]
+        x = torch.mm(wt, src.reshape(src.shape[0], b * d)).view(b, d)
+        return x if total is None else total - x
     def weighted(w, r, cols, scale, rows_delta):
         "`rows_delta` (delta of forward rows `r`) summed into destination columns `cols` with edge weights `w` (times `scale`): `[len(cols), b, p, d]`."
         w = w[r][:, cols]
@@ -513,6 +590,7 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
     resid = {}                                           # each layer's input, for the heads' own inputs
     fast = norms is None                                  # q/k/v inputs without post-attention norms (node cuts are made at their sources)
     swaps, calls, normed = {}, {}, {}                    # the norm swap (below): its letters, its calls so far, its output
+    tl_heads = {}                                        # per layer and letter, the heads whose own projection TransformerLens makes (`_qkv_only_for`)
     def dest_hooks(hooks, cols, per_head, n, how, rows, wt, classes):
         "One hook per destination hook, each adding its own columns' update (q, k, v: heads)."
         names, sizes = [h for h, _ in hooks], [k for _, k in hooks]
@@ -525,7 +603,6 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         def hook_for(i):
             lo, hi = sum(sizes[:i]), sum(sizes[:i + 1])
             full, mixed = (np.flatnonzero(c[lo:hi]) for c in classes)
-            mixed_t = torch.from_numpy(mixed).to(c.device) if len(mixed) else None   # for the mixed heads' q/k/v
             at = int(classes[1][:lo].sum())              # this hook's mixed heads' first row in the fused product
             if per_head and direct is not None:           # the weights of the heads each kind of input reaches, gathered once
                 l, letter = int(names[i].split(".")[1]), names[i][-1]
@@ -537,8 +614,13 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
                 shared = clean_cols if swap else full        # the heads given one input, shared
                 # (copied when the hook fires: one layer's copies alive at a time, beyond what the memo keeps)
                 weights_of = lambda s: _direct_heads(direct[l, letter], None if len(s) == hi - lo else s, work.setdefault("heads", {}))
-                shared_heads = None if len(shared) == hi - lo else torch.from_numpy(shared).to(c.device)
-                mixed_heads = None if len(mixed) == hi - lo else mixed_t
+                shared_heads = None if len(shared) == hi - lo else _head_index(shared, c.device)
+                # the heads whose TransformerLens value the hook keeps: only they are projected by it, where the projections
+                # saved are worth the few extra operations (`_QKV_ONLY_WORK`)
+                mine = np.union1d(shared, mixed) if len(shared) else mixed
+                if fast and len(mine) * b * p * d * model.cfg.d_head >= _QKV_ONLY_WORK:
+                    tl_heads.setdefault(l, {})[letter] = np.setdiff1d(np.arange(hi - lo), mine)
+                mixed_heads = None if len(mixed) == hi - lo or not len(mixed) else _head_index(mixed, c.device)
             def hook(act, hook):
                 if per_head and direct is not None:               # each head's whole input, the layer's input included
                     base = resid[l].reshape(-1)
@@ -557,6 +639,10 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
                     if "u" not in state: state["u"] = hook_update(n, cols, how, rows, wt, 0, len(cols), base)
                     x = None if state["u"] is None else state["u"][lo:hi]
                     return act if x is None else _heads_from_inputs(act, x, *direct[l, letter])
+                if only_at is not None and names[i] == logits_hook:   # the logits' input at the metric's positions alone
+                    x = planned_at(n, how, rows, wt, only_at)
+                    if x is not None: act[torch.arange(b, device=act.device), only_at] += x
+                    return act
                 u = hook_update(n, cols, how, rows, wt, lo, hi)
                 if u is None: return act
                 x = u.permute(1, 2, 0, 3) if per_head else u[0]
@@ -590,7 +676,7 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
                 return normed[l]
             return hook
         fwd += [(f"blocks.{l}.ln1.hook_normalized", norm_swap(l)) for l in swaps]
-    with torch.no_grad(), _flags_off(model, *flags), hooks_at(model, fwd):   # the logits into the store, dead by then (or at the metric's positions)
+    with torch.no_grad(), _flags_off(model, *flags), hooks_at(model, fwd), _qkv_only_for(model, tl_heads):   # the logits into the store, dead by then (or at the metric's positions)
         return _forward_into(model, c, cmask, work.get("into"), delta, work.get("at"))
 
 @patch
