@@ -24,7 +24,7 @@ from .core import resolve_device
 from .models import hooks_at, unembed_once
 from .circuit_graph import (Graph, _attn_post_norms, _dest_hooks, _model_label, _node_hook, check_model_hooks,
                                       select_greedy, select_top_n, _select_top_ns)
-from .edge_attribution import (_call_metric, _qkv_weight, _capture_for, _check_convention, _direct_for, _direct_heads, _fit_prompts, _flags_off, _forward_floats,
+from .edge_attribution import (_call_metric, _qkv_weight, _capture_for, _check_convention, _direct_for, _direct_heads, _fit_prompts, _head_index, _flags_off, _forward_floats,
                                           _head_hook, _heads_from_inputs, _heads_through_copies, _memory_budget, _metric_rows, _normalized, _pad_pair, _recording_forward,
                                           _unembed_at, _z_sources, answer_logit_metric, attribute, attribute_prompts, check_prompts, prompt_metric)
 
@@ -373,10 +373,6 @@ def _tl_projection(attn, letter: str) -> tuple[Tensor, Tensor]:
     if letter != "q" and isinstance(attn, GroupedQueryAttention) and not attn.cfg.ungroup_grouped_query_attention:
         return getattr(attn, f"_W_{L}"), getattr(attn, f"_b_{L}")
     return getattr(attn, f"W_{L}"), getattr(attn, f"b_{L}")
-
-def _head_index(heads, device):
-    "Sorted head indices (numpy) as an index: a slice where they are a run (a view, and a copy into it, not a gather or scatter), else a tensor on `device`."
-    return slice(int(heads[0]), int(heads[-1]) + 1) if len(heads) and (np.diff(heads) == 1).all() else torch.from_numpy(np.asarray(heads)).to(device)
 
 @contextmanager
 def _qkv_only_for(model, keep: dict):

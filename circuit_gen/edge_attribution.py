@@ -240,6 +240,10 @@ def _qkv_direct(model, lay) -> dict | None:
                 out[l, letter] = (W.transpose(1, 2), None if w is None else w.detach(), e, col_sums, center, eps)
     return out
 
+def _head_index(heads, device):
+    "Head indices (numpy) as an index: a slice where they are a run (a view, and a copy into it, not a gather or scatter), else a tensor on `device`."
+    return slice(int(heads[0]), int(heads[-1]) + 1) if len(heads) and (np.diff(heads) == 1).all() else torch.from_numpy(np.asarray(heads)).to(device)
+
 def _direct_heads(D, heads, memo: dict | None = None):
     """`_qkv_direct`'s weights `D` of one hook restricted to `heads` (indices: a tensor, numpy array or list; None: all): for
     `_heads_from_inputs`. A run of heads is a view; other subsets are one copy of their weights, with the norm's weight
@@ -250,11 +254,10 @@ def _direct_heads(D, heads, memo: dict | None = None):
     heads = np.asarray(heads.tolist() if isinstance(heads, Tensor) else heads, dtype=np.int64)   # index work on the host
     key = (id(D), heads.tobytes()) if memo is not None else None
     if key in (memo or {}): return memo[key]
-    if len(heads) and (np.diff(heads) == 1).all():    # a run of heads: views, no copies
-        h0, h1 = int(heads[0]), int(heads[-1]) + 1
-        out, copied = (Wt[h0:h1], w, e[h0:h1], None if col_sums is None else col_sums[h0:h1], center, eps), []
+    idx = _head_index(heads, e.device)
+    if isinstance(idx, slice):                         # a run of heads: views, no copies
+        out, copied = (Wt[idx], w, e[idx], None if col_sums is None else col_sums[idx], center, eps), []
     else:
-        idx = torch.from_numpy(heads).to(e.device)
         W_h = Wt[idx] if w is None else Wt[idx] * w                                   # the copy a subset needs anyway, w folded in
         out, copied = (W_h, None, e[idx], None if col_sums is None else col_sums[idx], center, eps), [W_h]
     if memo is not None:
