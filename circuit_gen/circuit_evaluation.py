@@ -517,6 +517,9 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         def hook(act, hook): cum.add_(pending.pop(int(hook.name.split(".")[1])) if compact else flat[rows].sum(0))
         return hook
     def mm(wt, rows_flat): return torch.mm(wt, rows_flat).view(-1, b, p, d)
+    def in_place(X, n, how, rows):
+        "The stored rows of `X` (`flat` or a view of it) a group reads in place (a dense product: all rows `< n`; a `range`: the rows it spans), or None where they are gathered."
+        return X[:n] if how == "dense" else X[rows.start:rows.stop] if isinstance(rows, range) else None
     def planned(n, how, rows, wt_rows, k, base):
         """`[k, b, p, d]`: `base` (`[b * p * d]`, or None) plus the ablated edges' sum at `k` destination columns of a group, whose
         edge weights are `wt_rows` (rows of the group's `wt`; no post-attention norm), in `work['upd']`. Stored rows the group
@@ -531,7 +534,7 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
             if bias is None: torch.mm(wt_rows, src, out=o)
             else: torch.addmm(bias, wt_rows, src, alpha=alpha, out=o)
         # the stored rows the group spans (`range`: with zero weights for those not the group's), or its rows gathered
-        first_rows = flat[:n] if how == "dense" else flat[rows.start:rows.stop] if isinstance(rows, range) else None
+        first_rows = in_place(flat, n, how, rows)
         # rows in place: one product (blocks of columns cost up to 2x at Pythia-70m's width, measured); a gather: blocks of
         # about a MiB of its own rows, within the buffer sized for the largest gather
         N = b * p * d
@@ -552,7 +555,8 @@ def _run_ablated(model, lay, c, cmask, ablated, out_of_graph, kept_edges, cut, n
         total = cum.view(b * p, d)[sel] if how in ("all", "all-but") else None
         if how == "all": return total
         F3 = flat.view(-1, b * p, d)
-        src = F3[:n, sel] if how == "dense" else F3[rows.start:rows.stop, sel] if isinstance(rows, range) else F3[rows[:, None], sel]
+        src = in_place(F3, n, how, rows)
+        src = F3[rows[:, None], sel] if src is None else src[:, sel]
         x = torch.mm(wt, src.reshape(src.shape[0], b * d)).view(b, d)
         return x if total is None else total - x
     def weighted(w, r, cols, scale, rows_delta):
