@@ -69,6 +69,12 @@ def _means_pass(model, lay, T: int, batch_size: int, budget, memory_gb) -> int:
     per = (T * model.cfg.d_model * lay.n_forward + _forward_floats(model.cfg, T, 1)) * torch.finfo(model.cfg.dtype).bits // 8
     return _fit_prompts((0, per), budget, batch_size, memory_gb, "evaluate_graph (the means' reference prompts)")
 
+def _even_passes(n: int, most: int) -> int:
+    """Prompts a pass for `n` prompts at most `most` a pass: the fewest passes, as even as they can be (33 prompts at 32 a
+    pass: 17 and 16, not 32 and 1), so that no pass holds more memory than the split needs and none is a tiny run that
+    costs a whole run's overhead for a few prompts."""
+    return -(-n // -(-n // most)) if n > 0 else most
+
 def _gather_block(cuda: bool, max_rows: int, n: int) -> int:
     """Columns at a time in which `_run_ablated` reads (and gathers) a group's rows, of `n` columns in all: about a MiB of
     `max_rows` rows on a CPU (64 MiB on a GPU), at least 4,096."""
@@ -189,7 +195,7 @@ def evaluate_graph(model: HookedTransformer, # the model `graph` was found on (c
     logit_rows = 0 if return_logits or at_rows else -(-model.unembed.W_U.shape[-1] // model.cfg.d_model)
     fixed, per = _sweep_memory(model, lay, T, kinds, intervention, compact, max_store, logit_rows, max_rows, max_upd, len(uniq),
                                N if node_keep is not None else 0, N if return_logits else 0, direct is not None, min(N, int(batch_size)), at_rows)
-    batch_size = _fit_prompts((fixed, per), budget, batch_size, memory_gb, "evaluate_graph")
+    batch_size = _even_passes(N, _fit_prompts((fixed, per), budget, batch_size, memory_gb, "evaluate_graph"))
     # with more than one pass, `_direct_heads`' copies of head subsets' weights are kept for the next pass, up to as many
     # bytes as the q/k/v weights and as the budget has left beside the passes
     memo = min(sum(D[0].nbytes for D in direct.values()), float("inf") if budget is None else max(0, budget - fixed - batch_size * per)) \
